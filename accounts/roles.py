@@ -1,0 +1,71 @@
+"""Roles: each is a Django group with a fixed permission set, created by migrations.
+
+Views and services never test role names; they test permissions (`user.has_perm`), and a
+role is only the bundle of permissions its group holds. The bundles are written in the
+data migrations of each app (frozen history); `ROLE_PERMISSIONS` below is the current
+truth, and tests/accounts/test_roles.py proves the migrated groups match it.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    COUNSELLOR = "counsellor", _("相談員")
+    OUTREACH_WORKER = "outreach_worker", _("アウトリーチ支援員")
+    MDT_MEMBER = "mdt_member", _("多職種連携チーム員")
+    SUPERVISOR = "supervisor", _("スーパーバイザー・センター長")
+    MUNICIPAL_LIAISON = "municipal_liaison", _("市町村担当者")
+    STATISTICS_VIEWER = "statistics_viewer", _("統計閲覧者")
+    AUDITOR = "auditor", _("監査担当者")
+    SYSTEM_ADMIN = "system_admin", _("システム管理者")
+
+
+# Permissions that open case content. Roles outside casework must never hold one of these;
+# tests/security checks it.
+CASE_CONTENT_PERMISSIONS = frozenset(
+    {
+        "casework.view_case",
+        "casework.add_case",
+        "casework.change_case",
+        "casework.view_client",
+        "casework.add_client",
+        "casework.change_client",
+        "casework.reveal_identity",
+        "casework.supervise_case",
+    }
+)
+
+_CASEWORK = [
+    "casework.view_case",
+    "casework.add_case",
+    "casework.change_case",
+    "casework.view_client",
+    "casework.add_client",
+    "casework.change_client",
+    "casework.reveal_identity",
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.COUNSELLOR: [*_CASEWORK],
+    Role.OUTREACH_WORKER: [*_CASEWORK],
+    # MDT members read cases only through object grants while a case is on their agenda.
+    Role.MDT_MEMBER: [],
+    Role.SUPERVISOR: [*_CASEWORK, "casework.supervise_case", "audit.review_access"],
+    # Liaisons see referred cases through object grants limited to the consented scope.
+    Role.MUNICIPAL_LIAISON: [],
+    Role.STATISTICS_VIEWER: ["accounts.view_statistics"],
+    Role.AUDITOR: ["audit.view_event", "audit.verify_chain"],
+    Role.SYSTEM_ADMIN: [
+        "accounts.view_user",
+        "accounts.add_user",
+        "accounts.change_user",
+        "accounts.view_organisation",
+        "accounts.add_organisation",
+        "accounts.change_organisation",
+        "accounts.view_region",
+        "accounts.add_region",
+        "accounts.change_region",
+        "auth.view_group",
+    ],
+}

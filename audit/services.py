@@ -1,0 +1,139 @@
+"""Writing and verifying the audit trail.
+
+`record` appends one event to the chain inside the caller's transaction: if the event
+cannot be written, the change it records rolls back with it (fail closed). Appends are
+serialised — on PostgreSQL by a transaction-scoped advisory lock, on SQLite by the write
+lock every IMMEDIATE transaction takes — so concurrent writers cannot fork the chain.
+Call it as the last step of a service, so the lock is held briefly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from . import context
+from .models import GENESIS_HASH, Action, Event
+
+# Arbitrary constant naming the advisory lock that serialises audit appends.
+_CHAIN_LOCK_ID = 0x61756469  # "audi"
+
+_PSEUDONYMOUS_ATTRS = ("code", "username")
+
+
+def object_reference(obj: Any) -> tuple[str, str]:
+    """(model label, pseudonymous reference) of a model instance."""
+    for attr in _PSEUDONYMOUS_ATTRS:
+        value = getattr(obj, attr, None)
+        if value:
+            return obj._meta.label, str(value)
+    return obj._meta.label, str(obj.pk)
+
+
+def record(
+    action: Action | str,
+    *,
+    obj: Any = None,
+    object_type: str = "",
+    object_ref: str = "",
+    detail: dict[str, Any] | None = None,
+    actor: Any = None,
+) -> Event:
+    """Append an event. `detail` holds ids, counts and reasons — never decrypted content."""
+    request_context = context.current()
+    if actor is None and request_context is not None:
+        actor = request_context.user
+    if obj is not None:
+        object_type, object_ref = object_reference(obj)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_ID])
+        last = Event.objects.order_by("-seq").values("seq", "hash").first()
+        event = Event(
+            seq=(last["seq"] + 1) if last else 1,
+            occurred_at=timezone.now(),
+            action=str(action),
+            actor_id=getattr(actor, "pk", None),
+            actor_label=getattr(actor, "username", "") or "",
+            organisation_id=getattr(actor, "organisation_id", None),
+            object_type=object_type,
+            object_ref=object_ref,
+            detail=detail or {},
+            request_id=request_context.request_id if request_context else "",
+            source_ip=request_context.source_ip if request_context else None,
+            prev_hash=last["hash"] if last else GENESIS_HASH,
+        )
+        event.hash = event.compute_hash()
+        event.save(force_insert=True)
+    return event
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    problem: str = ""
+    head_seq: int | None = None
+    head_hash: str = ""
+
+
+def verify_chain(*, expected_head: dict[str, Any] | None = None) -> Verification:
+    """Walk the chain in order; name the first event whose link or content is wrong.
+
+    `expected_head` is a head exported earlier ({"seq", "hash"}): it proves that the newest
+    events were not deleted since, which the chain alone cannot show.
+    """
+    expected_prev = GENESIS_HASH
+    expected_seq = 1
+    checked = 0
+    previous: Event | None = None
+    for event in Event.objects.order_by("seq").iterator(chunk_size=2000):
+        if event.seq != expected_seq:
+            return Verification(
+                False,
+                checked,
+                event.seq,
+                f"sequence jumps from {expected_seq - 1} to {event.seq}: events are missing",
+            )
+        if event.prev_hash != expected_prev:
+            return Verification(
+                False,
+                checked,
+                event.seq,
+                "link to the previous event is broken (an event before it was changed, "
+                "removed or inserted)",
+            )
+        if event.compute_hash() != event.hash:
+            return Verification(False, checked, event.seq, "content does not match its hash")
+        checked += 1
+        expected_prev = event.hash
+        expected_seq += 1
+        previous = event
+    head_seq = previous.seq if previous else 0
+    head_hash = previous.hash if previous else GENESIS_HASH
+    if expected_head is not None:
+        want_seq, want_hash = int(expected_head["seq"]), str(expected_head["hash"])
+        if head_seq < want_seq:
+            return Verification(
+                False,
+                checked,
+                head_seq + 1,
+                f"the chain ends at {head_seq} but the exported head is {want_seq}: "
+                "the newest events were deleted",
+            )
+        stored = Event.objects.filter(seq=want_seq).values_list("hash", flat=True).first()
+        if want_seq and stored != want_hash:
+            return Verification(False, checked, want_seq, "event does not match the exported head")
+    return Verification(True, checked, head_seq=head_seq, head_hash=head_hash)
+
+
+def chain_head() -> dict[str, Any]:
+    last = Event.objects.order_by("-seq").values("seq", "hash", "occurred_at").first()
+    if last is None:
+        return {"seq": 0, "hash": GENESIS_HASH, "occurred_at": None}
+    return {**last, "occurred_at": last["occurred_at"].isoformat()}

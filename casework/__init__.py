@@ -1,0 +1,1 @@
+"""Clients, cases, the contact log and field encryption."""

@@ -1,0 +1,34 @@
+"""Casework permissions for the roles that keep cases."""
+
+from django.db import migrations
+
+from accounts.migration_ops import grant, revoke
+
+CASEWORK = [
+    "casework.view_case",
+    "casework.add_case",
+    "casework.change_case",
+    "casework.view_client",
+    "casework.add_client",
+    "casework.change_client",
+    "casework.reveal_identity",
+]
+PERMISSIONS = {
+    "counsellor": CASEWORK,
+    "outreach_worker": CASEWORK,
+    "supervisor": [*CASEWORK, "casework.supervise_case"],
+}
+
+
+def forwards(apps, schema_editor):
+    grant(apps, PERMISSIONS)
+
+
+def backwards(apps, schema_editor):
+    revoke(apps, PERMISSIONS)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("casework", "0001_initial"), ("accounts", "0002_roles")]
+
+    operations = [migrations.RunPython(forwards, backwards)]

@@ -1,0 +1,233 @@
+"""Data keys, clients and cases.
+
+Records that carry encrypted data have UUID primary keys made in Python, so a value can be
+bound to its row before the row is first written.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import IntegrityError, models, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from . import crypto
+from .fields import BlindIndexField, EncryptedDateField, EncryptedTextField
+
+# Crockford's base32 without I, L, O, U: short codes that read aloud and type cleanly.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_code(prefix: str) -> str:
+    """A random pseudonymous code such as ``C-7K3M9Q``; it says nothing about the person."""
+    return prefix + "-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+
+
+class DataKeyQuerySet(models.QuerySet):
+    def live(self) -> DataKeyQuerySet:
+        return self.filter(destroyed_at__isnull=True)
+
+
+class DataKey(models.Model):
+    """A random data key, stored only wrapped by the key ring (envelope encryption)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kek_id = models.CharField(_("鍵暗号化鍵ID"), max_length=32, blank=True)
+    wrapped = models.BinaryField(_("ラップ済みデータ鍵"), null=True)
+    # Set only for the key of contacts that have no case (one per organisation and year).
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    fiscal_year = models.PositiveSmallIntegerField(null=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    destroyed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DataKeyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("データ鍵")
+        verbose_name_plural = _("データ鍵")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "fiscal_year"],
+                condition=Q(organisation__isnull=False),
+                name="datakey_one_per_organisation_year",
+            ),
+            models.CheckConstraint(
+                condition=Q(destroyed_at__isnull=False) | Q(wrapped__isnull=False),
+                name="datakey_live_has_material",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.id)
+
+    @classmethod
+    def new(cls, **fields: object) -> DataKey:
+        """An unsaved data key with fresh key material, wrapped by the active key."""
+        key = cls(**fields)
+        material = os.urandom(crypto.KEY_BYTES)
+        key.kek_id, key.wrapped = crypto.keyring().wrap(material, key.id)
+        crypto.cipher_cache.put(key.id, crypto.AESGCM(material))
+        return key
+
+    @classmethod
+    def create(cls, **fields: object) -> DataKey:
+        key = cls.new(**fields)
+        key.save(force_insert=True)
+        return key
+
+    @classmethod
+    def for_organisation_year(cls, organisation_id: int, fiscal_year: int) -> DataKey:
+        """The key for case-less records of one organisation and fiscal year."""
+        found = cls.objects.filter(organisation_id=organisation_id, fiscal_year=fiscal_year)
+        key = found.first()
+        if key is not None:
+            return key
+        try:
+            with transaction.atomic():
+                return cls.create(organisation_id=organisation_id, fiscal_year=fiscal_year)
+        except IntegrityError:  # another writer made it first
+            return found.get()
+
+    def destroy(self) -> None:
+        """Crypto-shred: the key material is gone, so every value under it is unreadable."""
+        self.wrapped = None
+        self.kek_id = ""
+        self.destroyed_at = timezone.now()
+        self.save(update_fields=["wrapped", "kek_id", "destroyed_at"])
+        crypto.cipher_cache.evict(self.id)
+
+
+class EncryptedRecord(models.Model):
+    """A row with sensitive fields: UUID made in Python and a data key of its own or shared."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    data_key = models.ForeignKey(
+        DataKey, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+
+    class Meta:
+        abstract = True
+
+
+class Client(EncryptedRecord):
+    """The person (当事者). Identity is encrypted; lists and URLs show only `code`."""
+
+    class Gender(models.TextChoices):
+        MALE = "male", _("男性")
+        FEMALE = "female", _("女性")
+        OTHER = "other", _("その他")
+        UNKNOWN = "unknown", _("不明")
+
+    code = models.CharField(_("当事者コード"), max_length=12, unique=True, editable=False)
+    organisation = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        related_name="clients",
+        verbose_name=_("登録組織"),
+    )
+    name = EncryptedTextField(_("氏名"))
+    name_kana = EncryptedTextField(_("氏名（カナ）"))
+    birth_date = EncryptedDateField(_("生年月日"))
+    phone = EncryptedTextField(_("電話番号"))
+    address = EncryptedTextField(_("住所"))
+    notes = EncryptedTextField(_("備考"))
+    kana_birth_index = BlindIndexField(sources=("name_kana", "birth_date"))
+    phone_index = BlindIndexField(sources=("phone",), normalisers=(crypto.normalise_phone,))
+    # Stable, non-identifying attributes kept in the clear for statistics.
+    birth_year = models.PositiveSmallIntegerField(_("生年"), null=True, blank=True)
+    gender = models.CharField(
+        _("性別"), max_length=16, choices=Gender.choices, default=Gender.UNKNOWN
+    )
+    municipality = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="resident_clients",
+        limit_choices_to={"kind": "municipality"},
+        verbose_name=_("居住市町村"),
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("当事者")
+        verbose_name_plural = _("当事者")
+        permissions = [("reveal_identity", _("当事者の個人情報を表示できる"))]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self.code:
+            self.code = new_code("P")
+        if self.data_key_id is None:
+            self.data_key = DataKey.create()
+        if self.birth_date is not None:
+            self.birth_year = self.birth_date.year
+        super().save(*args, **kwargs)
+
+
+class Case(EncryptedRecord):
+    """A support episode at one organisation. Casework adds the rest of its fields."""
+
+    class Status(models.TextChoices):
+        INTAKE = "intake", _("受付")
+        ACTIVE = "active", _("支援中")
+        MONITORING = "monitoring", _("見守り")
+        CLOSED = "closed", _("終結")
+
+    code = models.CharField(_("ケースコード"), max_length=12, unique=True, editable=False)
+    organisation = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        related_name="cases",
+        verbose_name=_("担当組織"),
+    )
+    client = models.ForeignKey(
+        Client,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("当事者"),
+    )
+    status = models.CharField(
+        _("状態"), max_length=16, choices=Status.choices, default=Status.INTAKE
+    )
+    opened_on = models.DateField(_("受付日"), default=timezone.localdate)
+    closed_on = models.DateField(_("終結日"), null=True, blank=True)
+    restricted = models.BooleanField(_("閲覧制限"), default=False)
+    summary = EncryptedTextField(_("概要"))
+    lead_workers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="lead_cases", verbose_name=_("担当者")
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("ケース")
+        verbose_name_plural = _("ケース")
+        permissions = [("supervise_case", _("組織内の全ケース（閲覧制限を含む）を監督できる"))]
+        indexes = [models.Index(fields=["organisation", "status"])]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self.code:
+            self.code = new_code("C")
+        if self.data_key_id is None:
+            self.data_key = DataKey.create()
+        super().save(*args, **kwargs)

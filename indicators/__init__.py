@@ -1,0 +1,1 @@
+"""Plan indicators, targets and progress reports."""

@@ -1,0 +1,1 @@
+"""Models of indicators (none yet; see the open issues)."""

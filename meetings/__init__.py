@@ -1,0 +1,1 @@
+"""MDT meetings, case conferences and network meetings."""

@@ -1,0 +1,9 @@
+"""App configuration for meetings."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MeetingsConfig(AppConfig):
+    name = "meetings"
+    verbose_name = _("MDT meetings, case conferences and network meetings")

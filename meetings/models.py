@@ -1,0 +1,1 @@
+"""Models of meetings (none yet; see the open issues)."""

@@ -1,0 +1,1 @@
+"""Home visits, accompaniment and group programmes."""

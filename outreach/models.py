@@ -1,0 +1,1 @@
+"""Models of outreach (none yet; see the open issues)."""

@@ -1,0 +1,1 @@
+"""Referrals and transfers between organisations."""

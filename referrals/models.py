@@ -1,0 +1,1 @@
+"""Models of referrals (none yet; see the open issues)."""

@@ -1,0 +1,40 @@
+"""Shared fixtures, and the rule that PostgreSQL-only tests run in the PostgreSQL pass."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.db import connection
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only(request: pytest.FixtureRequest) -> None:
+    """`@pytest.mark.postgres` tests run in the PostgreSQL pass of `make test`. Elsewhere
+    they skip on a developer's machine and fail in CI, which always provides PostgreSQL."""
+    if request.node.get_closest_marker("postgres") is None:
+        return
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    message = "needs PostgreSQL: `make test` runs it in its PostgreSQL pass"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def set_audit_triggers(enabled: bool) -> None:
+    if connection.vendor == "postgresql":
+        state = "ENABLE" if enabled else "DISABLE"
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE audit_event {state} TRIGGER USER")
+
+
+@pytest.fixture
+def transactional_db(transactional_db):
+    """Transactional tests end with a flush (TRUNCATE), which the audit table refuses on
+    PostgreSQL; the triggers are on during the test and off only for that flush."""
+    set_audit_triggers(True)
+    yield transactional_db
+    set_audit_triggers(False)
