@@ -6,4 +6,4 @@ from django.utils.translation import gettext_lazy as _
 
 class AccountsConfig(AppConfig):
     name = "accounts"
-    verbose_name = _("Organisations, users, roles and the access framework")
+    verbose_name = _("組織・職員・権限")

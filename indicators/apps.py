@@ -6,4 +6,4 @@ from django.utils.translation import gettext_lazy as _
 
 class IndicatorsConfig(AppConfig):
     name = "indicators"
-    verbose_name = _("Plan indicators, targets and progress reports")
+    verbose_name = _("計画指標")

@@ -6,4 +6,4 @@ from django.utils.translation import gettext_lazy as _
 
 class MeetingsConfig(AppConfig):
     name = "meetings"
-    verbose_name = _("MDT meetings, case conferences and network meetings")
+    verbose_name = _("会議")

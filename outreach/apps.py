@@ -6,4 +6,4 @@ from django.utils.translation import gettext_lazy as _
 
 class OutreachConfig(AppConfig):
     name = "outreach"
-    verbose_name = _("Home visits, accompaniment and group programmes")
+    verbose_name = _("アウトリーチ・グループ支援")

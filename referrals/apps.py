@@ -6,4 +6,4 @@ from django.utils.translation import gettext_lazy as _
 
 class ReferralsConfig(AppConfig):
     name = "referrals"
-    verbose_name = _("Referrals and transfers between organisations")
+    verbose_name = _("紹介・移管")

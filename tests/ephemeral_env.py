@@ -18,3 +18,5 @@ for _name, _value in _EPHEMERAL.items():
 # Tests talk plain HTTP to the test client; secure cookies and HSTS stay as in production.
 os.environ["DEBUG"] = "false"
 os.environ["SECURE_SSL_REDIRECT"] = "false"
+# Static files from the source folders (production serves the collected, hashed set).
+os.environ["STATIC_MANIFEST"] = "false"

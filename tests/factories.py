@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from typing import Any
 
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 
 from accounts.models import Organisation, Region, User, local_government_code_check_digit
@@ -14,6 +16,12 @@ from casework.models import Case, Client
 _seq = itertools.count(1)
 
 PASSWORD = "correct horse battery staple 7"
+
+
+@functools.cache
+def _password_hash() -> str:
+    # Hashed once with the production hasher, then shared: login tests stay real and fast.
+    return make_password(PASSWORD)
 
 
 def make_region(name: str | None = None) -> Region:
@@ -35,9 +43,9 @@ def make_user(
     role: Role | None = None, organisation: Organisation | None = None, **fields: Any
 ) -> User:
     n = next(_seq)
-    user = User.objects.create_user(
+    user = User.objects.create(
         username=fields.pop("username", f"user{n}"),
-        password=PASSWORD,
+        password=_password_hash(),
         organisation=organisation or make_organisation(),
         is_staff=role == Role.SYSTEM_ADMIN,
         **fields,

@@ -1,0 +1,122 @@
+"""Every view is in the access matrix, and every entry holds for every role."""
+
+from __future__ import annotations
+
+import sys
+import types
+
+import pytest
+from django.http import HttpResponse
+from django.test import override_settings
+from django.urls import include, path, reverse
+
+from accounts.access import access_matrix, iter_view_names, rule_for
+from accounts.roles import Role
+from audit.models import Action, Event
+from tests.factories import make_user
+
+# URL names probed with a request for every role. Views that need URL arguments are added
+# here by the issues that create them, with the arguments their fixtures provide.
+PROBES: dict[str, dict] = {
+    "home": {},
+    "health": {},
+    "accounts:login": {},
+    "accounts:logout": {"method": "post"},
+    "accounts:password_change": {},
+    "accounts:password_change_done": {},
+    "set_language": {"method": "post", "data": {"language": "en"}},
+    "admin:index": {},
+    "admin:accounts_user_changelist": {},
+    "admin:accounts_organisation_changelist": {},
+    "admin:accounts_region_changelist": {},
+    "admin:auth_group_changelist": {},
+}
+
+ANONYMOUS = None
+
+
+def unregistered_views(urlconf: str | None = None) -> list[str]:
+    return [name for name, _route in iter_view_names(urlconf) if rule_for(name) is None]
+
+
+def test_every_url_pattern_has_an_entry_in_the_access_matrix():
+    assert unregistered_views() == []
+
+
+def test_every_matrix_entry_names_a_real_view_or_namespace():
+    names = {name for name, _ in iter_view_names()}
+    namespaces = {name.rpartition(":")[0] for name in names}
+    for key in access_matrix():
+        if key.endswith(":*"):
+            assert key[:-2] in namespaces, key
+        else:
+            assert key in names, key
+
+
+def _throwaway_urlconf() -> str:
+    module = types.ModuleType("tests.security.throwaway_urls")
+
+    def throwaway(request):
+        return HttpResponse("should never be served")
+
+    module.urlpatterns = [
+        path("", include("config.urls")),
+        path("throwaway/", throwaway, name="throwaway"),
+    ]
+    sys.modules[module.__name__] = module
+    return module.__name__
+
+
+def test_a_view_added_without_an_entry_is_reported():
+    assert unregistered_views(_throwaway_urlconf()) == ["throwaway"]
+
+
+@pytest.mark.django_db
+def test_a_view_added_without_an_entry_is_refused_to_everybody_and_audited(client):
+    superuser = make_user(Role.SYSTEM_ADMIN, is_superuser=True)
+    client.force_login(superuser)
+    with override_settings(ROOT_URLCONF=_throwaway_urlconf()):
+        response = client.get("/throwaway/")
+    assert response.status_code == 403
+    assert b"should never be served" not in response.content
+    denied = Event.objects.get(action=Action.PERMISSION_DENIED)
+    assert denied.object_ref == "throwaway"
+    assert denied.detail["reason"] == "not in the access matrix"
+
+
+def _request(client, name: str, probe: dict):
+    url = reverse(name, kwargs=probe.get("kwargs"))
+    if probe.get("method") == "post":
+        return client.post(url, probe.get("data", {}))
+    return client.get(url)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [ANONYMOUS, *Role], ids=lambda r: r or "anonymous")
+@pytest.mark.parametrize("name", sorted(PROBES))
+def test_each_role_gets_exactly_what_the_matrix_allows(client, role, name):
+    rule = rule_for(name)
+    user = None
+    if role is not None:
+        user = make_user(role)
+        client.force_login(user)
+    allowed = rule.public or (user is not None and rule.allows(user))
+
+    response = _request(client, name, PROBES[name])
+
+    assert response.status_code != 500
+    if allowed:
+        assert response.status_code in (200, 302), response.status_code
+        if response.status_code == 302:  # a redirect, but not the one that asks for login
+            assert "?next=" not in response["Location"]
+    elif role is None:
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("accounts:login"))
+    else:
+        assert response.status_code == 403
+
+
+def test_the_probes_cover_every_matrix_entry_without_arguments():
+    names = {name for name, route in iter_view_names() if "<" not in route}
+    covered = {n for n in names if n in PROBES or rule_for(n) == access_matrix().get("admin:*")}
+    assert names - covered == set()
