@@ -26,7 +26,6 @@ import threading
 import time
 import unicodedata
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cache
 
@@ -154,37 +153,32 @@ def check_configuration() -> None:
 class _CipherCache:
     """Unwrapped data keys, kept briefly so a page of values costs one key lookup.
 
-    Entries expire after DATA_KEY_CACHE_SECONDS so a key destroyed by another process
-    stops working here too within that time; this process evicts at once.
+    Entries expire after DATA_KEY_CACHE_SECONDS (default 300) so a key destroyed by
+    another process stops working here too within that time; this process evicts at once.
+    Reads take no lock (single dict operations are atomic); writes do.
     """
 
     def __init__(self, max_entries: int = 4096) -> None:
-        self._entries: OrderedDict[uuid.UUID, tuple[float, AESGCM]] = OrderedDict()
+        self._entries: dict[str, tuple[float, AESGCM]] = {}
         self._lock = threading.Lock()
         self._max = max_entries
 
-    def get(self, key_id: uuid.UUID) -> AESGCM | None:
-        ttl = getattr(settings, "DATA_KEY_CACHE_SECONDS", 300)
-        with self._lock:
-            entry = self._entries.get(key_id)
-            if entry is None:
-                return None
-            if time.monotonic() - entry[0] > ttl:
-                del self._entries[key_id]
-                return None
-            self._entries.move_to_end(key_id)
-            return entry[1]
+    def get(self, key_hex: str) -> AESGCM | None:
+        entry = self._entries.get(key_hex)
+        if entry is None or time.monotonic() > entry[0]:
+            return None
+        return entry[1]
 
-    def put(self, key_id: uuid.UUID, cipher: AESGCM) -> None:
+    def put(self, key_hex: str, cipher: AESGCM) -> None:
+        expires = time.monotonic() + getattr(settings, "DATA_KEY_CACHE_SECONDS", 300)
         with self._lock:
-            self._entries[key_id] = (time.monotonic(), cipher)
-            self._entries.move_to_end(key_id)
-            while len(self._entries) > self._max:
-                self._entries.popitem(last=False)
+            if len(self._entries) >= self._max and key_hex not in self._entries:
+                del self._entries[next(iter(self._entries))]  # the oldest insertion
+            self._entries[key_hex] = (expires, cipher)
 
-    def evict(self, key_id: uuid.UUID) -> None:
+    def evict(self, key_hex: str) -> None:
         with self._lock:
-            self._entries.pop(key_id, None)
+            self._entries.pop(key_hex, None)
 
     def clear(self) -> None:
         with self._lock:
@@ -194,12 +188,14 @@ class _CipherCache:
 cipher_cache = _CipherCache()
 
 
-def data_key_cipher(key_id: uuid.UUID) -> AESGCM:
-    cipher = cipher_cache.get(key_id)
+def data_key_cipher(key_hex: str) -> AESGCM:
+    """The cipher of a data key, by the key's id in hex."""
+    cipher = cipher_cache.get(key_hex)
     if cipher is not None:
         return cipher
     from .models import DataKey  # the model depends on this module, not the reverse
 
+    key_id = uuid.UUID(hex=key_hex)
     row = DataKey.objects.filter(pk=key_id).values("kek_id", "wrapped", "destroyed_at").first()
     if row is None:
         raise KeyNotFound(f"Data key {key_id} does not exist.")
@@ -209,7 +205,7 @@ def data_key_cipher(key_id: uuid.UUID) -> AESGCM:
             "the values it protected are erased."
         )
     cipher = AESGCM(keyring().unwrap(row["kek_id"], bytes(row["wrapped"]), key_id))
-    cipher_cache.put(key_id, cipher)
+    cipher_cache.put(key_hex, cipher)
     return cipher
 
 
@@ -217,30 +213,34 @@ def associated_data(model_label: str, field_name: str, row_id: object) -> bytes:
     return f"{model_label}|{field_name}|{row_id}".encode()
 
 
-def encrypt_value(plaintext: str, key_id: uuid.UUID, aad: bytes) -> str:
+def encrypt_value(plaintext: str, key_id: uuid.UUID | str, aad: bytes) -> str:
+    key_hex = key_id if isinstance(key_id, str) else key_id.hex
     nonce = os.urandom(NONCE_BYTES)
-    sealed = data_key_cipher(key_id).encrypt(nonce, plaintext.encode(), aad)
-    body = base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
-    return f"{VALUE_PREFIX}.{key_id.hex}.{body}"
+    sealed = data_key_cipher(key_hex).encrypt(nonce, plaintext.encode(), aad)
+    body = binascii.b2a_base64(nonce + sealed, newline=False).decode("ascii")
+    return f"{VALUE_PREFIX}.{key_hex}.{body}"
 
 
-def parse_value(ciphertext: str) -> tuple[uuid.UUID, bytes]:
+_KEY_HEX = re.compile(r"^[0-9a-f]{32}$")
+
+
+def parse_value(ciphertext: str) -> tuple[str, bytes]:
+    """(data key id in hex, nonce + sealed bytes) of a stored value."""
     prefix, _, rest = ciphertext.partition(".")
     key_hex, _, body = rest.partition(".")
-    if prefix != VALUE_PREFIX or not body:
+    if prefix != VALUE_PREFIX or not body or not _KEY_HEX.match(key_hex):
         raise DecryptionError("Stored value is not in the e1 ciphertext format.")
     try:
-        key_id = uuid.UUID(hex=key_hex)
-        blob = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        blob = binascii.a2b_base64(body, strict_mode=True)
     except (ValueError, binascii.Error):
         raise DecryptionError("Stored value is not in the e1 ciphertext format.") from None
-    return key_id, blob
+    return key_hex, blob
 
 
 def decrypt_value(ciphertext: str, aad: bytes) -> str:
-    key_id, blob = parse_value(ciphertext)
+    key_hex, blob = parse_value(ciphertext)
     try:
-        plain = data_key_cipher(key_id).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad)
+        plain = data_key_cipher(key_hex).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad)
     except InvalidTag:
         where = aad.decode(errors="replace")
         raise DecryptionError(

@@ -74,7 +74,7 @@ class DataKey(models.Model):
         key = cls(**fields)
         material = os.urandom(crypto.KEY_BYTES)
         key.kek_id, key.wrapped = crypto.keyring().wrap(material, key.id)
-        crypto.cipher_cache.put(key.id, crypto.AESGCM(material))
+        crypto.cipher_cache.put(key.id.hex, crypto.AESGCM(material))
         return key
 
     @classmethod
@@ -102,7 +102,7 @@ class DataKey(models.Model):
         self.kek_id = ""
         self.destroyed_at = timezone.now()
         self.save(update_fields=["wrapped", "kek_id", "destroyed_at"])
-        crypto.cipher_cache.evict(self.id)
+        crypto.cipher_cache.evict(self.id.hex)
 
 
 class EncryptedRecord(models.Model):
