@@ -21,21 +21,6 @@ class Role(models.TextChoices):
     SYSTEM_ADMIN = "system_admin", _("システム管理者")
 
 
-# Permissions that open case content. Roles outside casework must never hold one of these;
-# tests/security checks it.
-CASE_CONTENT_PERMISSIONS = frozenset(
-    {
-        "casework.view_case",
-        "casework.add_case",
-        "casework.change_case",
-        "casework.view_client",
-        "casework.add_client",
-        "casework.change_client",
-        "casework.reveal_identity",
-        "casework.supervise_case",
-    }
-)
-
 _CASEWORK = [
     "casework.view_case",
     "casework.add_case",
@@ -45,6 +30,10 @@ _CASEWORK = [
     "casework.change_client",
     "casework.reveal_identity",
 ]
+
+# Permissions that open case content. Roles outside casework must never hold one of these;
+# tests/accounts/test_roles.py checks it.
+CASE_CONTENT_PERMISSIONS = frozenset([*_CASEWORK, "casework.supervise_case"])
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.COUNSELLOR: [*_CASEWORK],

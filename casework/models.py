@@ -106,7 +106,11 @@ class DataKey(models.Model):
 
 
 class EncryptedRecord(models.Model):
-    """A row with sensitive fields: UUID made in Python and a data key of its own or shared."""
+    """A row with sensitive fields: UUID made in Python and a data key of its own or shared.
+
+    A row saved without a data key gets a new one of its own; rows that share a key (the
+    contacts of a case) are given it by their service.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     data_key = models.ForeignKey(
@@ -116,8 +120,31 @@ class EncryptedRecord(models.Model):
     class Meta:
         abstract = True
 
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.data_key_id is None:
+            self.data_key = DataKey.create()
+        super().save(*args, **kwargs)
 
-class Client(EncryptedRecord):
+
+class PseudonymousRecord(EncryptedRecord):
+    """An encrypted record that lists, URLs and statistics show by a random code."""
+
+    code_prefix = ""
+    code = models.CharField(_("コード"), max_length=12, unique=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.code
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self.code:
+            self.code = new_code(self.code_prefix)
+        super().save(*args, **kwargs)
+
+
+class Client(PseudonymousRecord):
     """The person (当事者). Identity is encrypted; lists and URLs show only `code`."""
 
     class Gender(models.TextChoices):
@@ -126,7 +153,7 @@ class Client(EncryptedRecord):
         OTHER = "other", _("その他")
         UNKNOWN = "unknown", _("不明")
 
-    code = models.CharField(_("当事者コード"), max_length=12, unique=True, editable=False)
+    code_prefix = "P"
     organisation = models.ForeignKey(
         "accounts.Organisation",
         on_delete=models.PROTECT,
@@ -164,20 +191,13 @@ class Client(EncryptedRecord):
         verbose_name_plural = _("当事者")
         permissions = [("reveal_identity", _("当事者の個人情報を表示できる"))]
 
-    def __str__(self) -> str:
-        return self.code
-
     def save(self, *args: object, **kwargs: object) -> None:
-        if not self.code:
-            self.code = new_code("P")
-        if self.data_key_id is None:
-            self.data_key = DataKey.create()
         if self.birth_date is not None:
             self.birth_year = self.birth_date.year
         super().save(*args, **kwargs)
 
 
-class Case(EncryptedRecord):
+class Case(PseudonymousRecord):
     """A support episode at one organisation. Casework adds the rest of its fields."""
 
     class Status(models.TextChoices):
@@ -186,7 +206,7 @@ class Case(EncryptedRecord):
         MONITORING = "monitoring", _("見守り")
         CLOSED = "closed", _("終結")
 
-    code = models.CharField(_("ケースコード"), max_length=12, unique=True, editable=False)
+    code_prefix = "C"
     organisation = models.ForeignKey(
         "accounts.Organisation",
         on_delete=models.PROTECT,
@@ -221,13 +241,3 @@ class Case(EncryptedRecord):
         verbose_name_plural = _("ケース")
         permissions = [("supervise_case", _("組織内の全ケース（閲覧制限を含む）を監督できる"))]
         indexes = [models.Index(fields=["organisation", "status"])]
-
-    def __str__(self) -> str:
-        return self.code
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        if not self.code:
-            self.code = new_code("C")
-        if self.data_key_id is None:
-            self.data_key = DataKey.create()
-        super().save(*args, **kwargs)
