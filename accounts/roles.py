@@ -29,6 +29,12 @@ _CASEWORK = [
     "casework.add_client",
     "casework.change_client",
     "casework.reveal_identity",
+    "casework.view_org_cases",
+    "casework.view_contact",
+    "casework.add_contact",
+    "casework.change_contact",
+    "casework.view_milestone",
+    "casework.add_milestone",
 ]
 
 # Permissions that open case content. Roles outside casework must never hold one of these;
@@ -39,7 +45,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.COUNSELLOR: [*_CASEWORK],
     Role.OUTREACH_WORKER: [*_CASEWORK],
     # MDT members read cases only through object grants while a case is on their agenda.
-    Role.MDT_MEMBER: [],
+    Role.MDT_MEMBER: ["casework.view_case", "casework.view_contact", "casework.view_milestone"],
     Role.SUPERVISOR: [*_CASEWORK, "casework.supervise_case", "audit.review_access"],
     # Liaisons see referred cases through object grants limited to the consented scope.
     Role.MUNICIPAL_LIAISON: [],

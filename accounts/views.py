@@ -1,20 +1,9 @@
-"""The start page and the health check."""
+"""The health check (the start page is the casework dashboard)."""
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-
-
-@never_cache
-def home(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    return render(
-        request,
-        "accounts/home.html",
-        {"roles": user.roles, "organisation": user.organisation},
-    )
 
 
 @require_GET

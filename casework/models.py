@@ -11,14 +11,17 @@ import secrets
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 from . import crypto
 from .fields import BlindIndexField, EncryptedDateField, EncryptedTextField
+from .periods import AgeBand
 
 # Crockford's base32 without I, L, O, U: short codes that read aloud and type cleanly.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -144,14 +147,33 @@ class PseudonymousRecord(EncryptedRecord):
         super().save(*args, **kwargs)
 
 
-class Client(PseudonymousRecord):
-    """The person (当事者). Identity is encrypted; lists and URLs show only `code`."""
+class Versioned(models.Model):
+    """Optimistic locking: an edit names the version it started from (services check it)."""
 
-    class Gender(models.TextChoices):
-        MALE = "male", _("男性")
-        FEMALE = "female", _("女性")
-        OTHER = "other", _("その他")
-        UNKNOWN = "unknown", _("不明")
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+
+    class Meta:
+        abstract = True
+
+
+class Gender(models.TextChoices):
+    MALE = "male", _("男性")
+    FEMALE = "female", _("女性")
+    OTHER = "other", _("その他")
+    UNKNOWN = "unknown", _("不明")
+
+
+class Client(PseudonymousRecord, Versioned):
+    """The person (当事者). Identity is encrypted; lists and URLs show only `code`."""
 
     code_prefix = "P"
     organisation = models.ForeignKey(
@@ -182,6 +204,8 @@ class Client(PseudonymousRecord):
         limit_choices_to={"kind": "municipality"},
         verbose_name=_("居住市町村"),
     )
+    household_8050 = models.BooleanField(_("8050世帯"), default=False)
+    lives_alone = models.BooleanField(_("単身世帯"), default=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     history = HistoricalRecords()
@@ -197,14 +221,34 @@ class Client(PseudonymousRecord):
         super().save(*args, **kwargs)
 
 
-class Case(PseudonymousRecord):
-    """A support episode at one organisation. Casework adds the rest of its fields."""
+class Case(PseudonymousRecord, Versioned):
+    """A support episode at one organisation."""
 
     class Status(models.TextChoices):
         INTAKE = "intake", _("受付")
         ACTIVE = "active", _("支援中")
         MONITORING = "monitoring", _("見守り")
         CLOSED = "closed", _("終結")
+
+    class WithdrawalBand(models.TextChoices):
+        UNDER_6M = "u6m", _("6か月未満")
+        UNDER_1Y = "6m_1y", _("6か月～1年未満")
+        UNDER_3Y = "1y_3y", _("1年～3年未満")
+        UNDER_5Y = "3y_5y", _("3年～5年未満")
+        UNDER_10Y = "5y_10y", _("5年～10年未満")
+        UNDER_20Y = "10y_20y", _("10年～20年未満")
+        OVER_20Y = "20y_plus", _("20年以上")
+        UNKNOWN = "unknown", _("不明")
+
+    class ClosureReason(models.TextChoices):
+        GOAL_REACHED = "goal_reached", _("目標達成")
+        REFERRED = "referred", _("他機関へ移行")
+        LOST_CONTACT = "lost_contact", _("連絡途絶")
+        MOVED = "moved", _("転居")
+        WISH = "wish", _("本人・家族の希望")
+        DECEASED = "deceased", _("死亡")
+        MERGED = "merged", _("重複ケースの統合")
+        OTHER = "other", _("その他")
 
     code_prefix = "C"
     organisation = models.ForeignKey(
@@ -225,19 +269,245 @@ class Case(PseudonymousRecord):
         _("状態"), max_length=16, choices=Status.choices, default=Status.INTAKE
     )
     opened_on = models.DateField(_("受付日"), default=timezone.localdate)
+    status_changed_on = models.DateField(_("状態変更日"), default=timezone.localdate)
     closed_on = models.DateField(_("終結日"), null=True, blank=True)
-    restricted = models.BooleanField(_("閲覧制限"), default=False)
+    closure_reason = models.CharField(
+        _("終結理由"), max_length=16, choices=ClosureReason.choices, blank=True
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_cases",
+        editable=False,
+        verbose_name=_("統合先ケース"),
+    )
+    withdrawal_band = models.CharField(
+        _("ひきこもり期間"),
+        max_length=16,
+        choices=WithdrawalBand.choices,
+        default=WithdrawalBand.UNKNOWN,
+    )
+    school_refusal_history = models.BooleanField(_("不登校経験"), default=False)
+    suspected_mental_illness = models.BooleanField(_("精神疾患の疑い"), default=False)
+    suspected_developmental_disability = models.BooleanField(_("発達障害の疑い"), default=False)
+    employment_history = models.BooleanField(_("就労経験あり"), default=False)
+    restricted = models.BooleanField(
+        _("閲覧制限"),
+        default=False,
+        help_text=_("担当者とスーパーバイザーだけが閲覧できます。"),
+    )
+    mdt_supported = models.BooleanField(_("多職種連携チーム支援"), default=False)
     summary = EncryptedTextField(_("概要"))
     lead_workers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="lead_cases", verbose_name=_("担当者")
     )
-    version = models.PositiveIntegerField(default=1, editable=False)
+    last_contact_at = models.DateTimeField(_("最終相談日時"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    history = HistoricalRecords(m2m_fields=[lead_workers])
+
+    class Meta:
+        verbose_name = _("ケース")
+        verbose_name_plural = _("ケース")
+        permissions = [
+            ("view_org_cases", _("自組織のケースを閲覧できる")),
+            ("supervise_case", _("組織内の全ケース（閲覧制限を含む）を監督できる")),
+        ]
+        indexes = [
+            models.Index(fields=["organisation", "status"]),
+            models.Index(fields=["organisation", "-last_contact_at"]),
+            models.Index(fields=["organisation", "opened_on"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="closed") | Q(closed_on__isnull=False),
+                name="case_closed_has_date",
+            ),
+        ]
+
+
+class CaseUserObjectPermission(UserObjectPermissionBase):
+    """Object grants on cases (MDT agenda, referral, share, break-glass): direct FK."""
+
+    content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
+
+
+class CaseGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", _("電話")
+    CENTRE_VISIT = "centre_visit", _("来所")
+    HOME_VISIT = "home_visit", _("訪問")
+    EMAIL = "email", _("メール")
+    ONLINE = "online", _("オンライン")
+    ACCOMPANIMENT = "accompaniment", _("同行支援")
+
+
+class Consulter(models.TextChoices):
+    SELF = "self", _("本人")
+    PARENT = "parent", _("親")
+    SIBLING = "sibling", _("きょうだい")
+    SPOUSE = "spouse", _("配偶者")
+    OTHER_FAMILY = "other_family", _("その他の家族")
+    AGENCY = "agency", _("関係機関")
+    OTHER = "other", _("その他")
+
+
+class Topic(models.TextChoices):
+    DAILY_LIFE = "daily_life", _("生活リズム・日常生活")
+    FAMILY = "family", _("家族関係")
+    HEALTH = "health", _("心身の健康・医療")
+    SCHOOL = "school", _("就学・不登校")
+    WORK = "work", _("就労")
+    MONEY = "money", _("経済・生活困窮")
+    IBASHO = "ibasho", _("居場所・社会参加")
+    VIOLENCE = "violence", _("暴力・緊急対応")
+    OTHER = "other", _("その他")
+
+
+class Contact(EncryptedRecord, Versioned):
+    """相談記録: one row per contact, whatever the channel, so every count is one pass.
+
+    A contact with a case is encrypted under the case's data key; one without (an
+    anonymous call) under its organisation's key for the fiscal year. The attribute
+    snapshot lets anonymous contacts count in breakdowns by age band, gender and residence.
+    """
+
+    class Kind(models.TextChoices):
+        FIRST = "first", _("新規")
+        CONTINUING = "continuing", _("継続")
+
+    occurred_at = models.DateTimeField(_("相談日時"), default=timezone.now)
+    organisation = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        related_name="contacts",
+        verbose_name=_("受付組織"),
+    )
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="contacts",
+        verbose_name=_("対応職員"),
+    )
+    case = models.ForeignKey(
+        Case,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="contacts",
+        verbose_name=_("ケース"),
+    )
+    channel = models.CharField(
+        _("相談方法"), max_length=16, choices=Channel.choices, default=Channel.PHONE
+    )
+    consulter = models.CharField(
+        _("相談者"), max_length=16, choices=Consulter.choices, default=Consulter.SELF
+    )
+    kind = models.CharField(
+        _("新規／継続"), max_length=16, choices=Kind.choices, default=Kind.CONTINUING
+    )
+    minutes = models.PositiveSmallIntegerField(_("対応時間（分）"), default=0)
+    topics = models.JSONField(_("相談内容"), default=list, blank=True)
+    referring_organisation = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="referred_contacts",
+        verbose_name=_("相談元の機関"),
+    )
+    # Snapshot of non-identifying attributes at the time of the contact.
+    age_band = models.CharField(
+        _("年代"), max_length=8, choices=AgeBand.choices, default=AgeBand.UNKNOWN
+    )
+    gender = models.CharField(
+        _("性別"), max_length=16, choices=Gender.choices, default=Gender.UNKNOWN
+    )
+    municipality = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="resident_contacts",
+        limit_choices_to={"kind": "municipality"},
+        verbose_name=_("居住市町村"),
+    )
+    summary = EncryptedTextField(_("相談内容の記録"))
+    follow_up = EncryptedTextField(_("今後の対応"))
+    follow_up_due = models.DateField(_("対応予定日"), null=True, blank=True)
+    follow_up_done = models.BooleanField(_("対応済み"), default=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name = _("ケース")
-        verbose_name_plural = _("ケース")
-        permissions = [("supervise_case", _("組織内の全ケース（閲覧制限を含む）を監督できる"))]
-        indexes = [models.Index(fields=["organisation", "status"])]
+        verbose_name = _("相談記録")
+        verbose_name_plural = _("相談記録")
+        ordering = ["-occurred_at"]
+        indexes = [
+            models.Index(fields=["organisation", "occurred_at"]),
+            models.Index(fields=["case", "-occurred_at"]),
+            models.Index(fields=["staff", "follow_up_done", "follow_up_due"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(minutes__lte=24 * 60), name="contact_minutes_in_a_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.get_channel_display()}"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.occurred_at and timezone.localtime(self.occurred_at).date() > timezone.localdate():
+            errors["occurred_at"] = _("相談日時に未来の日付は指定できません。")
+        unknown = set(self.topics or []) - set(Topic.values)
+        if unknown:
+            errors["topics"] = _("相談内容の区分が正しくありません。")
+        if errors:
+            raise ValidationError(errors)
+
+
+class Milestone(EncryptedRecord):
+    """A dated outcome on a case; outcome indicators count these."""
+
+    class Kind(models.TextChoices):
+        IBASHO = "ibasho", _("居場所につながった")
+        INTERMEDIATE_WORK = "intermediate_work", _("中間的就労を開始")
+        EMPLOYED = "employed", _("就労した")
+        BACK_TO_SCHOOL = "back_to_school", _("復学・進学した")
+        MEDICAL_CARE = "medical_care", _("医療につながった")
+        WELFARE_SERVICE = "welfare_service", _("福祉サービスの利用を開始")
+        LEFT_HOME = "left_home", _("外出できるようになった")
+        OTHER = "other", _("その他")
+
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="milestones", verbose_name=_("ケース")
+    )
+    kind = models.CharField(_("到達した状態"), max_length=24, choices=Kind.choices)
+    achieved_on = models.DateField(_("年月日"))
+    note = EncryptedTextField(_("メモ"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("記録者"),
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("到達状況")
+        verbose_name_plural = _("到達状況")
+        ordering = ["-achieved_on"]
+        indexes = [models.Index(fields=["kind", "achieved_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.achieved_on} {self.get_kind_display()}"

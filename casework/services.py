@@ -1,16 +1,332 @@
-"""Casework services: every write that is more than one row, with its audit event."""
+"""Casework services: each checks permission, writes, and records its audit event, in one
+transaction. Views, imports, the API and commands all call these.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime
+from collections.abc import Callable, Iterable
+from typing import Any
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from audit.models import Action
 from audit.services import record
 
 from . import crypto
-from .models import DataKey
+from .models import Case, Client, Contact, DataKey, Milestone, Versioned
+from .periods import age_band, fiscal_year
+from .selectors import find_duplicates, visible_cases
+
+IDENTITY_FIELDS = ("name", "name_kana", "birth_date", "phone", "address", "notes")
+
+
+class StaleEdit(Exception):
+    """Someone saved the record after this edit began; nothing was written."""
+
+    def __init__(self, current: Versioned) -> None:
+        who = str(current.updated_by) if current.updated_by else _("別の職員")
+        when = date_format(timezone.localtime(current.updated_at), "n/j H:i")
+        self.message = _(
+            "この記録は他の職員によって更新されました（%(who)s、%(when)s）。"
+            "最新の内容を確認してから、もう一度保存してください。"
+        ) % {"who": who, "when": when}
+        super().__init__(self.message)
+
+
+class DuplicateSuspected(Exception):
+    """The person may already have a case here; the caller must confirm to go on."""
+
+    def __init__(self, cases: list[Case]) -> None:
+        self.cases = cases
+        super().__init__(_("同一人物の可能性があるケースがあります。"))
+
+
+def _require(actor, *permissions: str) -> None:
+    if not actor.has_perms(permissions):
+        raise PermissionDenied
+
+
+def _require_visible(actor, case: Case) -> None:
+    if not visible_cases(actor).filter(pk=case.pk).exists():
+        raise PermissionDenied
+
+
+def _lock(model: type[Versioned], pk: Any, expected_version: int | None) -> Any:
+    """The row, locked for this transaction; refused if it changed since `expected_version`."""
+    current = model.objects.select_for_update().select_related("updated_by").get(pk=pk)
+    if expected_version is not None and current.version != expected_version:
+        raise StaleEdit(current)
+    return current
+
+
+def _touch(obj: Versioned, actor) -> None:
+    obj.version += 1
+    obj.updated_by = actor
+    obj.updated_at = timezone.now()
+
+
+# --- cases ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def open_case(
+    actor,
+    *,
+    identity: dict[str, Any] | None = None,
+    client_attributes: dict[str, Any] | None = None,
+    case_fields: dict[str, Any] | None = None,
+    lead_workers: Iterable = (),
+    confirm_duplicate: bool = False,
+) -> Case:
+    """Open a case at the actor's organisation, with a new client when identity is given.
+
+    A possible duplicate in the organisation stops the write unless the caller confirms.
+    """
+    _require(actor, "casework.add_case", "casework.add_client")
+    identity = {k: v for k, v in (identity or {}).items() if v not in (None, "")}
+    client = None
+    if identity or client_attributes:
+        if not confirm_duplicate:
+            check = find_duplicates(
+                actor,
+                name_kana=identity.get("name_kana", ""),
+                birth_date=identity.get("birth_date"),
+                phone=identity.get("phone", ""),
+            )
+            if check.same_organisation:
+                raise DuplicateSuspected(check.same_organisation)
+        client = Client(
+            organisation_id=actor.organisation_id,
+            updated_by=actor,
+            **identity,
+            **(client_attributes or {}),
+        )
+        client.full_clean(exclude=["data_key", "code"])
+        client.save()
+    case = Case(
+        organisation_id=actor.organisation_id,
+        client=client,
+        data_key=client.data_key if client else None,
+        updated_by=actor,
+        **(case_fields or {}),
+    )
+    case.full_clean(exclude=["data_key", "code"])
+    case.save()
+    case.lead_workers.set(lead_workers or [actor])
+    record(Action.CREATE, obj=case, detail={"client": client.code if client else None})
+    return case
+
+
+@transaction.atomic
+def update_case(
+    actor,
+    case: Case,
+    *,
+    expected_version: int,
+    changes: dict[str, Any],
+    lead_workers: Iterable | None = None,
+) -> Case:
+    _require(actor, "casework.change_case")
+    _require_visible(actor, case)
+    current = _lock(Case, case.pk, expected_version)
+    if "status" in changes and changes["status"] != current.status:
+        if changes["status"] == Case.Status.CLOSED:
+            raise ValidationError(_("終結は「終結する」から理由を添えて行ってください。"))
+        current.status_changed_on = timezone.localdate()
+    for field, value in changes.items():
+        setattr(current, field, value)
+    _touch(current, actor)
+    current.full_clean(exclude=["data_key", "code"])
+    current.save()
+    if lead_workers is not None:
+        current.lead_workers.set(lead_workers)
+    record(
+        Action.UPDATE, obj=current, detail={"fields": sorted(changes), "version": current.version}
+    )
+    return current
+
+
+@transaction.atomic
+def close_case(
+    actor, case: Case, *, expected_version: int, reason: str, closed_on: datetime.date | None = None
+) -> Case:
+    _require(actor, "casework.change_case")
+    _require_visible(actor, case)
+    if reason not in Case.ClosureReason.values or reason == Case.ClosureReason.MERGED:
+        raise ValidationError({"reason": _("終結理由を選んでください。")})
+    current = _lock(Case, case.pk, expected_version)
+    current.status = Case.Status.CLOSED
+    current.closure_reason = reason
+    current.closed_on = closed_on or timezone.localdate()
+    current.status_changed_on = current.closed_on
+    _touch(current, actor)
+    current.save()
+    record(Action.UPDATE, obj=current, detail={"closed": reason})
+    return current
+
+
+@transaction.atomic
+def merge_cases(actor, keep: Case, absorbed: Case, *, expected_version: int | None = None) -> Case:
+    """Merge two cases of the same person: contacts and milestones move to `keep`.
+
+    Moved records keep the data key they were written under (each value names its key),
+    so nothing is re-encrypted; the absorbed case stays, closed, pointing at `keep`, and
+    erasing `keep` later must erase the keys of its merged cases too.
+    """
+    _require(actor, "casework.change_case", "casework.supervise_case")
+    if keep.pk == absorbed.pk or keep.organisation_id != absorbed.organisation_id:
+        raise ValidationError(_("同じ組織の別のケースどうしだけを統合できます。"))
+    _require_visible(actor, keep)
+    _require_visible(actor, absorbed)
+    target = _lock(Case, keep.pk, None)
+    source = _lock(Case, absorbed.pk, expected_version)
+    moved = 0
+    for contact in Contact.objects.filter(case=source):
+        contact.case = target
+        contact.save(update_fields=["case"])
+        moved += 1
+    for milestone in Milestone.objects.filter(case=source):
+        milestone.case = target
+        milestone.save(update_fields=["case"])
+    target.lead_workers.add(*source.lead_workers.all())
+    _refresh_last_contact(target)
+    source.status = Case.Status.CLOSED
+    source.closure_reason = Case.ClosureReason.MERGED
+    source.closed_on = timezone.localdate()
+    source.merged_into = target
+    _touch(source, actor)
+    source.save()
+    record(Action.UPDATE, obj=target, detail={"merged": source.code, "contacts_moved": moved})
+    return target
+
+
+def _refresh_last_contact(case: Case) -> None:
+    latest = case.contacts.order_by("-occurred_at").values_list("occurred_at", flat=True).first()
+    Case.objects.filter(pk=case.pk).update(last_contact_at=latest)  # derived, not history
+
+
+# --- identity ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def reveal_identity(actor, case: Case) -> dict[str, Any]:
+    """Decrypt the client's identity for display; the reveal itself is audited."""
+    _require(actor, "casework.reveal_identity")
+    _require_visible(actor, case)
+    if case.client is None:
+        return {}
+    record(Action.IDENTITY_REVEAL, obj=case.client, detail={"case": case.code})
+    return {field: getattr(case.client, field) for field in IDENTITY_FIELDS}
+
+
+@transaction.atomic
+def update_identity(
+    actor,
+    case: Case,
+    *,
+    expected_version: int,
+    identity: dict[str, Any],
+    attributes: dict[str, Any],
+) -> Client:
+    _require(actor, "casework.change_client", "casework.reveal_identity")
+    _require_visible(actor, case)
+    if case.client_id is None:
+        raise ValidationError(_("このケースには当事者が登録されていません。"))
+    client = _lock(Client, case.client_id, expected_version)
+    for field, value in identity.items():
+        setattr(client, field, value or None)
+    for field, value in attributes.items():
+        setattr(client, field, value)
+    _touch(client, actor)
+    client.full_clean(exclude=["data_key", "code"])
+    client.save()
+    record(
+        Action.UPDATE,
+        obj=client,
+        detail={"case": case.code, "fields": sorted({**identity, **attributes})},
+    )
+    return client
+
+
+# --- contacts and milestones ----------------------------------------------------------------
+
+
+@transaction.atomic
+def log_contact(actor, *, case: Case | None = None, **fields: Any) -> Contact:
+    """Log one contact. With a case, its attributes snapshot the client's; without one
+    (an anonymous call) the caller gives the snapshot and the organisation-year key encrypts.
+    """
+    _require(actor, "casework.add_contact")
+    occurred_at = fields.setdefault("occurred_at", timezone.now())
+    if case is not None:
+        _require_visible(actor, case)
+        fields["data_key"] = case.data_key
+        client = case.client
+        if client is not None:
+            fields["age_band"] = age_band(client.birth_year, timezone.localtime(occurred_at).date())
+            fields["gender"] = client.gender
+            fields["municipality_id"] = client.municipality_id
+    else:
+        fields["data_key"] = DataKey.for_organisation_year(
+            actor.organisation_id, fiscal_year(timezone.localtime(occurred_at).date())
+        )
+    contact = Contact(
+        case=case, organisation_id=actor.organisation_id, staff=actor, updated_by=actor, **fields
+    )
+    contact.full_clean(exclude=["data_key"])
+    contact.save()
+    if case is not None:
+        Case.objects.filter(pk=case.pk).exclude(last_contact_at__gt=contact.occurred_at).update(
+            last_contact_at=contact.occurred_at
+        )
+    record(
+        Action.CREATE,
+        obj=contact,
+        detail={"case": case.code if case else None, "channel": contact.channel},
+    )
+    return contact
+
+
+@transaction.atomic
+def complete_follow_up(actor, contact: Contact) -> Contact:
+    _require(actor, "casework.change_contact")
+    if contact.case is not None:
+        _require_visible(actor, contact.case)
+    elif contact.organisation_id != actor.organisation_id:
+        raise PermissionDenied
+    contact.follow_up_done = True
+    _touch(contact, actor)
+    contact.save()
+    record(Action.UPDATE, obj=contact, detail={"follow_up_done": True})
+    return contact
+
+
+@transaction.atomic
+def record_milestone(
+    actor, case: Case, *, kind: str, achieved_on: datetime.date, note: str = ""
+) -> Milestone:
+    _require(actor, "casework.add_milestone")
+    _require_visible(actor, case)
+    milestone = Milestone(
+        case=case,
+        data_key=case.data_key,
+        kind=kind,
+        achieved_on=achieved_on,
+        note=note or None,
+        recorded_by=actor,
+    )
+    milestone.full_clean(exclude=["data_key"])
+    milestone.save()
+    record(Action.CREATE, obj=milestone, detail={"case": case.code, "kind": kind})
+    return milestone
+
+
+# --- keys ---------------------------------------------------------------------------------
 
 
 def rewrap_data_keys(

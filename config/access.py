@@ -8,6 +8,8 @@ by the selectors and services the views call; they are named here for the reader
 
 from accounts.access import AUTHENTICATED, PUBLIC, Rule, needs
 
+VISIBLE = "case among casework.selectors.visible_cases"
+
 MATRIX: dict[str, Rule] = {
     # Sign-in and language: reachable before login.
     "accounts:login": PUBLIC,
@@ -18,6 +20,25 @@ MATRIX: dict[str, Rule] = {
     "accounts:password_change": AUTHENTICATED,
     "accounts:password_change_done": AUTHENTICATED,
     "home": AUTHENTICATED,
+    # Casework. Which case: selectors.visible_cases (own organisation by role, restricted
+    # cases only for lead workers and supervisors, plus object grants); others get 404.
+    "casework:case_list": needs("casework.view_case", object_rule=VISIBLE),
+    "casework:case_detail": needs("casework.view_case", object_rule=VISIBLE),
+    "casework:case_new": needs("casework.add_case", "casework.add_client"),
+    "casework:case_edit": needs("casework.change_case", object_rule=VISIBLE),
+    "casework:case_close": needs("casework.change_case", object_rule=VISIBLE),
+    "casework:case_merge": needs(
+        "casework.change_case", "casework.supervise_case", object_rule=VISIBLE
+    ),
+    "casework:identity_reveal": needs("casework.reveal_identity", object_rule=VISIBLE),
+    "casework:identity_edit": needs(
+        "casework.change_client", "casework.reveal_identity", object_rule=VISIBLE
+    ),
+    "casework:contact_new": needs(
+        "casework.add_contact", object_rule="case code among visible cases"
+    ),
+    "casework:follow_up_done": needs("casework.change_contact", object_rule="visible contacts"),
+    "casework:milestone_new": needs("casework.add_milestone", object_rule=VISIBLE),
     # Django admin: system administrators manage users and master data. No casework model
     # is registered there, so the admin never shows case content.
     "admin:*": needs("accounts.change_user"),

@@ -4,11 +4,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as account_views
+from casework import views as casework_views
 
 urlpatterns = [
-    path("", account_views.home, name="home"),
+    path("", casework_views.dashboard, name="home"),
     path("healthz", account_views.health, name="health"),
     path("accounts/", include("accounts.urls")),
+    path("", include("casework.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

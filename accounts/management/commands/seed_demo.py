@@ -1,7 +1,10 @@
 """Seed a realistic demo prefecture: Mie's municipalities, the centre, partners, one user per role.
 
-Idempotent: a second run changes nothing and prints no password. Passwords are generated
-on this machine and printed once, when each user is created; none is stored anywhere else.
+Then every installed app whose AppConfig defines `seed_demo(context)` adds its own demo
+records, in INSTALLED_APPS order (casework: cases and contacts; later apps: theirs), so
+accounts never imports the apps that build on it. Idempotent: a second run changes nothing
+and prints no password. Passwords are generated on this machine and printed once, when
+each user is created; none is stored anywhere else.
 """
 
 from __future__ import annotations
@@ -9,11 +12,14 @@ from __future__ import annotations
 import datetime
 import random
 import secrets
+from dataclasses import dataclass, field
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.data import mie
 from accounts.models import Organisation, Region, User
@@ -62,6 +68,17 @@ DEMO_USERS = [
 ]
 
 
+@dataclass
+class SeedContext:
+    """What app seed hooks receive: reproducible randomness and the seeded actors."""
+
+    rng: random.Random
+    today: datetime.date
+    organisations: dict[str, Organisation]  # "centre" and municipalities by code
+    users: dict[str, User]  # by demo username
+    counts: dict[str, int] = field(default_factory=dict)  # hooks report what they made
+
+
 class Command(BaseCommand):
     help = "Seed the demo prefecture (Mie) and one user per role; passwords print on creation."
 
@@ -97,13 +114,31 @@ class Command(BaseCommand):
             )
             user.groups.add(Group.objects.get(name=role.value))
             created.append((username, role, password))
+        context = SeedContext(
+            rng=rng,
+            today=timezone.localdate(),
+            organisations=organisations,
+            users={
+                u.username: u for u in User.objects.filter(username__in=[d[0] for d in DEMO_USERS])
+            },
+        )
+        for app_config in apps.get_app_configs():
+            hook = getattr(app_config, "seed_demo", None)
+            if hook is not None:
+                hook(context)
         record(
             Action.IMPORT,
             object_type="seed_demo",
             object_ref="mie",
-            detail={"organisations": Organisation.objects.count(), "users_created": len(created)},
+            detail={
+                "organisations": Organisation.objects.count(),
+                "users_created": len(created),
+                **context.counts,
+            },
         )
         self._report(created)
+        for name, count in context.counts.items():
+            self.stdout.write(f"  {name}: {count}")
 
     def _centre(self, regions: dict[str, Region]) -> Organisation:
         return Organisation.objects.get_or_create(

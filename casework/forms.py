@@ -1,0 +1,300 @@
+"""Casework forms. Sensitive inputs are declared here explicitly, never reflected from models."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organisation, User
+
+from .models import Case, Channel, Consulter, Contact, Gender, Milestone, Topic
+from .periods import AgeBand
+from .selectors import visible_cases
+
+SUMMARY_MAX = 4000
+NOTE_MAX = 2000
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+def municipality_field(label: str = _("居住市町村")) -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(
+        label=label,
+        queryset=Organisation.objects.filter(kind=Organisation.Kind.MUNICIPALITY, is_active=True),
+        required=False,
+        empty_label=_("（不明・県外）"),
+    )
+
+
+def not_in_future(value: datetime.date | datetime.datetime | None, message: str) -> None:
+    if value is None:
+        return
+    day = timezone.localtime(value).date() if isinstance(value, datetime.datetime) else value
+    if day > timezone.localdate():
+        raise forms.ValidationError(message)
+
+
+class ContactForm(forms.Form):
+    """The quick contact log: defaults for a phone call happening now."""
+
+    case_code = forms.CharField(
+        label=_("ケースコード"),
+        required=False,
+        max_length=12,
+        help_text=_("空欄なら匿名の相談として記録します。"),
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"}),
+    )
+    occurred_at = forms.DateTimeField(label=_("相談日時"), widget=DateTimeInput())
+    channel = forms.ChoiceField(label=_("相談方法"), choices=Channel.choices, initial=Channel.PHONE)
+    consulter = forms.ChoiceField(
+        label=_("相談者"), choices=Consulter.choices, initial=Consulter.SELF
+    )
+    kind = forms.ChoiceField(
+        label=_("新規／継続"), choices=Contact.Kind.choices, initial=Contact.Kind.CONTINUING
+    )
+    minutes = forms.IntegerField(
+        label=_("対応時間（分）"), min_value=0, max_value=24 * 60, initial=10
+    )
+    topics = forms.MultipleChoiceField(
+        label=_("相談内容"),
+        choices=Topic.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    summary = forms.CharField(
+        label=_("相談内容の記録"),
+        required=False,
+        max_length=SUMMARY_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    follow_up = forms.CharField(
+        label=_("今後の対応"),
+        required=False,
+        max_length=NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    follow_up_due = forms.DateField(label=_("対応予定日"), required=False, widget=DateInput())
+    referring_organisation = forms.ModelChoiceField(
+        label=_("相談元の機関"),
+        queryset=Organisation.objects.filter(is_active=True),
+        required=False,
+        help_text=_("市町村担当課等からの個別事例の相談のとき"),
+    )
+    age_band = forms.ChoiceField(label=_("年代"), choices=AgeBand.choices, initial=AgeBand.UNKNOWN)
+    gender = forms.ChoiceField(label=_("性別"), choices=Gender.choices, initial=Gender.UNKNOWN)
+    municipality = municipality_field()
+
+    SNAPSHOT_FIELDS = ("age_band", "gender", "municipality")
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.case: Case | None = None
+        self.fields["occurred_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
+
+    def clean_case_code(self) -> str:
+        code = self.cleaned_data["case_code"].strip().upper()
+        if code:
+            self.case = visible_cases(self.user).filter(code=code).select_related("client").first()
+            if self.case is None:
+                raise forms.ValidationError(_("このケースコードは見つかりません。"))
+        return code
+
+    def clean_occurred_at(self) -> datetime.datetime:
+        value = self.cleaned_data["occurred_at"]
+        not_in_future(value, _("相談日時に未来の日付は指定できません。"))
+        return value
+
+    def service_fields(self) -> dict[str, Any]:
+        data = {k: v for k, v in self.cleaned_data.items() if k != "case_code"}
+        data["summary"] = data["summary"] or None
+        data["follow_up"] = data["follow_up"] or None
+        if self.case is not None and self.case.client_id is not None:
+            for field in self.SNAPSHOT_FIELDS:  # taken from the client by the service
+                data.pop(field)
+        return data
+
+
+class IdentityFields(forms.Form):
+    name = forms.CharField(label=_("氏名"), required=False, max_length=100)
+    name_kana = forms.CharField(label=_("氏名（カナ）"), required=False, max_length=100)
+    birth_date = forms.DateField(label=_("生年月日"), required=False, widget=DateInput())
+    phone = forms.CharField(label=_("電話番号"), required=False, max_length=30)
+    address = forms.CharField(label=_("住所"), required=False, max_length=300)
+    notes = forms.CharField(
+        label=_("備考"),
+        required=False,
+        max_length=NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    gender = forms.ChoiceField(label=_("性別"), choices=Gender.choices, initial=Gender.UNKNOWN)
+    municipality = municipality_field()
+    household_8050 = forms.BooleanField(label=_("8050世帯"), required=False)
+    lives_alone = forms.BooleanField(label=_("単身世帯"), required=False)
+
+    IDENTITY = ("name", "name_kana", "birth_date", "phone", "address", "notes")
+    ATTRIBUTES = ("gender", "municipality", "household_8050", "lives_alone")
+
+    def clean_birth_date(self) -> datetime.date | None:
+        value = self.cleaned_data["birth_date"]
+        not_in_future(value, _("生年月日に未来の日付は指定できません。"))
+        if value is not None and value.year < 1900:
+            raise forms.ValidationError(_("生年月日を確認してください。"))
+        return value
+
+    def identity(self) -> dict[str, Any]:
+        return {f: self.cleaned_data[f] for f in self.IDENTITY}
+
+    def attributes(self) -> dict[str, Any]:
+        return {f: self.cleaned_data[f] for f in self.ATTRIBUTES}
+
+
+class CaseFields(forms.Form):
+    withdrawal_band = forms.ChoiceField(
+        label=_("ひきこもり期間"),
+        choices=Case.WithdrawalBand.choices,
+        initial=Case.WithdrawalBand.UNKNOWN,
+    )
+    school_refusal_history = forms.BooleanField(label=_("不登校経験"), required=False)
+    suspected_mental_illness = forms.BooleanField(label=_("精神疾患の疑い"), required=False)
+    suspected_developmental_disability = forms.BooleanField(
+        label=_("発達障害の疑い"), required=False
+    )
+    employment_history = forms.BooleanField(label=_("就労経験あり"), required=False)
+    mdt_supported = forms.BooleanField(label=_("多職種連携チーム支援"), required=False)
+    restricted = forms.BooleanField(
+        label=_("閲覧制限"),
+        required=False,
+        help_text=_("担当者とスーパーバイザーだけが閲覧できます。"),
+    )
+    summary = forms.CharField(
+        label=_("概要"),
+        required=False,
+        max_length=SUMMARY_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    CASE = (
+        "withdrawal_band",
+        "school_refusal_history",
+        "suspected_mental_illness",
+        "suspected_developmental_disability",
+        "employment_history",
+        "mdt_supported",
+        "restricted",
+        "summary",
+    )
+
+    def case_fields(self) -> dict[str, Any]:
+        data = {f: self.cleaned_data[f] for f in self.CASE}
+        data["summary"] = data["summary"] or None
+        return data
+
+
+class CaseOpenForm(IdentityFields, CaseFields):
+    opened_on = forms.DateField(label=_("受付日"), widget=DateInput())
+    confirm_duplicate = forms.BooleanField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["opened_on"].initial = timezone.localdate()
+
+    def clean_opened_on(self) -> datetime.date:
+        value = self.cleaned_data["opened_on"]
+        not_in_future(value, _("受付日に未来の日付は指定できません。"))
+        return value
+
+    def case_fields(self) -> dict[str, Any]:
+        return {**super().case_fields(), "opened_on": self.cleaned_data["opened_on"]}
+
+
+class VersionField(forms.IntegerField):
+    def __init__(self) -> None:
+        super().__init__(widget=forms.HiddenInput, min_value=1)
+
+
+class CaseEditForm(CaseFields):
+    status = forms.ChoiceField(
+        label=_("状態"), choices=[c for c in Case.Status.choices if c[0] != Case.Status.CLOSED]
+    )
+    lead_workers = forms.ModelMultipleChoiceField(
+        label=_("担当者"),
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    version = VersionField()
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["lead_workers"].queryset = User.objects.filter(
+            organisation_id=case.organisation_id, is_active=True
+        ).order_by("username")
+
+    def changes(self) -> dict[str, Any]:
+        return {**self.case_fields(), "status": self.cleaned_data["status"]}
+
+
+class IdentityEditForm(IdentityFields):
+    version = VersionField()
+
+
+class CloseForm(forms.Form):
+    reason = forms.ChoiceField(
+        label=_("終結理由"),
+        choices=[c for c in Case.ClosureReason.choices if c[0] != Case.ClosureReason.MERGED],
+    )
+    closed_on = forms.DateField(label=_("終結日"), widget=DateInput())
+    version = VersionField()
+
+    def clean_closed_on(self) -> datetime.date:
+        value = self.cleaned_data["closed_on"]
+        not_in_future(value, _("終結日に未来の日付は指定できません。"))
+        return value
+
+
+class MilestoneForm(forms.Form):
+    kind = forms.ChoiceField(label=_("到達した状態"), choices=Milestone.Kind.choices)
+    achieved_on = forms.DateField(label=_("年月日"), widget=DateInput())
+    note = forms.CharField(
+        label=_("メモ"),
+        required=False,
+        max_length=NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def clean_achieved_on(self) -> datetime.date:
+        value = self.cleaned_data["achieved_on"]
+        not_in_future(value, _("未来の日付は指定できません。"))
+        return value
+
+
+class MergeForm(forms.Form):
+    absorbed_code = forms.CharField(label=_("統合するケースのコード"), max_length=12)
+
+    def __init__(self, *args: Any, user: User, keep: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user, self.keep, self.absorbed = user, keep, None
+
+    def clean_absorbed_code(self) -> str:
+        code = self.cleaned_data["absorbed_code"].strip().upper()
+        self.absorbed = visible_cases(self.user).filter(code=code).first()
+        if self.absorbed is None or self.absorbed.pk == self.keep.pk:
+            raise forms.ValidationError(_("統合できるケースが見つかりません。"))
+        return code

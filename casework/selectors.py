@@ -1,0 +1,159 @@
+"""Reads that more than one caller needs, scoped to what the user may see.
+
+The baseline (DESIGN.md section 4): staff with the case permissions see the cases of their
+own organisation; a restricted case only its lead workers and those who supervise. Every
+other way in is an explicit object grant (django-guardian, direct-FK tables): MDT agenda,
+accepted referral, share, break-glass. Views never filter for permissions themselves.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from .models import (
+    Case,
+    CaseGroupObjectPermission,
+    CaseUserObjectPermission,
+    Client,
+    Contact,
+    Milestone,
+)
+
+
+def granted(user, codename: str = "view_case") -> Q:
+    """Cases the user holds an object grant on, directly or through a group (subqueries)."""
+    direct = CaseUserObjectPermission.objects.filter(
+        user_id=user.pk, permission__codename=codename
+    ).values("content_object_id")
+    via_group = CaseGroupObjectPermission.objects.filter(
+        group__user=user, permission__codename=codename
+    ).values("content_object_id")
+    return Q(pk__in=direct) | Q(pk__in=via_group)
+
+
+def visible_cases(user) -> QuerySet[Case]:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Case.objects.none()
+    scope = granted(user)
+    if user.has_perm("casework.view_org_cases") and user.organisation_id is not None:
+        own = Q(organisation_id=user.organisation_id)
+        if not user.has_perm("casework.supervise_case"):
+            assigned = Case.lead_workers.through.objects.filter(user_id=user.pk).values("case_id")
+            own &= Q(restricted=False) | Q(pk__in=assigned)
+        scope |= own
+    return Case.objects.filter(scope)
+
+
+def get_visible_case(user, code: str) -> Case:
+    """The case, or 404 — the same answer whether it does not exist or is not the user's."""
+    case = (
+        visible_cases(user)
+        .select_related("client", "organisation", "client__municipality", "updated_by")
+        .filter(code=code)
+        .first()
+    )
+    if case is None:
+        raise Http404
+    return case
+
+
+def visible_contacts(user) -> QuerySet[Contact]:
+    """Contacts of visible cases, and the anonymous contacts of the user's organisation."""
+    if not user.has_perm("casework.view_contact"):
+        return Contact.objects.filter(case__in=visible_cases(user))
+    anonymous = Q(case__isnull=True, organisation_id=user.organisation_id)
+    return Contact.objects.filter(Q(case__in=visible_cases(user)) | anonymous)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    when: datetime.datetime
+    kind: str  # "contact" or "milestone"
+    item: Contact | Milestone
+
+
+def case_timeline(case: Case) -> list[TimelineEntry]:
+    """Contacts and milestones of a case, newest first, in two queries."""
+    contacts = case.contacts.select_related("staff").order_by("-occurred_at")
+    milestones = case.milestones.select_related("recorded_by")
+    tz = timezone.get_current_timezone()
+    entries = [TimelineEntry(c.occurred_at, "contact", c) for c in contacts] + [
+        TimelineEntry(
+            datetime.datetime.combine(m.achieved_on, datetime.time.max, tzinfo=tz), "milestone", m
+        )
+        for m in milestones
+    ]
+    return sorted(entries, key=lambda entry: entry.when, reverse=True)
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    my_open_cases: list[Case]
+    follow_ups_due: list[Contact]
+    recent_contacts: list[Contact]
+
+
+def dashboard(user, *, days_ahead: int = 7, limit: int = 15) -> Dashboard:
+    today = timezone.localdate()
+    open_cases = (
+        visible_cases(user)
+        .filter(lead_workers=user)
+        .exclude(status=Case.Status.CLOSED)
+        .order_by("-last_contact_at")[:limit]
+    )
+    follow_ups = (
+        visible_contacts(user)
+        .filter(
+            staff=user,
+            follow_up_done=False,
+            follow_up_due__lte=today + datetime.timedelta(days=days_ahead),
+        )
+        .select_related("case")
+        .order_by("follow_up_due")[:limit]
+    )
+    recent = visible_contacts(user).filter(staff=user).select_related("case")[:limit]
+    return Dashboard(list(open_cases), list(follow_ups), list(recent))
+
+
+@dataclass(frozen=True)
+class DuplicateCheck:
+    same_organisation: list[Case]
+    other_organisations: list[str]  # names only, and only for supervisors
+
+
+def find_duplicates(
+    user, *, name_kana: str = "", birth_date: datetime.date | None = None, phone: str = ""
+) -> DuplicateCheck:
+    """Possible existing records of the same person, through the blind index only."""
+    probe = Client(name_kana=name_kana or None, birth_date=birth_date, phone=phone or None)
+    indexes = Q()
+    kana_birth = Client._meta.get_field("kana_birth_index").compute(probe)
+    phone_index = Client._meta.get_field("phone_index").compute(probe)
+    if kana_birth:
+        indexes |= Q(kana_birth_index=kana_birth)
+    if phone_index:
+        indexes |= Q(phone_index=phone_index)
+    if not indexes:
+        return DuplicateCheck([], [])
+    matches = Client.objects.filter(indexes)
+    same = list(
+        visible_cases(user)
+        .filter(client__in=matches)
+        .select_related("client")
+        .order_by("-opened_on")
+    )
+    others: list[str] = []
+    if user.has_perm("casework.supervise_case"):
+        others = sorted(
+            set(
+                matches.exclude(organisation_id=user.organisation_id).values_list(
+                    "organisation__name", flat=True
+                )
+            )
+        )
+    return DuplicateCheck(same, others)

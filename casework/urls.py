@@ -1,0 +1,21 @@
+"""Casework URLs. Each has its rule in config/access.py."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "casework"
+
+urlpatterns = [
+    path("contacts/new/", views.contact_new, name="contact_new"),
+    path("contacts/<uuid:pk>/follow-up-done/", views.follow_up_done, name="follow_up_done"),
+    path("cases/", views.case_list, name="case_list"),
+    path("cases/new/", views.case_new, name="case_new"),
+    path("cases/<str:code>/", views.case_detail, name="case_detail"),
+    path("cases/<str:code>/edit/", views.case_edit, name="case_edit"),
+    path("cases/<str:code>/identity/", views.identity_reveal, name="identity_reveal"),
+    path("cases/<str:code>/identity/edit/", views.identity_edit, name="identity_edit"),
+    path("cases/<str:code>/close/", views.case_close, name="case_close"),
+    path("cases/<str:code>/merge/", views.case_merge, name="case_merge"),
+    path("cases/<str:code>/milestones/", views.milestone_new, name="milestone_new"),
+]

@@ -1,0 +1,288 @@
+"""Casework screens: parse, call a selector or service, render. Access: config/access.py."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from audit.models import Action
+from audit.services import record
+
+from . import selectors, services
+from .filters import CaseFilter
+from .forms import (
+    CaseEditForm,
+    CaseOpenForm,
+    CloseForm,
+    ContactForm,
+    IdentityEditForm,
+    MergeForm,
+    MilestoneForm,
+)
+from .models import Case
+
+PAGE_SIZE = 50
+
+
+def _form_errors_from(exc: ValidationError, form) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+@never_cache
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    context = {"roles": user.roles, "organisation": user.organisation}
+    if user.has_perm("casework.view_case"):
+        context["board"] = selectors.dashboard(user)
+    return render(request, "casework/dashboard.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def contact_new(request: HttpRequest) -> HttpResponse:
+    initial = {"case_code": request.GET.get("case", "")}
+    form = ContactForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            contact = services.log_contact(request.user, case=form.case, **form.service_fields())
+        except ValidationError as exc:
+            _form_errors_from(exc, form)
+        else:
+            messages.success(request, _("相談記録を保存しました。"))
+            if contact.case is not None:
+                return redirect("casework:case_detail", code=contact.case.code)
+            return redirect("casework:contact_new")
+    return render(request, "casework/contact_form.html", {"form": form})
+
+
+@never_cache
+def case_list(request: HttpRequest) -> HttpResponse:
+    queryset = (
+        selectors.visible_cases(request.user)
+        .select_related("client__municipality__region")
+        .prefetch_related("lead_workers")
+        .order_by("-last_contact_at", "-opened_on")
+    )
+    case_filter = CaseFilter(request.GET or None, queryset=queryset, user=request.user)
+    cases = case_filter.qs if case_filter.is_bound and case_filter.is_valid() else queryset
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "casework/case_list.html",
+        {"filter": case_filter, "page": page, "query": query.urlencode()},
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def case_new(request: HttpRequest) -> HttpResponse:
+    form = CaseOpenForm(request.POST or None)
+    duplicates = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = services.open_case(
+                request.user,
+                identity=form.identity(),
+                client_attributes=form.attributes(),
+                case_fields=form.case_fields(),
+                confirm_duplicate=form.cleaned_data["confirm_duplicate"],
+            )
+        except services.DuplicateSuspected as exc:
+            duplicates = exc.cases
+            form = CaseOpenForm({**request.POST.dict(), "confirm_duplicate": "on"})
+            form.is_valid()
+        except ValidationError as exc:
+            _form_errors_from(exc, form)
+        else:
+            _notice_matches_elsewhere(request, form)
+            messages.success(request, _("ケースを登録しました（%(code)s）。") % {"code": case.code})
+            return redirect("casework:case_detail", code=case.code)
+    return render(request, "casework/case_form.html", {"form": form, "duplicates": duplicates})
+
+
+def _notice_matches_elsewhere(request: HttpRequest, form: CaseOpenForm) -> None:
+    """Supervisors learn that another organisation may know the person — only its name."""
+    if not request.user.has_perm("casework.supervise_case"):
+        return
+    data = form.cleaned_data
+    others = selectors.find_duplicates(
+        request.user,
+        name_kana=data.get("name_kana") or "",
+        birth_date=data.get("birth_date"),
+        phone=data.get("phone") or "",
+    ).other_organisations
+    if others:
+        messages.info(
+            request,
+            _("同一人物の可能性がある記録が他の組織にあります：%(names)s")
+            % {"names": "、".join(others)},
+        )
+
+
+@never_cache
+def case_detail(request: HttpRequest, code: str) -> HttpResponse:
+    case = selectors.get_visible_case(request.user, code)
+    record(Action.VIEW, obj=case)
+    return render(request, "casework/case_detail.html", _detail_context(request, case))
+
+
+def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
+    return {
+        "case": case,
+        "timeline": selectors.case_timeline(case),
+        "lead_workers": list(case.lead_workers.all()),
+        "milestone_form": MilestoneForm(),
+        **extra,
+    }
+
+
+@never_cache
+@require_POST
+def identity_reveal(request: HttpRequest, code: str) -> HttpResponse:
+    case = selectors.get_visible_case(request.user, code)
+    identity = services.reveal_identity(request.user, case)
+    if request.htmx:
+        return render(request, "casework/_identity.html", {"case": case, "identity": identity})
+    return render(
+        request, "casework/case_detail.html", _detail_context(request, case, identity=identity)
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def case_edit(request: HttpRequest, code: str) -> HttpResponse:
+    case = selectors.get_visible_case(request.user, code)
+    initial = {f: getattr(case, f) for f in CaseEditForm.CASE} | {
+        "status": case.status,
+        "lead_workers": list(case.lead_workers.all()),
+        "version": case.version,
+    }
+    form = CaseEditForm(request.POST or None, case=case, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_case(
+                request.user,
+                case,
+                expected_version=form.cleaned_data["version"],
+                changes=form.changes(),
+                lead_workers=form.cleaned_data["lead_workers"],
+            )
+        except services.StaleEdit as exc:
+            form.add_error(None, exc.message)
+        except ValidationError as exc:
+            _form_errors_from(exc, form)
+        else:
+            messages.success(request, _("ケースを更新しました。"))
+            return redirect("casework:case_detail", code=case.code)
+    return render(request, "casework/case_edit.html", {"case": case, "form": form})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def identity_edit(request: HttpRequest, code: str) -> HttpResponse:
+    case = selectors.get_visible_case(request.user, code)
+    if case.client is None:
+        messages.error(request, _("このケースには当事者が登録されていません。"))
+        return redirect("casework:case_detail", code=case.code)
+    form = IdentityEditForm(request.POST or None)
+    if request.method == "GET":
+        identity = services.reveal_identity(request.user, case)
+        form = IdentityEditForm(
+            initial={
+                **identity,
+                **{f: getattr(case.client, f) for f in IdentityEditForm.ATTRIBUTES},
+                "version": case.client.version,
+            }
+        )
+    elif form.is_valid():
+        try:
+            services.update_identity(
+                request.user,
+                case,
+                expected_version=form.cleaned_data["version"],
+                identity=form.identity(),
+                attributes=form.attributes(),
+            )
+        except services.StaleEdit as exc:
+            form.add_error(None, exc.message)
+        except ValidationError as exc:
+            _form_errors_from(exc, form)
+        else:
+            messages.success(request, _("当事者情報を更新しました。"))
+            return redirect("casework:case_detail", code=case.code)
+    return render(request, "casework/identity_form.html", {"case": case, "form": form})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def case_close(request: HttpRequest, code: str) -> HttpResponse:
+    case = selectors.get_visible_case(request.user, code)
+    form = CloseForm(request.POST or None, initial={"version": case.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.close_case(
+                request.user,
+                case,
+                expected_version=form.cleaned_data["version"],
+                reason=form.cleaned_data["reason"],
+                closed_on=form.cleaned_data["closed_on"],
+            )
+        except services.StaleEdit as exc:
+            form.add_error(None, exc.message)
+        except ValidationError as exc:
+            _form_errors_from(exc, form)
+        else:
+            messages.success(request, _("ケースを終結しました。"))
+            return redirect("casework:case_detail", code=case.code)
+    return render(request, "casework/case_close.html", {"case": case, "form": form})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def case_merge(request: HttpRequest, code: str) -> HttpResponse:
+    keep = selectors.get_visible_case(request.user, code)
+    form = MergeForm(request.POST or None, user=request.user, keep=keep)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.merge_cases(request.user, keep, form.absorbed)
+        except ValidationError as exc:
+            _form_errors_from(exc, form)
+        else:
+            messages.success(request, _("ケースを統合しました。"))
+            return redirect("casework:case_detail", code=keep.code)
+    return render(request, "casework/case_merge.html", {"case": keep, "form": form})
+
+
+@never_cache
+@require_POST
+def milestone_new(request: HttpRequest, code: str) -> HttpResponse:
+    case = selectors.get_visible_case(request.user, code)
+    form = MilestoneForm(request.POST)
+    if form.is_valid():
+        services.record_milestone(request.user, case, **form.cleaned_data)
+        messages.success(request, _("到達状況を記録しました。"))
+        return redirect("casework:case_detail", code=case.code)
+    return render(
+        request, "casework/case_detail.html", _detail_context(request, case, milestone_form=form)
+    )
+
+
+@never_cache
+@require_POST
+def follow_up_done(request: HttpRequest, pk: str) -> HttpResponse:
+    contact = get_object_or_404(selectors.visible_contacts(request.user), pk=pk)
+    services.complete_follow_up(request.user, contact)
+    messages.success(request, _("対応済みにしました。"))
+    return redirect("home")
