@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import sys
 import types
 from types import SimpleNamespace
@@ -11,6 +10,7 @@ import pytest
 from django.http import HttpResponse
 from django.test import override_settings
 from django.urls import include, path, reverse
+from django.utils import timezone
 
 from accounts.access import access_matrix, iter_view_names, rule_for
 from accounts.roles import Role
@@ -111,7 +111,7 @@ def world(db):
     author = make_user(Role.COUNSELLOR, organisation=org)
     case = services.open_case(author, identity={"name": "試験 花子"}, case_fields={})
     contact = services.log_contact(
-        author, case=case, follow_up_due=datetime.date.today(), summary="記録"
+        author, case=case, follow_up_due=timezone.localdate(), summary="記録"
     )
     return SimpleNamespace(org=org, case=case, contact=contact)
 
