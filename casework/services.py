@@ -58,7 +58,7 @@ def _require_visible(actor, case: Case) -> None:
 
 def _lock(model: type[Versioned], pk: Any, expected_version: int | None) -> Any:
     """The row, locked for this transaction; refused if it changed since `expected_version`."""
-    current = model.objects.select_for_update().select_related("updated_by").get(pk=pk)
+    current = model.objects.select_for_update(of=("self",)).select_related("updated_by").get(pk=pk)
     if expected_version is not None and current.version != expected_version:
         raise StaleEdit(current)
     return current

@@ -31,10 +31,30 @@ def set_audit_triggers(enabled: bool) -> None:
             cursor.execute(f"ALTER TABLE audit_event {state} TRIGGER USER")
 
 
+def restore_roles() -> None:
+    """A flush empties the groups the data migrations made; put them back as specified
+    (tests/accounts/test_roles.py proves the specification equals the migrations)."""
+    from django.contrib.auth.models import Group, Permission
+
+    from accounts.roles import ROLE_PERMISSIONS
+
+    for role, names in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.set(
+            [
+                Permission.objects.get(
+                    content_type__app_label=n.split(".")[0], codename=n.split(".")[1]
+                )
+                for n in names
+            ]
+        )
+
+
 @pytest.fixture
 def transactional_db(transactional_db):
     """Transactional tests end with a flush (TRUNCATE), which the audit table refuses on
     PostgreSQL; the triggers are on during the test and off only for that flush."""
     set_audit_triggers(True)
+    restore_roles()
     yield transactional_db
     set_audit_triggers(False)

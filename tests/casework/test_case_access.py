@@ -1,0 +1,81 @@
+"""Who may open which case: own organisation, restricted cases, grants, never content for others."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from casework import services
+from casework.models import CaseUserObjectPermission
+from casework.selectors import visible_cases
+
+pytestmark = pytest.mark.django_db
+
+
+def open_case(actor, **case_fields):
+    return services.open_case(actor, identity={"name": "アクセス 試験"}, case_fields=case_fields)
+
+
+def detail(client, user, case):
+    client.force_login(user)
+    return client.get(reverse("casework:case_detail", kwargs={"code": case.code}))
+
+
+def test_a_counsellor_sees_the_cases_of_their_own_organisation(client, centre):
+    case = open_case(centre.counsellor)
+    assert detail(client, centre.colleague, case).status_code == 200
+
+
+def test_a_counsellor_of_another_organisation_gets_404_even_guessing_the_url(client, centre, other):
+    case = open_case(centre.counsellor)
+    assert detail(client, other.counsellor, case).status_code == 404
+    for name in ("case_edit", "case_close", "identity_edit"):
+        url = reverse(f"casework:{name}", kwargs={"code": case.code})
+        assert client.get(url).status_code == 404, name
+    assert (
+        client.post(reverse("casework:identity_reveal", kwargs={"code": case.code})).status_code
+        == 404
+    )
+    assert case not in visible_cases(other.counsellor)
+
+
+def test_a_restricted_case_is_seen_only_by_its_lead_workers_and_the_supervisor(client, centre):
+    case = open_case(centre.counsellor, restricted=True)
+    assert detail(client, centre.counsellor, case).status_code == 200  # lead worker
+    assert detail(client, centre.supervisor, case).status_code == 200
+    assert detail(client, centre.colleague, case).status_code == 404
+
+
+@pytest.mark.parametrize("role", ["statistics", "auditor", "admin"])
+def test_roles_without_case_access_never_get_case_content(client, centre, role):
+    case = open_case(centre.counsellor)
+    user = getattr(centre, role)
+    client.force_login(user)
+    assert (
+        client.get(reverse("casework:case_detail", kwargs={"code": case.code})).status_code == 403
+    )
+    listing = client.get(reverse("casework:case_list"))
+    assert listing.status_code == 403
+    assert case.code.encode() not in client.get("/").content
+
+
+def test_the_admin_has_no_casework_pages_at_all(client, centre):
+    client.force_login(centre.admin)
+    index = client.get("/admin/")
+    assert index.status_code == 200
+    assert b"casework" not in index.content
+    assert client.get("/admin/casework/case/").status_code == 404
+    assert client.get("/admin/casework/contact/").status_code == 404
+
+
+def test_an_mdt_member_sees_a_case_only_with_an_object_grant(client, centre):
+    case = open_case(centre.counsellor)
+    assert detail(client, centre.mdt, case).status_code == 404
+    CaseUserObjectPermission.objects.create(
+        user=centre.mdt,
+        content_object=case,
+        permission=Permission.objects.get(codename="view_case", content_type__app_label="casework"),
+    )
+    assert detail(client, centre.mdt, case).status_code == 200
+    assert list(visible_cases(centre.mdt)) == [case]

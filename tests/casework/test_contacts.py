@@ -1,0 +1,136 @@
+"""The contact log: quick form, anonymous contacts that still count, bad input saving nothing."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.db.models import Count
+from django.urls import reverse
+from django.utils import timezone
+
+from casework import services
+from casework.models import Channel, Consulter, Contact, Milestone
+from tests.factories import make_organisation
+
+pytestmark = pytest.mark.django_db
+
+CANARY = "canary-contact-0c9e 誰にも見せない"
+
+
+def valid_post(**overrides):
+    data = {
+        "case_code": "",
+        "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "channel": "phone",
+        "consulter": "parent",
+        "kind": "first",
+        "minutes": "15",
+        "summary": "母親から電話",
+        "age_band": "20s",
+        "gender": "male",
+        "municipality": "",
+    }
+    return {**data, **overrides}
+
+
+def test_a_phone_call_logged_from_the_quick_form_lands_on_the_case(client, centre):
+    case = services.open_case(centre.counsellor, identity={"name": "電話 太郎"})
+    client.force_login(centre.counsellor)
+    response = client.post(reverse("casework:contact_new"), valid_post(case_code=case.code.lower()))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("casework:case_detail", kwargs={"code": case.code})
+    contact = Contact.objects.get()
+    assert contact.case == case and contact.staff == centre.counsellor
+    assert contact.channel == Channel.PHONE and contact.summary == "母親から電話"
+    case.refresh_from_db()
+    assert case.last_contact_at == contact.occurred_at
+
+
+def test_anonymous_contacts_are_saved_and_counted_by_channel_consulter_and_municipality(
+    client, centre
+):
+    town = make_organisation("municipality", name="試験町")
+    client.force_login(centre.counsellor)
+    for channel, consulter in [("phone", "parent"), ("phone", "self"), ("email", "parent")]:
+        response = client.post(
+            reverse("casework:contact_new"),
+            valid_post(channel=channel, consulter=consulter, municipality=str(town.pk)),
+        )
+        assert response.status_code == 302
+    contacts = Contact.objects.filter(case__isnull=True, organisation=centre.org)
+    by_channel = dict(contacts.values_list("channel").annotate(n=Count("id")))
+    by_consulter = dict(contacts.values_list("consulter").annotate(n=Count("id")))
+    by_town = dict(contacts.values_list("municipality").annotate(n=Count("id")))
+    assert by_channel == {Channel.PHONE: 2, Channel.EMAIL: 1}
+    assert by_consulter == {Consulter.PARENT: 2, Consulter.SELF: 1}
+    assert by_town == {town.pk: 3}
+    assert {c.age_band for c in contacts} == {"20s"}
+    # Encrypted under the organisation's key for the fiscal year, not a case key.
+    assert contacts.values("data_key").distinct().count() == 1
+    assert contacts.first().data_key.organisation_id == centre.org.pk
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        (
+            {
+                "occurred_at": (timezone.localtime() + datetime.timedelta(days=2)).strftime(
+                    "%Y-%m-%dT%H:%M"
+                )
+            },
+            "occurred_at",
+            "未来の日付",
+        ),
+        ({"minutes": "-5"}, "minutes", "0 以上"),
+        ({"case_code": "C-NOPE00"}, "case_code", "見つかりません"),
+        ({"summary": "あ" * 4001}, "summary", "4000"),
+        ({"channel": "fax"}, "channel", "正しく選択"),
+    ],
+)
+def test_bad_input_rerenders_with_a_japanese_field_error_and_saves_nothing(
+    client, centre, overrides, field, message
+):
+    client.force_login(centre.counsellor)
+    response = client.post(reverse("casework:contact_new"), valid_post(**overrides))
+    assert response.status_code == 200
+    errors = response.context["form"].errors[field]
+    assert any(message in error for error in errors), errors
+    assert Contact.objects.count() == 0
+
+
+def test_a_case_of_another_organisation_cannot_be_logged_against(client, centre, other):
+    theirs = services.open_case(other.counsellor, identity={"name": "他組織"})
+    client.force_login(centre.counsellor)
+    response = client.post(reverse("casework:contact_new"), valid_post(case_code=theirs.code))
+    assert response.status_code == 200
+    assert "見つかりません" in str(response.context["form"].errors["case_code"])
+    assert Contact.objects.count() == 0
+
+
+def test_contact_and_milestone_text_is_ciphertext_at_rest_history_included(centre):
+    case = services.open_case(centre.counsellor, identity={"name": "保存 試験"})
+    contact = services.log_contact(centre.counsellor, case=case, summary=CANARY, follow_up=CANARY)
+    services.complete_follow_up(centre.counsellor, contact)
+    services.record_milestone(
+        centre.counsellor,
+        case,
+        kind=Milestone.Kind.EMPLOYED,
+        achieved_on=datetime.date(2024, 1, 5),
+        note=CANARY,
+    )
+    services.log_contact(centre.counsellor, summary=CANARY)  # anonymous
+    with connection.cursor() as cursor:
+        for table in (
+            "casework_contact",
+            "casework_historicalcontact",
+            "casework_milestone",
+            "casework_historicalmilestone",
+        ):
+            cursor.execute(f"SELECT * FROM {table}")  # noqa: S608
+            rows = cursor.fetchall()
+            assert rows, table
+            assert "canary-contact" not in repr(rows), table
+    assert Contact.objects.get(pk=contact.pk).follow_up == CANARY
