@@ -129,7 +129,7 @@ def test_contact_and_milestone_text_is_ciphertext_at_rest_history_included(centr
             "casework_milestone",
             "casework_historicalmilestone",
         ):
-            cursor.execute(f"SELECT * FROM {table}")  # noqa: S608
+            cursor.execute(f"SELECT * FROM {table}")
             rows = cursor.fetchall()
             assert rows, table
             assert "canary-contact" not in repr(rows), table
