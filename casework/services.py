@@ -111,7 +111,6 @@ def open_case(
     case = Case(
         organisation_id=actor.organisation_id,
         client=client,
-        data_key=client.data_key if client else None,
         updated_by=actor,
         **(case_fields or {}),
     )

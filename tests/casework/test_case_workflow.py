@@ -26,7 +26,8 @@ def test_opening_a_case_creates_client_case_and_an_audit_event(centre):
         case_fields={"withdrawal_band": Case.WithdrawalBand.UNDER_3Y},
     )
     assert case.client.birth_year == 1990
-    assert case.data_key_id == case.client.data_key_id
+    # Own keys: erasing one support episode must not erase the person or other episodes.
+    assert case.data_key_id != case.client.data_key_id
     assert list(case.lead_workers.all()) == [centre.counsellor]
     event = Event.objects.get(action=Action.CREATE, object_ref=case.code)
     assert event.detail == {"client": case.client.code}
