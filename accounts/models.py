@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, Group
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -155,3 +155,28 @@ class User(AbstractUser):
 
     def has_role(self, role: Role) -> bool:
         return self.groups.filter(name=role.value).exists()
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        super().save(*args, **kwargs)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "organisation" in update_fields:
+            self._join_organisation_group()
+
+    def _join_organisation_group(self) -> None:
+        """Invariant: a user is in exactly the group of their organisation, so that object
+        grants made to an organisation (an accepted referral) reach its staff."""
+        current = [g for g in self.groups.filter(name__startswith=ORGANISATION_GROUP_PREFIX)]
+        wanted = organisation_group(self.organisation_id) if self.organisation_id else None
+        stale = [g for g in current if g != wanted]
+        if stale:
+            self.groups.remove(*stale)
+        if wanted is not None and wanted not in current:
+            self.groups.add(wanted)
+
+
+ORGANISATION_GROUP_PREFIX = "org:"
+
+
+def organisation_group(organisation_id: int) -> Group:
+    """The group standing for one organisation's staff in object grants."""
+    return Group.objects.get_or_create(name=f"{ORGANISATION_GROUP_PREFIX}{organisation_id}")[0]

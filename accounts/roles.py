@@ -41,14 +41,21 @@ _CASEWORK = [
 # tests/accounts/test_roles.py checks it.
 CASE_CONTENT_PERMISSIONS = frozenset([*_CASEWORK, "casework.supervise_case"])
 
+_REFERRALS = ["referrals.view_referral", "referrals.add_referral", "referrals.change_referral"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.COUNSELLOR: [*_CASEWORK],
-    Role.OUTREACH_WORKER: [*_CASEWORK],
+    Role.COUNSELLOR: [*_CASEWORK, *_REFERRALS],
+    Role.OUTREACH_WORKER: [*_CASEWORK, *_REFERRALS],
     # MDT members read cases only through object grants while a case is on their agenda.
     Role.MDT_MEMBER: ["casework.view_case", "casework.view_contact", "casework.view_milestone"],
-    Role.SUPERVISOR: [*_CASEWORK, "casework.supervise_case", "audit.review_access"],
+    Role.SUPERVISOR: [
+        *_CASEWORK,
+        *_REFERRALS,
+        "casework.supervise_case",
+        "audit.review_access",
+    ],
     # Liaisons see referred cases through object grants limited to the consented scope.
-    Role.MUNICIPAL_LIAISON: [],
+    Role.MUNICIPAL_LIAISON: ["referrals.view_referral", "referrals.change_referral"],
     Role.STATISTICS_VIEWER: ["accounts.view_statistics"],
     Role.AUDITOR: ["audit.view_event", "audit.verify_chain"],
     Role.SYSTEM_ADMIN: [

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
+from django.apps import apps
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -21,7 +23,6 @@ from .models import (
     CaseUserObjectPermission,
     Client,
     Contact,
-    Milestone,
 )
 
 
@@ -73,14 +74,23 @@ def visible_contacts(user) -> QuerySet[Contact]:
 @dataclass(frozen=True)
 class TimelineEntry:
     when: datetime.datetime
-    kind: str  # "contact" or "milestone"
-    item: Contact | Milestone
+    kind: str  # "contact", "milestone", or "event" (entries other apps add)
+    item: Any
 
 
-def case_timeline(case: Case) -> list[TimelineEntry]:
-    """Contacts and milestones of a case, newest first, in two queries."""
+def case_timeline(case: Case, viewer=None) -> list[TimelineEntry]:
+    """Contacts, milestones and other apps' events of a case, newest first.
+
+    A viewer from outside the owning organisation (after a transfer) sees only the records
+    their own organisation wrote. Apps add events through an AppConfig hook
+    `case_timeline_entries(case)`, so casework needs no import of them.
+    """
     contacts = case.contacts.select_related("staff").order_by("-occurred_at")
     milestones = case.milestones.select_related("recorded_by")
+    outsider = viewer is not None and viewer.organisation_id != case.organisation_id
+    if outsider:
+        contacts = contacts.filter(organisation_id=viewer.organisation_id)
+        milestones = milestones.filter(recorded_by__organisation_id=viewer.organisation_id)
     tz = timezone.get_current_timezone()
     entries = [TimelineEntry(c.occurred_at, "contact", c) for c in contacts] + [
         TimelineEntry(
@@ -88,6 +98,11 @@ def case_timeline(case: Case) -> list[TimelineEntry]:
         )
         for m in milestones
     ]
+    if not outsider:
+        for app_config in apps.get_app_configs():
+            hook = getattr(app_config, "case_timeline_entries", None)
+            if hook is not None:
+                entries += [TimelineEntry(when, "event", text) for when, text in hook(case)]
     return sorted(entries, key=lambda entry: entry.when, reverse=True)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -44,6 +45,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {"roles": user.roles, "organisation": user.organisation}
     if user.has_perm("casework.view_case"):
         context["board"] = selectors.dashboard(user)
+    # Other apps add panels through an AppConfig hook `dashboard_panel(user)` returning
+    # (template, context) or None; casework imports none of them.
+    context["panels"] = [
+        panel
+        for app_config in apps.get_app_configs()
+        if (hook := getattr(app_config, "dashboard_panel", None)) and (panel := hook(user))
+    ]
     return render(request, "casework/dashboard.html", context)
 
 
@@ -141,7 +149,7 @@ def case_detail(request: HttpRequest, code: str) -> HttpResponse:
 def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
     return {
         "case": case,
-        "timeline": selectors.case_timeline(case),
+        "timeline": selectors.case_timeline(case, request.user),
         "lead_workers": list(case.lead_workers.all()),
         "milestone_form": MilestoneForm(),
         **extra,

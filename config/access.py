@@ -9,6 +9,7 @@ by the selectors and services the views call; they are named here for the reader
 from accounts.access import AUTHENTICATED, PUBLIC, Rule, needs
 
 VISIBLE = "case among casework.selectors.visible_cases"
+OWN_REFERRALS = "sent by or (once sent) to the own organisation"
 
 MATRIX: dict[str, Rule] = {
     # Sign-in and language: reachable before login.
@@ -39,6 +40,22 @@ MATRIX: dict[str, Rule] = {
     ),
     "casework:follow_up_done": needs("casework.change_contact", object_rule="visible contacts"),
     "casework:milestone_new": needs("casework.add_milestone", object_rule=VISIBLE),
+    # Referrals. Sender side: referrals of the own organisation; receiver side: sent to
+    # it. The shared view needs the object grant given on acceptance (guardian, org group).
+    "referrals:lists": needs("referrals.view_referral", object_rule=OWN_REFERRALS),
+    "referrals:detail": needs("referrals.view_referral", object_rule=OWN_REFERRALS),
+    "referrals:new": needs("referrals.add_referral", object_rule=VISIBLE),
+    "referrals:move": needs("referrals.change_referral", object_rule=OWN_REFERRALS + "; side"),
+    "referrals:consent_withdraw": needs("referrals.change_referral", object_rule="sender only"),
+    "referrals:shared": needs(
+        "referrals.view_referral", object_rule="object grant referrals.view_shared_case"
+    ),
+    "referrals:transfer": needs(
+        "referrals.add_referral", "casework.supervise_case", object_rule=VISIBLE
+    ),
+    "referrals:transfer_end_access": needs(
+        "casework.supervise_case", object_rule="transfer from or to the own organisation"
+    ),
     # Django admin: system administrators manage users and master data. No casework model
     # is registered there, so the admin never shows case content.
     "admin:*": needs("accounts.change_user"),

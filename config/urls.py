@@ -11,6 +11,7 @@ urlpatterns = [
     path("healthz", account_views.health, name="health"),
     path("accounts/", include("accounts.urls")),
     path("", include("casework.urls")),
+    path("referrals/", include("referrals.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -7,3 +7,16 @@ from django.utils.translation import gettext_lazy as _
 class ReferralsConfig(AppConfig):
     name = "referrals"
     verbose_name = _("紹介・移管")
+
+    def case_timeline_entries(self, case):
+        """Referral transitions and transfers shown in the case history."""
+        from .selectors import timeline_entries
+
+        return timeline_entries(case)
+
+    def dashboard_panel(self, user):
+        if not user.has_perm("referrals.view_referral"):
+            return None
+        from .selectors import awaiting_response
+
+        return "referrals/_dashboard_panel.html", {"awaiting": awaiting_response(user)}

@@ -16,12 +16,15 @@ from accounts.access import access_matrix, iter_view_names, rule_for
 from accounts.roles import Role
 from audit.models import Action, Event
 from casework import services
+from referrals import services as referral_services
 from tests.factories import make_organisation, make_user
 
 # URL names probed with a request for every role. "kwargs" takes the `world` fixture;
-# "object": the view also applies the case object rule, so a role allowed by the matrix
-# but without the own-organisation baseline (MDT member, no grant) gets 404.
-CASE = {"kwargs": lambda w: {"code": w.case.code}, "object": True}
+# "object" names what the object rule needs beyond the matrix: a permission giving the
+# baseline (a role allowed by the matrix without it, such as an MDT member without a
+# grant, gets 404), or "grant" for views that only an object grant opens.
+CASE = {"kwargs": lambda w: {"code": w.case.code}, "object": "casework.view_org_cases"}
+REFERRAL = {"kwargs": lambda w: {"pk": w.referral.pk}}
 PROBES: dict[str, dict] = {
     "casework:case_list": {},
     "casework:case_new": {},
@@ -36,8 +39,19 @@ PROBES: dict[str, dict] = {
     "casework:follow_up_done": {
         "kwargs": lambda w: {"pk": w.contact.pk},
         "method": "post",
-        "object": True,
+        "object": "casework.view_org_cases",
     },
+    "referrals:lists": {},
+    "referrals:new": CASE,
+    "referrals:transfer": CASE,
+    "referrals:detail": REFERRAL,
+    "referrals:shared": {**REFERRAL, "object": "grant"},
+    "referrals:move": {
+        "kwargs": lambda w: {"pk": w.referral.pk, "action": "send"},
+        "method": "post",
+    },
+    "referrals:consent_withdraw": {**REFERRAL, "method": "post"},
+    "referrals:transfer_end_access": {"kwargs": lambda w: {"pk": w.transfer.pk}, "method": "post"},
     "home": {},
     "health": {},
     "accounts:login": {},
@@ -113,7 +127,17 @@ def world(db):
     contact = services.log_contact(
         author, case=case, follow_up_due=timezone.localdate(), summary="記録"
     )
-    return SimpleNamespace(org=org, case=case, contact=contact)
+    elsewhere = make_organisation()
+    referral = referral_services.create_referral(
+        author, case, to_organisation=elsewhere, kind="residence", purpose="目的"
+    )
+    referral = referral_services.move(author, referral, "sent")
+    supervisor = make_user(Role.SUPERVISOR, organisation=org)
+    moved = services.open_case(author, identity={"name": "移管 試験"}, confirm_duplicate=True)
+    transfer = referral_services.transfer_case(supervisor, moved, to_organisation=elsewhere)
+    return SimpleNamespace(
+        org=org, case=case, contact=contact, referral=referral, transfer=transfer
+    )
 
 
 def _request(client, name: str, probe: dict, world):
@@ -138,7 +162,8 @@ def test_each_role_gets_exactly_what_the_matrix_allows(client, world, role, name
     response = _request(client, name, probe, world)
 
     assert response.status_code != 500
-    if allowed and probe.get("object") and not user.has_perm("casework.view_org_cases"):
+    needs_object = probe.get("object")
+    if allowed and needs_object and (needs_object == "grant" or not user.has_perm(needs_object)):
         assert response.status_code == 404
     elif allowed:
         assert response.status_code in (200, 302), response.status_code

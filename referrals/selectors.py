@@ -1,0 +1,161 @@
+"""Referral reads: inbox and outbox, the consent-scoped shared view, and the counts."""
+
+from __future__ import annotations
+
+import datetime
+import statistics
+from typing import Any
+
+from django.db.models import Count, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from casework.models import Contact
+
+from .models import Referral
+
+S = Referral.Status
+
+
+def outbox(user) -> QuerySet[Referral]:
+    return Referral.objects.filter(from_organisation_id=user.organisation_id).select_related(
+        "case", "to_organisation"
+    )
+
+
+def inbox(user) -> QuerySet[Referral]:
+    """Referrals sent to the user's organisation (drafts stay with the sender)."""
+    return (
+        Referral.objects.filter(to_organisation_id=user.organisation_id)
+        .exclude(status=S.DRAFT)
+        .select_related("case", "from_organisation")
+    )
+
+
+def get_referral_for(user, pk: Any) -> Referral:
+    """A referral the user's organisation sent or received; 404 for anything else."""
+    referral = (
+        Referral.objects.select_related(
+            "case__client__municipality", "from_organisation", "to_organisation"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if referral is None:
+        raise Http404
+    if referral.from_organisation_id == user.organisation_id:
+        return referral
+    if referral.to_organisation_id == user.organisation_id and referral.status != S.DRAFT:
+        return referral
+    raise Http404
+
+
+def non_identifying_profile(referral: Referral) -> dict[str, Any]:
+    """What any referral may carry, consent or not: nothing that names the person."""
+    case = referral.case
+    client = case.client
+    return {
+        "gender": client.get_gender_display() if client else None,
+        "birth_decade": f"{client.birth_year // 10 * 10}年代生"
+        if client and client.birth_year
+        else None,
+        "municipality": str(client.municipality) if client and client.municipality else None,
+        "withdrawal_band": case.get_withdrawal_band_display(),
+    }
+
+
+def shared_view(user, referral: Referral) -> dict[str, Any]:
+    """The consented parts of the case, for the receiving organisation while its grant lasts.
+
+    Raises Http404 without the grant (before acceptance, after completion, withdrawal or
+    consent withdrawal), so a guessed URL shows nothing either.
+    """
+    if not user.has_perm("referrals.view_shared_case", referral) or referral.consent_withdrawn_on:
+        raise Http404
+    case = referral.case
+    parts: dict[str, Any] = {
+        "profile": non_identifying_profile(referral),
+        "scopes": referral.shared_scopes,
+    }
+    if referral.share_basic_profile and case.client is not None:
+        client = case.client
+        parts["identity"] = {
+            "name": client.name,
+            "name_kana": client.name_kana,
+            "birth_date": client.birth_date,
+            "phone": client.phone,
+            "address": client.address,
+        }
+    if referral.share_summary:
+        parts["purpose"] = referral.purpose
+        parts["case_summary"] = case.summary
+    if referral.share_contacts:
+        parts["contacts"] = list(
+            Contact.objects.filter(case=case)
+            .order_by("-occurred_at")
+            .only("id", "data_key_id", "occurred_at", "channel", "consulter", "summary")
+        )
+    if referral.share_meeting_decisions:
+        # Meeting records arrive with the meetings issue; until then nothing to show.
+        parts["meeting_decisions"] = []
+    return parts
+
+
+def counts(
+    *, start: datetime.date, end: datetime.date, organisation_ids: list[int] | None = None
+) -> dict[str, Any]:
+    """Referrals sent in [start, end]: by kind and outcome, and days from sent to accepted."""
+    sent = Referral.objects.filter(sent_at__date__gte=start, sent_at__date__lte=end)
+    if organisation_ids is not None:
+        sent = sent.filter(from_organisation_id__in=organisation_ids)
+    by_kind_status = {
+        (row["kind"], row["status"]): row["n"]
+        for row in sent.values("kind", "status").annotate(n=Count("id"))
+    }
+    accepted_days = [
+        (row["responded_at"] - row["sent_at"]).total_seconds() / 86400
+        for row in sent.filter(responded_at__isnull=False)
+        .exclude(status=S.DECLINED)
+        .values("sent_at", "responded_at")
+    ]
+    return {
+        "by_kind_and_status": by_kind_status,
+        "total": sum(by_kind_status.values()),
+        "median_days_to_accept": statistics.median(accepted_days) if accepted_days else None,
+    }
+
+
+def awaiting_response(user) -> int:
+    return inbox(user).filter(status=S.SENT).count()
+
+
+def timeline_entries(case) -> list[tuple[datetime.datetime, str]]:
+    """(when, text) for each referral transition and transfer of the case."""
+    from .models import ReferralTransition, Transfer
+
+    entries = [
+        (
+            t.at,
+            _("紹介（%(to)s・%(kind)s）：%(status)s（%(by)s）")
+            % {
+                "to": t.referral.to_organisation,
+                "kind": t.referral.get_kind_display(),
+                "status": t.get_to_status_display(),
+                "by": t.by,
+            },
+        )
+        for t in ReferralTransition.objects.filter(referral__case=case).select_related(
+            "referral__to_organisation", "by"
+        )
+    ]
+    entries += [
+        (
+            t.at,
+            _("移管：%(from)s → %(to)s（%(by)s）")
+            % {"from": t.from_organisation, "to": t.to_organisation, "by": t.by},
+        )
+        for t in Transfer.objects.filter(case=case).select_related(
+            "from_organisation", "to_organisation", "by"
+        )
+    ]
+    return entries

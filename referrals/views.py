@@ -1,0 +1,150 @@
+"""Referral screens: outbox, inbox, new referral, detail with transitions, shared view,
+transfer. Access: config/access.py."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from audit.models import Action
+from audit.services import record
+from casework.selectors import get_visible_case
+
+from . import selectors, services
+from .forms import ReferralForm, TransferForm
+from .models import Referral, Transfer
+
+ACTIONS = {
+    "send": Referral.Status.SENT,
+    "accept": Referral.Status.ACCEPTED,
+    "decline": Referral.Status.DECLINED,
+    "complete": Referral.Status.COMPLETED,
+    "withdraw": Referral.Status.WITHDRAWN,
+}
+
+
+@never_cache
+def referral_lists(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "referrals/lists.html",
+        {
+            "inbox": selectors.inbox(request.user)[:100],
+            "outbox": selectors.outbox(request.user)[:100],
+        },
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def referral_new(request: HttpRequest, code: str) -> HttpResponse:
+    case = get_visible_case(request.user, code)
+    form = ReferralForm(request.POST or None, organisation_id=request.user.organisation_id)
+    if request.method == "POST" and form.is_valid():
+        try:
+            referral = services.create_referral(request.user, case, **form.service_kwargs())
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request, _("紹介を下書きとして保存しました。内容を確認して送付してください。")
+            )
+            return redirect("referrals:detail", pk=referral.pk)
+    return render(request, "referrals/referral_form.html", {"case": case, "form": form})
+
+
+@never_cache
+def referral_detail(request: HttpRequest, pk: str) -> HttpResponse:
+    referral = selectors.get_referral_for(request.user, pk)
+    sender = referral.from_organisation_id == request.user.organisation_id
+    record(Action.VIEW, obj=referral)
+    return render(
+        request,
+        "referrals/referral_detail.html",
+        {
+            "referral": referral,
+            "sender": sender,
+            "profile": selectors.non_identifying_profile(referral),
+            "transitions": referral.transitions.select_related("by"),
+            "actions": [
+                name
+                for name, status in ACTIONS.items()
+                if services.TRANSITIONS[referral.status].get(status)
+                == ("sender" if sender else "receiver")
+            ],
+            "can_view_shared": request.user.has_perm("referrals.view_shared_case", referral)
+            and not referral.consent_withdrawn_on,
+        },
+    )
+
+
+@never_cache
+@require_POST
+def referral_move(request: HttpRequest, pk: str, action: str) -> HttpResponse:
+    referral = selectors.get_referral_for(request.user, pk)
+    if action not in ACTIONS:
+        messages.error(request, _("この操作はできません。"))
+        return redirect("referrals:detail", pk=referral.pk)
+    try:
+        services.move(
+            request.user, referral, ACTIONS[action], note=request.POST.get("note", "")[:2000]
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("紹介の状態を変更しました。"))
+    return redirect("referrals:detail", pk=referral.pk)
+
+
+@never_cache
+@require_POST
+def consent_withdraw(request: HttpRequest, pk: str) -> HttpResponse:
+    referral = selectors.get_referral_for(request.user, pk)
+    services.withdraw_consent(request.user, referral)
+    messages.success(request, _("同意の撤回を記録しました。紹介先からは閲覧できなくなりました。"))
+    return redirect("referrals:detail", pk=referral.pk)
+
+
+@never_cache
+def shared_case(request: HttpRequest, pk: str) -> HttpResponse:
+    referral = selectors.get_referral_for(request.user, pk)
+    parts = selectors.shared_view(request.user, referral)
+    record(Action.VIEW, obj=referral, detail={"shared_scopes": parts["scopes"]})
+    return render(request, "referrals/shared_case.html", {"referral": referral, "parts": parts})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def transfer_new(request: HttpRequest, code: str) -> HttpResponse:
+    case = get_visible_case(request.user, code)
+    form = TransferForm(request.POST or None, organisation_id=request.user.organisation_id)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.transfer_case(
+                request.user, case, to_organisation=form.cleaned_data["to_organisation"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("ケースを移管しました。"))
+            return redirect("referrals:lists")
+    return render(request, "referrals/transfer_form.html", {"case": case, "form": form})
+
+
+@never_cache
+@require_POST
+def transfer_end_access(request: HttpRequest, pk: int) -> HttpResponse:
+    transfer = get_object_or_404(
+        Transfer.objects.filter(from_organisation_id=request.user.organisation_id)
+        | Transfer.objects.filter(to_organisation_id=request.user.organisation_id),
+        pk=pk,
+    )
+    services.end_transfer_access(request.user, transfer)
+    messages.success(request, _("移管元の閲覧を終了しました。"))
+    return redirect("referrals:lists")
