@@ -115,7 +115,11 @@ def consent_withdraw(request: HttpRequest, pk: str) -> HttpResponse:
 def shared_case(request: HttpRequest, pk: str) -> HttpResponse:
     referral = selectors.get_referral_for(request.user, pk)
     parts = selectors.shared_view(request.user, referral)
-    record(Action.VIEW, obj=referral, detail={"shared_scopes": parts["scopes"]})
+    # Showing the consented identity is an identity reveal, audited as such.
+    action = Action.IDENTITY_REVEAL if "identity" in parts else Action.VIEW
+    record(
+        action, obj=referral, detail={"case": referral.case.code, "shared_scopes": parts["scopes"]}
+    )
     return render(request, "referrals/shared_case.html", {"referral": referral, "parts": parts})
 
 

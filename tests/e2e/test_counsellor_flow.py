@@ -17,8 +17,9 @@ def test_log_a_phone_contact_find_it_on_the_timeline_and_reveal_identity(
     live_server, transactional_db, page, screenshot
 ):
     org = make_organisation(name="三重県ひきこもり地域支援センター（テスト）")
-    counsellor = make_user(Role.COUNSELLOR, organisation=org, username="soudan",
-                           display_name="相談員 テスト")
+    counsellor = make_user(
+        Role.COUNSELLOR, organisation=org, username="soudan", display_name="相談員 テスト"
+    )
     case = services.open_case(
         counsellor,
         identity={"name": "架空 一郎", "name_kana": "カクウ イチロウ", "phone": "000-0000-0001"},
