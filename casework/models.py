@@ -142,7 +142,10 @@ class PseudonymousRecord(EncryptedRecord):
         return self.code
 
     def save(self, *args: object, **kwargs: object) -> None:
-        if not self.code:
+        # 32**6 codes per prefix: a clash is rare, but cheaper to avoid than to explain.
+        while self._state.adding and (
+            not self.code or type(self).objects.filter(code=self.code).exists()
+        ):
             self.code = new_code(self.code_prefix)
         super().save(*args, **kwargs)
 
