@@ -168,6 +168,24 @@ def identity_reveal(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+def _case_form_page(request: HttpRequest, case: Case, form, *, title: str, save, success: str):
+    """One edit page: run `save()` on a valid POST; a stale edit or a refused value comes
+    back on the form, nothing saved; success returns to the case."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            save()
+        except services.StaleEdit as exc:
+            form.add_error(None, exc.message)
+        except ValidationError as exc:
+            _form_errors_from(exc, form)
+        else:
+            messages.success(request, success)
+            return redirect("casework:case_detail", code=case.code)
+    return render(
+        request, "casework/case_form_page.html", {"case": case, "form": form, "title": title}
+    )
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def case_edit(request: HttpRequest, code: str) -> HttpResponse:
@@ -178,23 +196,20 @@ def case_edit(request: HttpRequest, code: str) -> HttpResponse:
         "version": case.version,
     }
     form = CaseEditForm(request.POST or None, case=case, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_case(
-                request.user,
-                case,
-                expected_version=form.cleaned_data["version"],
-                changes=form.changes(),
-                lead_workers=form.cleaned_data["lead_workers"],
-            )
-        except services.StaleEdit as exc:
-            form.add_error(None, exc.message)
-        except ValidationError as exc:
-            _form_errors_from(exc, form)
-        else:
-            messages.success(request, _("ケースを更新しました。"))
-            return redirect("casework:case_detail", code=case.code)
-    return render(request, "casework/case_edit.html", {"case": case, "form": form})
+    return _case_form_page(
+        request,
+        case,
+        form,
+        title=_("ケースの編集"),
+        success=_("ケースを更新しました。"),
+        save=lambda: services.update_case(
+            request.user,
+            case,
+            expected_version=form.cleaned_data["version"],
+            changes=form.changes(),
+            lead_workers=form.cleaned_data["lead_workers"],
+        ),
+    )
 
 
 @never_cache
@@ -204,33 +219,26 @@ def identity_edit(request: HttpRequest, code: str) -> HttpResponse:
     if case.client is None:
         messages.error(request, _("このケースには当事者が登録されていません。"))
         return redirect("casework:case_detail", code=case.code)
-    form = IdentityEditForm(request.POST or None)
-    if request.method == "GET":
+    if request.method == "POST":
+        form = IdentityEditForm(request.POST)
+    else:  # showing the identity to edit it is a reveal, audited
         identity = services.reveal_identity(request.user, case)
-        form = IdentityEditForm(
-            initial={
-                **identity,
-                **{f: getattr(case.client, f) for f in IdentityEditForm.ATTRIBUTES},
-                "version": case.client.version,
-            }
-        )
-    elif form.is_valid():
-        try:
-            services.update_identity(
-                request.user,
-                case,
-                expected_version=form.cleaned_data["version"],
-                identity=form.identity(),
-                attributes=form.attributes(),
-            )
-        except services.StaleEdit as exc:
-            form.add_error(None, exc.message)
-        except ValidationError as exc:
-            _form_errors_from(exc, form)
-        else:
-            messages.success(request, _("当事者情報を更新しました。"))
-            return redirect("casework:case_detail", code=case.code)
-    return render(request, "casework/identity_form.html", {"case": case, "form": form})
+        attributes = {f: getattr(case.client, f) for f in IdentityEditForm.ATTRIBUTES}
+        form = IdentityEditForm(initial={**identity, **attributes, "version": case.client.version})
+    return _case_form_page(
+        request,
+        case,
+        form,
+        title=_("当事者情報の編集"),
+        success=_("当事者情報を更新しました。"),
+        save=lambda: services.update_identity(
+            request.user,
+            case,
+            expected_version=form.cleaned_data["version"],
+            identity=form.identity(),
+            attributes=form.attributes(),
+        ),
+    )
 
 
 @never_cache
@@ -238,23 +246,20 @@ def identity_edit(request: HttpRequest, code: str) -> HttpResponse:
 def case_close(request: HttpRequest, code: str) -> HttpResponse:
     case = selectors.get_visible_case(request.user, code)
     form = CloseForm(request.POST or None, initial={"version": case.version})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.close_case(
-                request.user,
-                case,
-                expected_version=form.cleaned_data["version"],
-                reason=form.cleaned_data["reason"],
-                closed_on=form.cleaned_data["closed_on"],
-            )
-        except services.StaleEdit as exc:
-            form.add_error(None, exc.message)
-        except ValidationError as exc:
-            _form_errors_from(exc, form)
-        else:
-            messages.success(request, _("ケースを終結しました。"))
-            return redirect("casework:case_detail", code=case.code)
-    return render(request, "casework/case_close.html", {"case": case, "form": form})
+    return _case_form_page(
+        request,
+        case,
+        form,
+        title=_("ケースの終結"),
+        success=_("ケースを終結しました。"),
+        save=lambda: services.close_case(
+            request.user,
+            case,
+            expected_version=form.cleaned_data["version"],
+            reason=form.cleaned_data["reason"],
+            closed_on=form.cleaned_data["closed_on"],
+        ),
+    )
 
 
 @never_cache
@@ -262,15 +267,14 @@ def case_close(request: HttpRequest, code: str) -> HttpResponse:
 def case_merge(request: HttpRequest, code: str) -> HttpResponse:
     keep = selectors.get_visible_case(request.user, code)
     form = MergeForm(request.POST or None, user=request.user, keep=keep)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.merge_cases(request.user, keep, form.absorbed)
-        except ValidationError as exc:
-            _form_errors_from(exc, form)
-        else:
-            messages.success(request, _("ケースを統合しました。"))
-            return redirect("casework:case_detail", code=keep.code)
-    return render(request, "casework/case_merge.html", {"case": keep, "form": form})
+    return _case_form_page(
+        request,
+        keep,
+        form,
+        title=_("重複ケースの統合"),
+        success=_("ケースを統合しました。"),
+        save=lambda: services.merge_cases(request.user, keep, form.absorbed),
+    )
 
 
 @never_cache
