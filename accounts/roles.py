@@ -41,16 +41,25 @@ _CASEWORK = [
 # tests/accounts/test_roles.py checks it.
 CASE_CONTENT_PERMISSIONS = frozenset([*_CASEWORK, "casework.supervise_case"])
 
+_OUTREACH = [
+    "outreach.view_visit",
+    "outreach.add_visit",
+    "outreach.change_visit",
+    "outreach.view_programme",
+    "outreach.add_session",
+    "outreach.add_attendance",
+]
 _REFERRALS = ["referrals.view_referral", "referrals.add_referral", "referrals.change_referral"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.COUNSELLOR: [*_CASEWORK, *_REFERRALS],
-    Role.OUTREACH_WORKER: [*_CASEWORK, *_REFERRALS],
+    Role.COUNSELLOR: [*_CASEWORK, *_REFERRALS, *_OUTREACH],
+    Role.OUTREACH_WORKER: [*_CASEWORK, *_REFERRALS, *_OUTREACH],
     # MDT members read cases only through object grants while a case is on their agenda.
     Role.MDT_MEMBER: ["casework.view_case", "casework.view_contact", "casework.view_milestone"],
     Role.SUPERVISOR: [
         *_CASEWORK,
         *_REFERRALS,
+        *_OUTREACH,
         "casework.supervise_case",
         "audit.review_access",
     ],
@@ -69,5 +78,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.add_region",
         "accounts.change_region",
         "auth.view_group",
+        "outreach.view_programme",
+        "outreach.add_programme",
+        "outreach.change_programme",
     ],
 }

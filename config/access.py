@@ -10,6 +10,7 @@ from accounts.access import AUTHENTICATED, PUBLIC, Rule, needs
 
 VISIBLE = "case among casework.selectors.visible_cases"
 OWN_REFERRALS = "sent by or (once sent) to the own organisation"
+OWN_PROGRAMMES = "organised by the own organisation"
 
 MATRIX: dict[str, Rule] = {
     # Sign-in and language: reachable before login.
@@ -40,6 +41,16 @@ MATRIX: dict[str, Rule] = {
     ),
     "casework:follow_up_done": needs("casework.change_contact", object_rule="visible contacts"),
     "casework:milestone_new": needs("casework.add_milestone", object_rule=VISIBLE),
+    # Outreach. Visits of visible cases only; programmes of the own organisation only.
+    "outreach:schedule": needs("outreach.view_visit", object_rule="visits of visible cases"),
+    "outreach:visit_new": needs("outreach.add_visit", object_rule=VISIBLE),
+    "outreach:visit_detail": needs("outreach.view_visit", object_rule="visits of visible cases"),
+    "outreach:visit_start": needs("outreach.change_visit", object_rule="visits of visible cases"),
+    "outreach:visit_checkin": needs("outreach.change_visit", object_rule="a worker of the visit"),
+    "outreach:visit_cancel": needs("outreach.change_visit", object_rule="visits of visible cases"),
+    "outreach:programme_list": needs("outreach.view_programme", object_rule=OWN_PROGRAMMES),
+    "outreach:programme_detail": needs("outreach.add_session", object_rule=OWN_PROGRAMMES),
+    "outreach:attendance": needs("outreach.add_attendance", object_rule=OWN_PROGRAMMES),
     # Referrals. Sender side: referrals of the own organisation; receiver side: sent to
     # it. The shared view needs the object grant given on acceptance (guardian, org group).
     "referrals:lists": needs("referrals.view_referral", object_rule=OWN_REFERRALS),

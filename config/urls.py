@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("", include("casework.urls")),
     path("referrals/", include("referrals.urls")),
+    path("outreach/", include("outreach.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -16,6 +16,8 @@ from accounts.access import access_matrix, iter_view_names, rule_for
 from accounts.roles import Role
 from audit.models import Action, Event
 from casework import services
+from outreach import services as outreach_services
+from outreach.models import Programme
 from referrals import services as referral_services
 from tests.factories import make_organisation, make_user
 
@@ -41,6 +43,30 @@ PROBES: dict[str, dict] = {
         "method": "post",
         "object": "casework.view_org_cases",
     },
+    "outreach:schedule": {},
+    "outreach:visit_new": {},
+    "outreach:visit_detail": {
+        "kwargs": lambda w: {"pk": w.visit.pk},
+        "object": "casework.view_org_cases",
+    },
+    "outreach:visit_start": {
+        "kwargs": lambda w: {"pk": w.visit.pk},
+        "method": "post",
+        "object": "casework.view_org_cases",
+    },
+    "outreach:visit_checkin": {
+        "kwargs": lambda w: {"pk": w.visit.pk},
+        "method": "post",
+        "object": "casework.view_org_cases",
+    },
+    "outreach:visit_cancel": {
+        "kwargs": lambda w: {"pk": w.visit.pk},
+        "method": "post",
+        "object": "casework.view_org_cases",
+    },
+    "outreach:programme_list": {},
+    "outreach:programme_detail": {"kwargs": lambda w: {"pk": w.programme.pk}},
+    "outreach:attendance": {"kwargs": lambda w: {"pk": w.session.pk}},
     "referrals:lists": {},
     "referrals:new": CASE,
     "referrals:transfer": CASE,
@@ -64,6 +90,7 @@ PROBES: dict[str, dict] = {
     "admin:accounts_organisation_changelist": {},
     "admin:accounts_region_changelist": {},
     "admin:auth_group_changelist": {},
+    "admin:outreach_programme_changelist": {},
 }
 
 ANONYMOUS = None
@@ -135,8 +162,20 @@ def world(db):
     supervisor = make_user(Role.SUPERVISOR, organisation=org)
     moved = services.open_case(author, identity={"name": "移管 試験"}, confirm_duplicate=True)
     transfer = referral_services.transfer_case(supervisor, moved, to_organisation=elsewhere)
+    visit = outreach_services.plan_visit(
+        author, case, planned_start=timezone.now(), workers=[author]
+    )
+    programme = Programme.objects.create(kind="ibasho", name="居場所", organiser=org)
+    session = outreach_services.add_session(supervisor, programme, held_on=timezone.localdate())
     return SimpleNamespace(
-        org=org, case=case, contact=contact, referral=referral, transfer=transfer
+        org=org,
+        case=case,
+        contact=contact,
+        referral=referral,
+        transfer=transfer,
+        visit=visit,
+        programme=programme,
+        session=session,
     )
 
 

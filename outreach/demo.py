@@ -1,0 +1,125 @@
+"""Demo outreach for `manage.py seed_demo`: visits of both kinds (done, planned, one with an
+overdue check-in), family classes in three regions and an ibasho used across municipal
+borders. Goes through the services; does nothing when visits already exist."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.utils import timezone
+
+from accounts.models import Organisation, Region
+from casework.models import Case
+
+from . import services
+from .models import ParticipantType, Programme, Visit
+
+
+def seed(context) -> None:
+    if Visit.objects.exists():
+        return
+    centre = context.organisations["centre"]
+    worker = context.users.get("outreach")
+    if worker is None:
+        return
+    rng = context.rng
+    cases = list(
+        Case.objects.filter(organisation=centre, lead_workers=worker, restricted=False).exclude(
+            status=Case.Status.CLOSED
+        )[:30]
+    )
+    now = timezone.now()
+    made = 0
+    for i, case in enumerate(cases):
+        kind = Visit.Kind.ACCOMPANIMENT if i % 4 == 0 else Visit.Kind.HOME_VISIT
+        destination = (
+            Visit.Destination.HOSPITAL
+            if kind == Visit.Kind.ACCOMPANIMENT
+            else Visit.Destination.HOME
+        )
+        if i < 20:  # done in the past weeks
+            when = now - datetime.timedelta(days=rng.randint(1, 60), hours=rng.randint(0, 5))
+            visit = services.plan_visit(
+                worker,
+                case,
+                planned_start=when,
+                workers=[worker],
+                kind=kind,
+                destination=destination,
+            )
+            services.start_visit(worker, visit, now=when)
+            services.complete_visit(
+                worker,
+                visit,
+                outcome=rng.choice(Visit.Outcome.values),
+                minutes=rng.randint(30, 90),
+                travel_minutes=rng.randint(10, 60),
+                notes="【デモ】玄関先で母親と話した。",
+                consulter=rng.choice(["self", "parent"]),
+            )
+        elif i < 27:  # planned this week
+            when = (now + datetime.timedelta(days=i - 21)).replace(hour=10 + i % 5, minute=0)
+            services.plan_visit(
+                worker,
+                case,
+                planned_start=max(when, now + datetime.timedelta(hours=1)),
+                workers=[worker],
+                kind=kind,
+                destination=destination,
+            )
+        else:  # started hours ago and never checked in: shows as overdue
+            when = now - datetime.timedelta(hours=4 + i - 27)
+            visit = services.plan_visit(
+                worker, case, planned_start=when, workers=[worker], kind=kind
+            )
+            services.start_visit(worker, visit, now=when)
+        made += 1
+    context.counts["visits"] = made
+    context.counts["attendance"] = _programmes(context, centre, rng)
+
+
+def _programmes(context, centre: Organisation, rng) -> int:
+    supervisor = context.users.get("supervisor")
+    towns = list(Organisation.objects.filter(kind=Organisation.Kind.MUNICIPALITY))
+    hosts = {"北勢": "242021", "中勢": "242012", "東紀州": "242098"}
+    programmes = [
+        Programme.objects.create(
+            kind=Programme.Kind.FAMILY_CLASS,
+            name=f"ひきこもり家族教室（{region}）",
+            organiser=centre,
+            region=Region.objects.get(name=region),
+            host_municipality=Organisation.objects.get(local_government_code=code),
+        )
+        for region, code in hosts.items()
+    ]
+    programmes.append(
+        Programme.objects.create(
+            kind=Programme.Kind.IBASHO,
+            name="居場所「みちくさ」（デモ）",
+            organiser=centre,
+            host_municipality=Organisation.objects.get(local_government_code="242012"),
+            region=Region.objects.get(name="中勢"),
+        )
+    )
+    total = 0
+    themes = ["ひきこもりの理解", "家族の対応", "支援機関の紹介", "本人との会話"]
+    for programme in programmes:
+        for n in range(4):
+            held = context.today - datetime.timedelta(days=30 * (n + 1))
+            session = services.add_session(
+                supervisor, programme, held_on=held, theme=themes[n], venue="デモ会館"
+            )
+            grid = {}
+            for participant_type in (
+                ParticipantType.FAMILY,
+                ParticipantType.SELF,
+                ParticipantType.SUPPORTER,
+            ):
+                for town in rng.sample(towns, 3):
+                    if rng.random() < 0.6:
+                        grid[(participant_type.value, town.pk)] = rng.randint(1, 6)
+            grid[(ParticipantType.FAMILY.value, programme.host_municipality_id)] = rng.randint(
+                3, 10
+            )
+            total += services.record_attendance(supervisor, session, grid)
+    return total

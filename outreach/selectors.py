@@ -1,0 +1,100 @@
+"""Outreach reads: schedules, overdue check-ins, and the counts the plan needs."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.utils import timezone
+
+from casework.selectors import visible_cases
+
+from .models import Attendance, Programme, Session, Visit
+
+V = Visit.Status
+
+
+def visible_visits(user) -> QuerySet[Visit]:
+    return Visit.objects.filter(case__in=visible_cases(user))
+
+
+def week_schedule(user, monday: datetime.date, *, team: bool = False) -> QuerySet[Visit]:
+    """Visits of the week starting `monday`: the user's own, or the organisation's."""
+    tz = timezone.get_current_timezone()
+    start = datetime.datetime.combine(monday, datetime.time.min, tzinfo=tz)
+    visits = visible_visits(user).filter(
+        planned_start__gte=start, planned_start__lt=start + datetime.timedelta(days=7)
+    )
+    if not team:
+        visits = visits.filter(workers=user)
+    return visits.select_related("case").prefetch_related("workers").order_by("planned_start")
+
+
+def overdue_visits(
+    *, now: datetime.datetime, organisation_id: int | None = None
+) -> QuerySet[Visit]:
+    """Started visits whose check-in deadline has passed with no check-in."""
+    visits = Visit.objects.filter(
+        status=V.IN_PROGRESS, checked_in_at__isnull=True, checkin_due_at__lt=now
+    )
+    if organisation_id is not None:
+        visits = visits.filter(organisation_id=organisation_id)
+    return visits.select_related("case").order_by("checkin_due_at")
+
+
+def my_visits_today(user) -> QuerySet[Visit]:
+    today = timezone.localdate()
+    return (
+        visible_visits(user)
+        .filter(workers=user, planned_start__date=today)
+        .exclude(status=V.CANCELLED)
+        .select_related("case")
+        .order_by("planned_start")
+    )
+
+
+def visit_counts(*, start: datetime.date, end: datetime.date) -> dict[str, int]:
+    """Done visits by type in [start, end] (outreach contacts: 面談・訪問 vs 同行支援)."""
+    rows = (
+        Visit.objects.filter(
+            status=V.DONE,
+            contact__occurred_at__date__gte=start,
+            contact__occurred_at__date__lte=end,
+        )
+        .values("kind")
+        .annotate(n=Count("id"))
+    )
+    return {row["kind"]: row["n"] for row in rows}
+
+
+def attendance_counts(*, start: datetime.date, end: datetime.date) -> dict[str, dict[str, int]]:
+    """Sessions and attendance (延べ) by programme kind, and use from outside the host
+    municipality (居住地外利用: residence known and different from the host)."""
+    sessions = dict(
+        Session.objects.filter(held_on__range=(start, end))
+        .values_list("programme__kind")
+        .annotate(n=Count("id"))
+    )
+    attendance = (
+        Attendance.objects.filter(session__held_on__range=(start, end))
+        .values("session__programme__kind")
+        .annotate(
+            total=Sum("count"),
+            outside=Sum(
+                "count",
+                filter=Q(
+                    residence__isnull=False, session__programme__host_municipality__isnull=False
+                )
+                & ~Q(residence=F("session__programme__host_municipality")),
+            ),
+        )
+    )
+    result = {
+        kind: {"sessions": sessions.get(kind, 0), "attendance": 0, "outside": 0}
+        for kind in Programme.Kind.values
+    }
+    for row in attendance:
+        cell = result[row["session__programme__kind"]]
+        cell["attendance"] = row["total"] or 0
+        cell["outside"] = row["outside"] or 0
+    return result

@@ -1,0 +1,256 @@
+"""Outreach services: visits with their safety check-in, and programme attendance.
+
+Each checks permission, writes and records its audit event in one transaction. A done
+visit logs its contact through casework's `log_contact`, so it is counted exactly once,
+in the one contact table.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Organisation
+from audit.models import Action
+from audit.services import record
+from casework.models import Case
+from casework.selectors import visible_cases
+from casework.services import log_contact
+
+from .models import Attendance, ParticipantType, Programme, Session, Visit
+
+V = Visit.Status
+
+
+def checkin_minutes() -> int:
+    """How long after a visit starts the worker must check in (VISIT_CHECKIN_MINUTES)."""
+    return int(getattr(settings, "VISIT_CHECKIN_MINUTES", 120))
+
+
+def _require_case(actor, case: Case) -> None:
+    if not visible_cases(actor).filter(pk=case.pk).exists():
+        raise PermissionDenied
+
+
+@transaction.atomic
+def plan_visit(
+    actor,
+    case: Case,
+    *,
+    planned_start: datetime.datetime,
+    workers: Iterable,
+    kind: str = Visit.Kind.HOME_VISIT,
+    destination: str = Visit.Destination.HOME,
+) -> Visit:
+    if not actor.has_perm("outreach.add_visit"):
+        raise PermissionDenied
+    _require_case(actor, case)
+    workers = list(workers) or [actor]
+    if len(workers) > 2:
+        raise ValidationError({"workers": _("訪問者は2人までです。")})
+    if any(w.organisation_id != actor.organisation_id for w in workers):
+        raise ValidationError({"workers": _("訪問者は自組織の職員から選んでください。")})
+    visit = Visit(
+        case=case,
+        data_key=case.data_key,
+        organisation_id=actor.organisation_id,
+        kind=kind,
+        destination=destination,
+        planned_start=planned_start,
+        created_by=actor,
+    )
+    visit.full_clean(exclude=["data_key"])
+    visit.save()
+    visit.workers.set(workers)
+    record(Action.CREATE, obj=visit, detail={"case": case.code, "kind": kind})
+    return visit
+
+
+def _lock_for_worker(actor, visit: Visit) -> Visit:
+    if not actor.has_perm("outreach.change_visit"):
+        raise PermissionDenied
+    _require_case(actor, visit.case)
+    return Visit.objects.select_for_update().get(pk=visit.pk)
+
+
+@transaction.atomic
+def start_visit(actor, visit: Visit, *, now: datetime.datetime | None = None) -> Visit:
+    current = _lock_for_worker(actor, visit)
+    if current.status != V.PLANNED:
+        raise ValidationError(_("予定の訪問だけを開始できます。"))
+    now = now or timezone.now()
+    current.status = V.IN_PROGRESS
+    current.started_at = now
+    current.checkin_due_at = now + datetime.timedelta(minutes=checkin_minutes())
+    current.save()
+    record(
+        Action.UPDATE,
+        obj=current,
+        detail={
+            "case": current.case.code,
+            "started": True,
+            "checkin_due_at": current.checkin_due_at.isoformat(),
+        },
+    )
+    return current
+
+
+@transaction.atomic
+def check_in(actor, visit: Visit, *, now: datetime.datetime | None = None) -> Visit:
+    """The worker is back safe. Either of two workers may check in for both."""
+    current = _lock_for_worker(actor, visit)
+    if current.status != V.IN_PROGRESS or current.checked_in_at is not None:
+        raise ValidationError(_("帰着連絡できるのは訪問中の訪問だけです。"))
+    if not current.workers.filter(pk=actor.pk).exists() and not actor.has_perm(
+        "casework.supervise_case"
+    ):
+        raise PermissionDenied
+    current.checked_in_at = now or timezone.now()
+    current.checked_in_by = actor
+    current.save()
+    record(
+        Action.UPDATE,
+        obj=current,
+        detail={
+            "case": current.case.code,
+            "checked_in": True,
+            "late": current.checked_in_at > current.checkin_due_at,
+        },
+    )
+    return current
+
+
+@transaction.atomic
+def complete_visit(
+    actor,
+    visit: Visit,
+    *,
+    outcome: str,
+    minutes: int,
+    travel_minutes: int = 0,
+    notes: str = "",
+    consulter: str = "self",
+) -> Visit:
+    """Record the result; the visit's contact is logged now, and only now."""
+    current = _lock_for_worker(actor, visit)
+    if current.status not in (V.PLANNED, V.IN_PROGRESS):
+        raise ValidationError(_("この訪問はすでに完了または中止されています。"))
+    if outcome not in Visit.Outcome.values:
+        raise ValidationError({"outcome": _("結果を選んでください。")})
+    contact = log_contact(
+        actor,
+        case=current.case,
+        occurred_at=current.started_at or current.planned_start,
+        channel=Visit.KIND_CHANNEL[current.kind],
+        consulter=consulter,
+        minutes=minutes,
+    )
+    current.contact = contact
+    current.status = V.DONE
+    current.outcome = outcome
+    current.travel_minutes = travel_minutes
+    current.notes = notes or None
+    if current.started_at is not None and current.checked_in_at is None:
+        current.checked_in_at, current.checked_in_by = timezone.now(), actor
+    current.full_clean(exclude=["data_key"])
+    current.save()
+    record(Action.UPDATE, obj=current, detail={"case": current.case.code, "done": outcome})
+    return current
+
+
+@transaction.atomic
+def cancel_visit(actor, visit: Visit) -> Visit:
+    current = _lock_for_worker(actor, visit)
+    if current.status != V.PLANNED:
+        raise ValidationError(_("予定の訪問だけを中止できます。"))
+    current.status = V.CANCELLED
+    current.save()
+    record(Action.UPDATE, obj=current, detail={"case": current.case.code, "cancelled": True})
+    return current
+
+
+@transaction.atomic
+def report_overdue(now: datetime.datetime | None = None) -> list[Visit]:
+    """Visits whose check-in is overdue; each is audited once, when first found."""
+    from .selectors import overdue_visits
+
+    now = now or timezone.now()
+    found = list(overdue_visits(now=now).select_for_update(of=("self",)))
+    for visit in found:
+        if visit.overdue_reported_at is None:
+            visit.overdue_reported_at = now
+            visit.save(update_fields=["overdue_reported_at"])
+            record(
+                Action.UPDATE,
+                obj=visit,
+                detail={
+                    "case": visit.case.code,
+                    "checkin_overdue": True,
+                    "due": visit.checkin_due_at.isoformat(),
+                },
+            )
+    return found
+
+
+# --- programmes ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_session(actor, programme: Programme, **fields: Any) -> Session:
+    if not actor.has_perm("outreach.add_session"):
+        raise PermissionDenied
+    if programme.organiser_id != actor.organisation_id:
+        raise ValidationError(_("他の組織が主催するグループ支援には開催回を追加できません。"))
+    session = Session(programme=programme, **fields)
+    session.full_clean()
+    session.save()
+    record(Action.CREATE, obj=session, detail={"programme": programme.pk})
+    return session
+
+
+@transaction.atomic
+def record_attendance(actor, session: Session, grid: dict[tuple[str, int | None], int]) -> int:
+    """Replace a session's attendance with `grid` {(participant type, residence id): count}.
+
+    All or nothing: any bad cell (negative count, unknown type or residence) refuses the
+    whole grid with a message and leaves the previous figures as they were.
+    """
+    if not actor.has_perm("outreach.add_attendance"):
+        raise PermissionDenied
+    if session.programme.organiser_id != actor.organisation_id:
+        raise ValidationError(_("他の組織が主催するグループ支援の参加者数は入力できません。"))
+    municipalities = set(
+        Organisation.objects.filter(kind=Organisation.Kind.MUNICIPALITY).values_list(
+            "pk", flat=True
+        )
+    )
+    rows = []
+    for (participant_type, residence_id), count in grid.items():
+        if participant_type not in ParticipantType.values:
+            raise ValidationError(_("参加者の区分が正しくありません。"))
+        if residence_id is not None and residence_id not in municipalities:
+            raise ValidationError(_("居住市町村が正しくありません。"))
+        if count is None or count < 0:
+            raise ValidationError(_("人数は0以上で入力してください。"))
+        if count:
+            rows.append(
+                Attendance(
+                    session=session,
+                    participant_type=participant_type,
+                    residence_id=residence_id,
+                    count=count,
+                )
+            )
+    session.attendance.all().delete()
+    for row in rows:
+        row.save()  # a few cells per session: saved one by one, so history is kept
+    total = sum(row.count for row in rows)
+    record(Action.UPDATE, obj=session, detail={"attendance_total": total, "cells": len(rows)})
+    return total
