@@ -49,17 +49,31 @@ _OUTREACH = [
     "outreach.add_session",
     "outreach.add_attendance",
 ]
+_MEETINGS = [
+    "meetings.view_meeting",
+    "meetings.add_meeting",
+    "meetings.change_meeting",
+    "meetings.change_agendaitem",
+    "meetings.add_actionitem",
+]
 _REFERRALS = ["referrals.view_referral", "referrals.add_referral", "referrals.change_referral"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.COUNSELLOR: [*_CASEWORK, *_REFERRALS, *_OUTREACH],
-    Role.OUTREACH_WORKER: [*_CASEWORK, *_REFERRALS, *_OUTREACH],
+    Role.COUNSELLOR: [*_CASEWORK, *_REFERRALS, *_OUTREACH, *_MEETINGS],
+    Role.OUTREACH_WORKER: [*_CASEWORK, *_REFERRALS, *_OUTREACH, *_MEETINGS],
     # MDT members read cases only through object grants while a case is on their agenda.
-    Role.MDT_MEMBER: ["casework.view_case", "casework.view_contact", "casework.view_milestone"],
+    Role.MDT_MEMBER: [
+        "casework.view_case",
+        "casework.view_contact",
+        "casework.view_milestone",
+        "meetings.view_meeting",
+        "meetings.change_agendaitem",
+    ],
     Role.SUPERVISOR: [
         *_CASEWORK,
         *_REFERRALS,
         *_OUTREACH,
+        *_MEETINGS,
         "casework.supervise_case",
         "audit.review_access",
     ],

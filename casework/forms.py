@@ -183,6 +183,9 @@ class CaseFields(forms.Form):
         required=False,
         help_text=_("担当者とスーパーバイザーだけが閲覧できます。"),
     )
+    sharing_consent_on = forms.DateField(
+        label=_("関係機関との情報共有への同意日"), required=False, widget=DateInput()
+    )
     summary = forms.CharField(
         label=_("概要"),
         required=False,
@@ -198,6 +201,7 @@ class CaseFields(forms.Form):
         "employment_history",
         "mdt_supported",
         "restricted",
+        "sharing_consent_on",
         "summary",
     )
 

@@ -302,6 +302,12 @@ class Case(PseudonymousRecord, Versioned):
         help_text=_("担当者とスーパーバイザーだけが閲覧できます。"),
     )
     mdt_supported = models.BooleanField(_("多職種連携チーム支援"), default=False)
+    sharing_consent_on = models.DateField(
+        _("関係機関との情報共有への同意日"),
+        null=True,
+        blank=True,
+        help_text=_("本人同意が必要な会議で検討できるのは、同意が記録されたケースだけです。"),
+    )
     summary = EncryptedTextField(_("概要"))
     lead_workers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="lead_cases", verbose_name=_("担当者")

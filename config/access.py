@@ -11,6 +11,7 @@ from accounts.access import AUTHENTICATED, PUBLIC, Rule, needs
 VISIBLE = "case among casework.selectors.visible_cases"
 OWN_REFERRALS = "sent by or (once sent) to the own organisation"
 OWN_PROGRAMMES = "organised by the own organisation"
+OWN_MEETINGS = "hosted by the own organisation"
 
 MATRIX: dict[str, Rule] = {
     # Sign-in and language: reachable before login.
@@ -51,6 +52,18 @@ MATRIX: dict[str, Rule] = {
     "outreach:programme_list": needs("outreach.view_programme", object_rule=OWN_PROGRAMMES),
     "outreach:programme_detail": needs("outreach.add_session", object_rule=OWN_PROGRAMMES),
     "outreach:attendance": needs("outreach.add_attendance", object_rule=OWN_PROGRAMMES),
+    # Meetings of the own organisation (host). The pack and minutes show case content of
+    # the host's cases; MDT members reach the cases themselves only through agenda grants.
+    "meetings:list": needs("meetings.view_meeting", object_rule=OWN_MEETINGS),
+    "meetings:new": needs("meetings.add_meeting"),
+    "meetings:detail": needs("meetings.change_meeting", object_rule=OWN_MEETINGS),
+    "meetings:print": needs("meetings.change_meeting", object_rule=OWN_MEETINGS),
+    "meetings:agenda_add": needs(
+        "meetings.change_meeting", object_rule=OWN_MEETINGS + "; " + VISIBLE
+    ),
+    "meetings:agenda_drop": needs("meetings.change_meeting", object_rule=OWN_MEETINGS),
+    "meetings:minutes": needs("meetings.change_agendaitem", object_rule=OWN_MEETINGS),
+    "meetings:action_done": needs("meetings.view_meeting", object_rule="assignee or supervisor"),
     # Referrals. Sender side: referrals of the own organisation; receiver side: sent to
     # it. The shared view needs the object grant given on acceptance (guardian, org group).
     "referrals:lists": needs("referrals.view_referral", object_rule=OWN_REFERRALS),

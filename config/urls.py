@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("casework.urls")),
     path("referrals/", include("referrals.urls")),
     path("outreach/", include("outreach.urls")),
+    path("meetings/", include("meetings.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

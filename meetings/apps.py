@@ -7,3 +7,43 @@ from django.utils.translation import gettext_lazy as _
 class MeetingsConfig(AppConfig):
     name = "meetings"
     verbose_name = _("会議")
+
+    def seed_demo(self, context) -> None:
+        from .demo import seed
+
+        seed(context)
+
+    def dashboard_panel(self, user):
+        if not user.has_perm("meetings.view_meeting"):
+            return None
+        from django.utils import timezone
+
+        from .selectors import my_open_actions, overdue_actions
+
+        overdue = None
+        if user.has_perm("casework.supervise_case"):
+            overdue = list(overdue_actions(user.organisation_id, timezone.localdate())[:20])
+        return "meetings/_dashboard_panel.html", {
+            "mine": list(my_open_actions(user)[:20]),
+            "overdue": overdue,
+        }
+
+    def case_timeline_entries(self, case):
+        """Each meeting that discussed the case, with whether the review is still open."""
+        from django.utils.translation import gettext
+
+        from .models import AgendaItem
+
+        return [
+            (
+                item.meeting.held_at,
+                gettext("%(kind)s：%(state)s")
+                % {
+                    "kind": item.meeting.get_kind_display(),
+                    "state": gettext("検討中")
+                    if item.review_closed_at is None
+                    else gettext("検討済み"),
+                },
+            )
+            for item in AgendaItem.objects.filter(case=case).select_related("meeting")
+        ]

@@ -16,6 +16,7 @@ from accounts.access import access_matrix, iter_view_names, rule_for
 from accounts.roles import Role
 from audit.models import Action, Event
 from casework import services
+from meetings import services as meeting_services
 from outreach import services as outreach_services
 from outreach.models import Programme
 from referrals import services as referral_services
@@ -67,6 +68,18 @@ PROBES: dict[str, dict] = {
     "outreach:programme_list": {},
     "outreach:programme_detail": {"kwargs": lambda w: {"pk": w.programme.pk}},
     "outreach:attendance": {"kwargs": lambda w: {"pk": w.session.pk}},
+    "meetings:list": {},
+    "meetings:new": {},
+    "meetings:detail": {"kwargs": lambda w: {"pk": w.meeting.pk}},
+    "meetings:print": {"kwargs": lambda w: {"pk": w.meeting.pk}},
+    "meetings:agenda_add": {"kwargs": lambda w: {"pk": w.meeting.pk}, "method": "post"},
+    "meetings:agenda_drop": {"kwargs": lambda w: {"pk": w.item.pk}, "method": "post"},
+    "meetings:minutes": {"kwargs": lambda w: {"pk": w.item.pk}},
+    "meetings:action_done": {
+        "kwargs": lambda w: {"pk": w.action.pk},
+        "method": "post",
+        "object": "casework.supervise_case",  # the world's action is the supervisor's own
+    },
     "referrals:lists": {},
     "referrals:new": CASE,
     "referrals:transfer": CASE,
@@ -167,8 +180,18 @@ def world(db):
     )
     programme = Programme.objects.create(kind="ibasho", name="居場所", organiser=org)
     session = outreach_services.add_session(supervisor, programme, held_on=timezone.localdate())
+    meeting = meeting_services.plan_meeting(
+        supervisor, kind="mdt_monthly", held_at=timezone.now(), legal_basis="internal"
+    )
+    item = meeting_services.add_to_agenda(supervisor, meeting, case)
+    action = meeting_services.add_action(
+        supervisor, item, description="対応", assignee=supervisor, due_on=timezone.localdate()
+    )
     return SimpleNamespace(
         org=org,
+        meeting=meeting,
+        item=item,
+        action=action,
         case=case,
         contact=contact,
         referral=referral,

@@ -1,0 +1,105 @@
+"""Demo meetings for `manage.py seed_demo`: a year of monthly MDT meetings with agendas,
+minutes and actions, some municipal case conferences, two network meetings, and next
+month's MDT meeting still to prepare. Goes through the services; does nothing when
+meetings already exist."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.utils import timezone
+
+from accounts.models import Organisation
+from casework.models import Case
+
+from . import services
+from .models import ExternalAttendance, Meeting
+
+
+def seed(context) -> None:
+    if Meeting.objects.exists():
+        return
+    supervisor, counsellor, mdt = (
+        context.users.get(n) for n in ("supervisor", "counsellor", "mdt")
+    )
+    if supervisor is None or counsellor is None:
+        return
+    centre = context.organisations["centre"]
+    rng = context.rng
+    tz = timezone.get_current_timezone()
+    cases = list(
+        Case.objects.filter(organisation=centre, restricted=False).exclude(
+            status=Case.Status.CLOSED
+        )[:40]
+    )
+    attendees = [u for u in (supervisor, counsellor, mdt) if u is not None]
+    made = 0
+    for months_ago in range(12, 0, -1):
+        day = context.today - datetime.timedelta(days=30 * months_ago)
+        held_at = datetime.datetime.combine(day, datetime.time(14, 0), tzinfo=tz)
+        meeting = services.plan_meeting(
+            supervisor,
+            kind=Meeting.Kind.MDT_MONTHLY,
+            held_at=held_at,
+            legal_basis=Meeting.LegalBasis.INTERNAL,
+            place="センター会議室",
+            attendees=attendees,
+        )
+        for case in rng.sample(cases, 3):
+            item = services.add_to_agenda(supervisor, meeting, case, reason="（デモ）")
+            services.record_minutes(
+                supervisor,
+                item,
+                discussion="【デモ】訪問の継続について検討した。",
+                decisions="【デモ】月1回の訪問を継続する。",
+                next_review_on=day + datetime.timedelta(days=60),
+                take_on_mdt=rng.random() < 0.4,
+            )
+            services.add_action(
+                supervisor,
+                item,
+                description="【デモ】家族と面談する",
+                assignee=counsellor,
+                due_on=day + datetime.timedelta(days=21),
+            )
+        made += 1
+    upcoming = datetime.datetime.combine(
+        context.today + datetime.timedelta(days=20), datetime.time(14, 0), tzinfo=tz
+    )
+    services.plan_meeting(
+        supervisor,
+        kind=Meeting.Kind.MDT_MONTHLY,
+        held_at=upcoming,
+        legal_basis=Meeting.LegalBasis.INTERNAL,
+        attendees=attendees,
+    )
+    for months_ago in (10, 4):
+        day = context.today - datetime.timedelta(days=30 * months_ago)
+        network = services.plan_meeting(
+            supervisor,
+            kind=Meeting.Kind.NETWORK,
+            held_at=datetime.datetime.combine(day, datetime.time(13, 30), tzinfo=tz),
+            legal_basis=Meeting.LegalBasis.SUPPORT_MEETING,
+            place="県庁講堂",
+        )
+        Meeting.objects.filter(pk=network.pk).update(status=Meeting.Status.HELD)
+        for org_type in ExternalAttendance.OrganisationType.values:
+            ExternalAttendance.objects.create(
+                meeting=network, organisation_type=org_type, count=rng.randint(1, 8)
+            )
+        made += 1
+    # Case conferences held by municipalities: recorded as held meetings of their host.
+    for code in ("242012", "242021", "242161"):
+        host = Organisation.objects.get(local_government_code=code)
+        Meeting.objects.create(
+            kind=Meeting.Kind.CASE_CONFERENCE,
+            host=host,
+            status=Meeting.Status.HELD,
+            held_at=datetime.datetime.combine(
+                context.today - datetime.timedelta(days=45), datetime.time(10, 0), tzinfo=tz
+            ),
+            legal_basis=Meeting.LegalBasis.SUPPORT_MEETING,
+            created_by=supervisor,
+        )
+        made += 1
+    context.counts["meetings"] = made

@@ -1,0 +1,77 @@
+"""Meeting forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from casework.forms import DateInput, DateTimeInput
+
+from .models import Meeting
+
+
+def staff_of(organisation_id: int):
+    return User.objects.filter(organisation_id=organisation_id, is_active=True).order_by("username")
+
+
+class MeetingForm(forms.Form):
+    kind = forms.ChoiceField(label=_("種別"), choices=Meeting.Kind.choices)
+    held_at = forms.DateTimeField(label=_("日時"), widget=DateTimeInput())
+    legal_basis = forms.ChoiceField(label=_("開催の根拠"), choices=Meeting.LegalBasis.choices)
+    place = forms.CharField(label=_("場所"), required=False, max_length=200)
+    online = forms.BooleanField(label=_("オンライン"), required=False)
+    attendees = forms.ModelMultipleChoiceField(
+        label=_("出席者"),
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, organisation_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["attendees"].queryset = staff_of(organisation_id)
+
+
+class MinutesForm(forms.Form):
+    discussion = forms.CharField(
+        label=_("検討内容"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    decisions = forms.CharField(
+        label=_("決定事項"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    next_review_on = forms.DateField(label=_("次回見直し日"), required=False, widget=DateInput())
+    take_on_mdt = forms.BooleanField(label=_("多職種連携チームで支援する"), required=False)
+    close_review = forms.BooleanField(
+        label=_("このケースの検討を終える"), required=False, initial=True
+    )
+    action_description = forms.CharField(label=_("対応事項"), required=False, max_length=1000)
+    action_assignee = forms.ModelChoiceField(
+        label=_("対応の担当者"), queryset=User.objects.none(), required=False
+    )
+    action_due_on = forms.DateField(label=_("対応の期限"), required=False, widget=DateInput())
+
+    def __init__(self, *args: Any, organisation_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["action_assignee"].queryset = staff_of(organisation_id)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        action = [
+            data.get("action_description"),
+            data.get("action_assignee"),
+            data.get("action_due_on"),
+        ]
+        if any(action) and not all(action):
+            raise forms.ValidationError(
+                _("対応事項を記録するときは、内容・担当者・期限をすべて入力してください。")
+            )
+        return data

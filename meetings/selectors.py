@@ -1,0 +1,199 @@
+"""Meeting reads: the automatically prepared meeting pack, dashboards and the counts.
+
+The pack is a fixed number of queries whatever the number of cases: candidates come from
+one query per selection rule, and the per-case history (contacts, visits and milestones
+since the last review) from one query each for all candidate cases together.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from casework.models import Case, Contact, Milestone
+from casework.selectors import visible_cases
+
+from .models import ActionItem, AgendaItem, ExternalAttendance, Meeting
+
+DEFAULT_NO_CONTACT_DAYS = 60
+
+
+def meetings_for(user) -> QuerySet[Meeting]:
+    """Meetings of the user's organisation, or that the user attends."""
+    return Meeting.objects.filter(Q(host_id=user.organisation_id) | Q(attendees=user)).distinct()
+
+
+@dataclass
+class PackCase:
+    case: Case
+    reasons: list[str] = field(default_factory=list)
+    item: AgendaItem | None = None
+    last_review: datetime.datetime | None = None
+    contacts: list[Contact] = field(default_factory=list)
+    milestones: list[Milestone] = field(default_factory=list)
+
+
+@dataclass
+class Pack:
+    """What the preparer sees: candidates (agenda cases first), what was left out and why,
+    and the previous meeting's open actions."""
+
+    meeting: Meeting
+    previous: Meeting | None
+    cases: list[PackCase]
+    left_out: list[tuple[Case, str]]
+    open_actions: list[ActionItem]
+
+
+def previous_meeting(meeting: Meeting) -> Meeting | None:
+    return (
+        Meeting.objects.filter(
+            host_id=meeting.host_id, kind=meeting.kind, held_at__lt=meeting.held_at
+        )
+        .exclude(pk=meeting.pk)
+        .order_by("-held_at")
+        .first()
+    )
+
+
+def build_pack(user, meeting: Meeting, *, no_contact_days: int = DEFAULT_NO_CONTACT_DAYS) -> Pack:
+    """Candidate cases by rule, the current agenda, and each case's history since review."""
+    day = timezone.localtime(meeting.held_at).date()
+    previous = previous_meeting(meeting)
+    scope = (
+        visible_cases(user)
+        .filter(organisation_id=meeting.host_id)
+        .exclude(status=Case.Status.CLOSED)
+    )
+    last_item = AgendaItem.objects.filter(case=OuterRef("pk"), meeting__held_at__lt=meeting.held_at)
+    scope = scope.annotate(
+        next_review=Subquery(last_item.order_by("-meeting__held_at").values("next_review_on")[:1]),
+        last_review=Subquery(
+            last_item.order_by("-meeting__held_at").values("meeting__held_at")[:1]
+        ),
+    )
+    cutoff = meeting.held_at - datetime.timedelta(days=no_contact_days)
+    rules = [
+        Q(mdt_supported=True),
+        Q(next_review__lte=day),
+        Q(opened_on__gt=timezone.localtime(previous.held_at).date()) if previous else Q(pk__in=[]),
+        Q(last_contact_at__lt=cutoff) | Q(last_contact_at__isnull=True),
+    ]
+    agenda = {item.case_id: item for item in meeting.items.all()}
+    combined = Q(pk__in=list(agenda))
+    for rule in rules:
+        combined |= rule
+    by_id: dict = {}
+    for case in scope.filter(combined).select_related("client").order_by("code"):
+        # One query for all rules together; which rules matched is read off the fetched row.
+        by_id[case.pk] = PackCase(
+            case=case,
+            item=agenda.get(case.pk),
+            last_review=case.last_review,
+            reasons=_reasons(case, day, previous, cutoff, no_contact_days),
+        )
+    left_out = []
+    if meeting.legal_basis == Meeting.LegalBasis.CONSENT_REQUIRED:
+        for case_id, entry in list(by_id.items()):
+            if entry.case.sharing_consent_on is None:
+                left_out.append((entry.case, _("情報共有への同意が記録されていません")))
+                del by_id[case_id]
+    _attach_history(by_id)
+    open_actions = []
+    if previous is not None:
+        open_actions = list(
+            ActionItem.objects.filter(
+                agenda_item__meeting=previous, done_at__isnull=True
+            ).select_related("case", "assignee")
+        )
+    cases = sorted(by_id.values(), key=lambda e: (e.item is None, e.case.code))
+    return Pack(
+        meeting=meeting,
+        previous=previous,
+        cases=cases,
+        left_out=left_out,
+        open_actions=open_actions,
+    )
+
+
+def _reasons(case: Case, day, previous, cutoff, no_contact_days: int) -> list[str]:
+    reasons = []
+    if case.mdt_supported:
+        reasons.append(_("多職種連携チーム支援"))
+    if case.next_review is not None and case.next_review <= day:
+        reasons.append(_("見直し日が到来"))
+    if previous is not None and case.opened_on > timezone.localtime(previous.held_at).date():
+        reasons.append(_("前回会議以降の新規ケース"))
+    if case.last_contact_at is None or case.last_contact_at < cutoff:
+        reasons.append(_("%(days)s日以上相談なし") % {"days": no_contact_days})
+    return reasons
+
+
+def _attach_history(by_id: dict) -> None:
+    """Contacts (visits included: a done visit is a contact) and milestones since each
+    case's last review, in one query each."""
+    if not by_id:
+        return
+    contacts = (
+        Contact.objects.filter(case_id__in=by_id)
+        .order_by("-occurred_at")
+        .only("id", "data_key_id", "case_id", "occurred_at", "channel", "consulter", "summary")
+    )
+    milestones = Milestone.objects.filter(case_id__in=by_id).order_by("-achieved_on")
+    grouped_contacts, grouped_milestones = defaultdict(list), defaultdict(list)
+    for contact in contacts:
+        since = by_id[contact.case_id].last_review
+        if since is None or contact.occurred_at > since:
+            grouped_contacts[contact.case_id].append(contact)
+    for milestone in milestones:
+        since = by_id[milestone.case_id].last_review
+        if since is None or milestone.achieved_on > timezone.localtime(since).date():
+            grouped_milestones[milestone.case_id].append(milestone)
+    for case_id, entry in by_id.items():
+        entry.contacts = grouped_contacts[case_id][:20]
+        entry.milestones = grouped_milestones[case_id]
+
+
+def my_open_actions(user) -> QuerySet[ActionItem]:
+    return ActionItem.objects.filter(assignee=user, done_at__isnull=True).select_related("case")
+
+
+def overdue_actions(organisation_id: int, today: datetime.date) -> QuerySet[ActionItem]:
+    return ActionItem.objects.filter(
+        agenda_item__meeting__host_id=organisation_id, done_at__isnull=True, due_on__lt=today
+    ).select_related("case", "assignee")
+
+
+# --- counts ---------------------------------------------------------------------------------
+
+
+def counts(*, start: datetime.date, end: datetime.date, host_ids: list[int] | None = None) -> dict:
+    """Held meetings in [start, end]: by kind; MDT cases 実 (distinct) and 延べ (items);
+    municipalities holding a case conference; network attendance by organisation type."""
+    held = Meeting.objects.filter(status=Meeting.Status.HELD, held_at__date__range=(start, end))
+    if host_ids is not None:
+        held = held.filter(host_id__in=host_ids)
+    items = AgendaItem.objects.filter(meeting__in=held, meeting__kind=Meeting.Kind.MDT_MONTHLY)
+    mdt = items.aggregate(distinct=Count("case", distinct=True), total=Count("id"))
+    network = ExternalAttendance.objects.filter(
+        meeting__in=held, meeting__kind=Meeting.Kind.NETWORK
+    )
+    return {
+        "meetings_by_kind": dict(held.values_list("kind").annotate(n=Count("id"))),
+        "mdt_cases_distinct": mdt["distinct"],
+        "mdt_agenda_items": mdt["total"],
+        "municipalities_with_case_conference": held.filter(
+            kind=Meeting.Kind.CASE_CONFERENCE, host__kind="municipality"
+        )
+        .values("host")
+        .distinct()
+        .count(),
+        "network_attendance_by_type": dict(
+            network.values_list("organisation_type").annotate(n=Sum("count"))
+        ),
+    }

@@ -1,0 +1,220 @@
+"""Meeting services: agenda, MDT grants, minutes and actions — permission, write, audit.
+
+MDT members attending a meeting hold `casework.view_case` on each case on its agenda
+while that item's review is open (guardian, direct-FK table); closing the review, dropping
+the item or leaving the meeting takes it back unless another open item still needs it.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.auth.models import Permission
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.models import Action
+from audit.services import record
+from casework.models import Case, CaseUserObjectPermission
+from casework.selectors import visible_cases
+
+from .models import ActionItem, AgendaItem, Meeting
+
+
+def _view_case() -> Permission:
+    return Permission.objects.get(content_type__app_label="casework", codename="view_case")
+
+
+def _require(actor, permission: str, meeting: Meeting | None = None) -> None:
+    if not actor.has_perm(permission):
+        raise PermissionDenied
+    if meeting is not None and meeting.host_id != actor.organisation_id:
+        raise PermissionDenied
+
+
+def sync_grants(meeting: Meeting) -> None:
+    """Make the MDT-member attendees' case grants match the meeting's open items."""
+    members = [u for u in meeting.attendees.all() if not u.has_perm("casework.view_org_cases")]
+    wanted = {
+        (user.pk, case_id)
+        for user in members
+        for case_id in meeting.items.filter(review_closed_at__isnull=True).values_list(
+            "case_id", flat=True
+        )
+    }
+    permission = _view_case()
+    for user_id, case_id in wanted:
+        CaseUserObjectPermission.objects.get_or_create(
+            user_id=user_id, permission=permission, content_object_id=case_id
+        )
+    # Remove grants no open item of any meeting the user attends still justifies.
+    for grant in CaseUserObjectPermission.objects.filter(
+        permission=permission, content_object__agenda_items__meeting=meeting
+    ).distinct():
+        still_needed = AgendaItem.objects.filter(
+            case_id=grant.content_object_id,
+            review_closed_at__isnull=True,
+            meeting__attendees__id=grant.user_id,
+        ).exists()
+        if not still_needed:
+            grant.delete()
+
+
+@transaction.atomic
+def plan_meeting(
+    actor,
+    *,
+    kind: str,
+    held_at: datetime.datetime,
+    legal_basis: str,
+    place: str = "",
+    online: bool = False,
+    attendees=(),
+) -> Meeting:
+    _require(actor, "meetings.add_meeting")
+    meeting = Meeting(
+        kind=kind,
+        host_id=actor.organisation_id,
+        held_at=held_at,
+        legal_basis=legal_basis,
+        place=place,
+        online=online,
+        created_by=actor,
+    )
+    meeting.full_clean()
+    meeting.save()
+    meeting.attendees.set(
+        [a for a in attendees if a.organisation_id == actor.organisation_id] or [actor]
+    )
+    record(Action.CREATE, obj=meeting, detail={"kind": kind})
+    return meeting
+
+
+@transaction.atomic
+def set_attendees(actor, meeting: Meeting, attendees) -> Meeting:
+    _require(actor, "meetings.change_meeting", meeting)
+    meeting.attendees.set([a for a in attendees if a.organisation_id == meeting.host_id])
+    sync_grants(meeting)
+    record(
+        Action.UPDATE, obj=meeting, detail={"attendees": [a.pk for a in meeting.attendees.all()]}
+    )
+    return meeting
+
+
+def consent_blocks(meeting: Meeting, case: Case) -> bool:
+    return (
+        meeting.legal_basis == Meeting.LegalBasis.CONSENT_REQUIRED
+        and case.sharing_consent_on is None
+    )
+
+
+@transaction.atomic
+def add_to_agenda(actor, meeting: Meeting, case: Case, *, reason: str = "") -> AgendaItem:
+    _require(actor, "meetings.change_meeting", meeting)
+    if meeting.status != Meeting.Status.PLANNED:
+        raise ValidationError(_("開催済みの会議には議題を追加できません。"))
+    if not visible_cases(actor).filter(pk=case.pk).exists():
+        raise PermissionDenied
+    if consent_blocks(meeting, case):
+        raise ValidationError(
+            _("この会議は本人の同意が必要です。%(code)s は情報共有の同意が記録されていません。")
+            % {"code": case.code}
+        )
+    if meeting.items.filter(case=case).exists():
+        raise ValidationError(_("このケースはすでに議題にあります。"))
+    item = AgendaItem(meeting=meeting, case=case, data_key=case.data_key, reason=reason[:200])
+    item.save()
+    sync_grants(meeting)
+    record(Action.CREATE, obj=item, detail={"case": case.code, "meeting": meeting.pk})
+    return item
+
+
+@transaction.atomic
+def drop_from_agenda(actor, item: AgendaItem) -> None:
+    _require(actor, "meetings.change_meeting", item.meeting)
+    if item.meeting.status != Meeting.Status.PLANNED:
+        raise ValidationError(_("開催済みの会議の議題は外せません。"))
+    meeting, code = item.meeting, item.case.code
+    item.delete()
+    sync_grants(meeting)
+    record(
+        Action.DELETE,
+        object_type="meetings.AgendaItem",
+        object_ref=code,
+        detail={"meeting": meeting.pk},
+    )
+
+
+@transaction.atomic
+def record_minutes(
+    actor,
+    item: AgendaItem,
+    *,
+    discussion: str = "",
+    decisions: str = "",
+    next_review_on: datetime.date | None = None,
+    take_on_mdt: bool = False,
+    close_review: bool = True,
+) -> AgendaItem:
+    """Minutes of one agenda item. Closing the review ends the MDT members' access."""
+    if not actor.has_perm("meetings.change_agendaitem"):
+        raise PermissionDenied
+    meeting = item.meeting
+    if meeting.host_id != actor.organisation_id:
+        raise PermissionDenied
+    item = AgendaItem.objects.select_for_update().get(pk=item.pk)
+    item.discussion = discussion or None
+    item.decisions = decisions or None
+    item.next_review_on = next_review_on
+    item.take_on_mdt = take_on_mdt
+    if close_review and item.review_closed_at is None:
+        item.review_closed_at = timezone.now()
+    item.save()
+    if take_on_mdt:
+        Case.objects.filter(pk=item.case_id).update(mdt_supported=True)  # a flag, not an edit
+    if meeting.status == Meeting.Status.PLANNED:
+        Meeting.objects.filter(pk=meeting.pk).update(status=Meeting.Status.HELD)
+    sync_grants(meeting)
+    record(
+        Action.UPDATE,
+        obj=item,
+        detail={"case": item.case.code, "review_closed": close_review, "take_on_mdt": take_on_mdt},
+    )
+    return item
+
+
+@transaction.atomic
+def add_action(
+    actor, item: AgendaItem, *, description: str, assignee, due_on: datetime.date
+) -> ActionItem:
+    if not actor.has_perm("meetings.add_actionitem"):
+        raise PermissionDenied
+    if (
+        item.meeting.host_id != actor.organisation_id
+        or assignee.organisation_id != actor.organisation_id
+    ):
+        raise PermissionDenied
+    action = ActionItem(
+        agenda_item=item,
+        case=item.case,
+        data_key=item.case.data_key,
+        description=description or None,
+        assignee=assignee,
+        due_on=due_on,
+    )
+    action.full_clean(exclude=["data_key"])
+    action.save()
+    record(Action.CREATE, obj=action, detail={"case": item.case.code, "assignee": assignee.pk})
+    return action
+
+
+@transaction.atomic
+def complete_action(actor, action: ActionItem) -> ActionItem:
+    if action.assignee_id != actor.pk and not actor.has_perm("casework.supervise_case"):
+        raise PermissionDenied
+    action.done_at = timezone.now()
+    action.save()
+    record(Action.UPDATE, obj=action, detail={"case": action.case.code, "done": True})
+    return action

@@ -1,0 +1,170 @@
+"""Meeting screens: list, plan, pack with agenda, printable pack, minutes, actions."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from audit.models import Action
+from audit.services import record
+from casework.selectors import visible_cases
+
+from . import selectors, services
+from .forms import MeetingForm, MinutesForm
+from .models import ActionItem, AgendaItem, Meeting
+
+
+def _own_meeting(request: HttpRequest, pk: int) -> Meeting:
+    return get_object_or_404(Meeting, pk=pk, host_id=request.user.organisation_id)
+
+
+def _no_contact_days(request: HttpRequest) -> int:
+    try:
+        return max(1, min(3650, int(request.GET.get("days", selectors.DEFAULT_NO_CONTACT_DAYS))))
+    except ValueError:
+        return selectors.DEFAULT_NO_CONTACT_DAYS
+
+
+@never_cache
+def meeting_list(request: HttpRequest) -> HttpResponse:
+    meetings = selectors.meetings_for(request.user).select_related("host")[:100]
+    return render(request, "meetings/meeting_list.html", {"meetings": meetings})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def meeting_new(request: HttpRequest) -> HttpResponse:
+    form = MeetingForm(request.POST or None, organisation_id=request.user.organisation_id)
+    if request.method == "POST" and form.is_valid():
+        meeting = services.plan_meeting(request.user, **form.cleaned_data)
+        messages.success(request, _("会議を登録しました。"))
+        return redirect("meetings:detail", pk=meeting.pk)
+    return render(request, "meetings/meeting_form.html", {"form": form})
+
+
+@never_cache
+def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _own_meeting(request, pk)
+    pack = selectors.build_pack(request.user, meeting, no_contact_days=_no_contact_days(request))
+    items = {item.case_id: item for item in meeting.items.select_related("case")}
+    return render(
+        request,
+        "meetings/meeting_detail.html",
+        {
+            "meeting": meeting,
+            "pack": pack,
+            "items": items,
+            "attendees": list(meeting.attendees.all()),
+            "days": _no_contact_days(request),
+        },
+    )
+
+
+@never_cache
+def meeting_print(request: HttpRequest, pk: int) -> HttpResponse:
+    """The printable pack: agenda cases only, by pseudonymous code; no identity anywhere."""
+    meeting = _own_meeting(request, pk)
+    pack = selectors.build_pack(request.user, meeting, no_contact_days=_no_contact_days(request))
+    record(
+        Action.EXPORT,
+        obj=meeting,
+        detail={"pack_cases": [e.case.code for e in pack.cases if e.item]},
+    )
+    return render(request, "meetings/meeting_print.html", {"meeting": meeting, "pack": pack})
+
+
+@never_cache
+@require_POST
+def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _own_meeting(request, pk)
+    code = request.POST.get("code", "").strip().upper()
+    case = visible_cases(request.user).filter(code=code).first()
+    if case is None:
+        messages.error(request, _("このケースコードは見つかりません。"))
+    else:
+        try:
+            services.add_to_agenda(
+                request.user, meeting, case, reason=request.POST.get("reason", "")
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("%(code)s を議題に追加しました。") % {"code": case.code})
+    return redirect("meetings:detail", pk=meeting.pk)
+
+
+@never_cache
+@require_POST
+def agenda_drop(request: HttpRequest, pk: str) -> HttpResponse:
+    item = get_object_or_404(
+        AgendaItem.objects.select_related("meeting", "case"),
+        pk=pk,
+        meeting__host_id=request.user.organisation_id,
+    )
+    try:
+        services.drop_from_agenda(request.user, item)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    return redirect("meetings:detail", pk=item.meeting_id)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def minutes(request: HttpRequest, pk: str) -> HttpResponse:
+    item = get_object_or_404(
+        AgendaItem.objects.select_related("meeting", "case"),
+        pk=pk,
+        meeting__host_id=request.user.organisation_id,
+    )
+    initial = {
+        "discussion": item.discussion,
+        "decisions": item.decisions,
+        "next_review_on": item.next_review_on,
+        "take_on_mdt": item.take_on_mdt,
+    }
+    form = MinutesForm(request.POST or None, organisation_id=item.meeting.host_id, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        services.record_minutes(
+            request.user,
+            item,
+            discussion=data["discussion"],
+            decisions=data["decisions"],
+            next_review_on=data["next_review_on"],
+            take_on_mdt=data["take_on_mdt"],
+            close_review=data["close_review"],
+        )
+        if data["action_description"]:
+            services.add_action(
+                request.user,
+                item,
+                description=data["action_description"],
+                assignee=data["action_assignee"],
+                due_on=data["action_due_on"],
+            )
+        messages.success(request, _("議事を記録しました。"))
+        return redirect("meetings:detail", pk=item.meeting_id)
+    return render(
+        request,
+        "meetings/minutes_form.html",
+        {"item": item, "form": form, "actions": item.actions.select_related("assignee")},
+    )
+
+
+@never_cache
+@require_POST
+def action_done(request: HttpRequest, pk: str) -> HttpResponse:
+    actions = ActionItem.objects.filter(agenda_item__meeting__host_id=request.user.organisation_id)
+    if not request.user.has_perm("casework.supervise_case"):
+        actions = actions.filter(assignee=request.user)  # others' actions are not there for you
+    action = get_object_or_404(actions, pk=pk)
+    services.complete_action(request.user, action)
+    messages.success(request, _("対応事項を完了にしました。"))
+    return redirect("home")
