@@ -1,0 +1,65 @@
+"""A counsellor prepares next month's MDT meeting from the automatic pack, adds a case,
+prints the pack (no identity), records a decision and an action, and sees the action on
+the dashboard."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from accounts.roles import Role
+from casework import services
+from tests.factories import PASSWORD, make_organisation, make_user
+
+pytestmark = pytest.mark.browser
+
+
+def test_prepare_print_and_minute_an_mdt_meeting(live_server, transactional_db, page, screenshot):
+    org = make_organisation(name="センター（会議テスト）")
+    counsellor = make_user(
+        Role.COUNSELLOR, organisation=org, username="junbi", display_name="準備 担当"
+    )
+    flagged = services.open_case(
+        counsellor, identity={"name": "会議 三郎"}, case_fields={"mdt_supported": True}
+    )
+    extra = services.open_case(counsellor, identity={"name": "会議 四郎"}, confirm_duplicate=True)
+    services.log_contact(counsellor, case=extra, summary="最近の相談")
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("ユーザー名").fill("junbi")
+    page.get_by_label("パスワード").fill(PASSWORD)
+    page.get_by_role("button", name="ログイン").click()
+
+    next_month = timezone.localdate() + datetime.timedelta(days=30)
+    page.goto(f"{live_server.url}/meetings/new/")
+    page.get_by_label("種別").select_option("mdt_monthly")
+    page.get_by_label("日時").fill(f"{next_month:%Y-%m-%d}T14:00")
+    page.get_by_role("button", name="登録").click()
+
+    pack = page.locator("table").first
+    expect(pack).to_contain_text(flagged.code)  # selected by rule: MDT-supported
+    expect(pack).to_contain_text("多職種連携チーム支援")
+    page.get_by_label("ケースコードで議題に追加").fill(extra.code)
+    page.get_by_role("button", name="追加", exact=True).click()
+    expect(page.get_by_text(f"{extra.code} を議題に追加しました。")).to_be_visible()
+    screenshot(page, "08-meeting-pack")
+
+    page.get_by_role("link", name="会議資料を印刷").click()
+    expect(page.locator("body")).to_contain_text(extra.code)
+    expect(page.locator("body")).to_contain_text("最近の相談")
+    assert "会議 四郎" not in page.content() and "会議 三郎" not in page.content()
+    page.go_back()
+
+    page.get_by_role("link", name="議事").first.click()
+    page.get_by_label("決定事項").fill("来月から訪問を開始する")
+    page.get_by_label("対応事項").fill("家族に訪問の案内をする")
+    page.get_by_label("対応の担当者").select_option(label="準備 担当")
+    page.get_by_label("対応の期限").fill(f"{next_month:%Y-%m-%d}")
+    page.get_by_role("button", name="記録する").click()
+    expect(page.get_by_text("議事を記録しました。")).to_be_visible()
+
+    page.get_by_role("link", name="ダッシュボード").click()
+    expect(page.get_by_text("家族に訪問の案内をする")).to_be_visible()
