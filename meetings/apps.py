@@ -28,6 +28,19 @@ class MeetingsConfig(AppConfig):
             "overdue": overdue,
         }
 
+    def case_meeting_decisions(self, case):
+        """(date, meeting kind, decisions) of held meetings, for consented referral shares."""
+        from .models import AgendaItem
+
+        items = AgendaItem.objects.filter(case=case, review_closed_at__isnull=False).select_related(
+            "meeting"
+        )
+        return [
+            (item.meeting.held_at, item.meeting.get_kind_display(), item.decisions)
+            for item in items.order_by("-meeting__held_at")
+            if item.decisions
+        ]
+
     def case_timeline_entries(self, case):
         """Each meeting that discussed the case, with whether the review is still open."""
         from django.utils.translation import gettext

@@ -21,7 +21,9 @@ class MeetingForm(forms.Form):
     kind = forms.ChoiceField(label=_("種別"), choices=Meeting.Kind.choices)
     held_at = forms.DateTimeField(label=_("日時"), widget=DateTimeInput())
     legal_basis = forms.ChoiceField(
-        label=_("開催の根拠"), choices=Meeting.LegalBasis.choices, initial=Meeting.LegalBasis.INTERNAL
+        label=_("開催の根拠"),
+        choices=Meeting.LegalBasis.choices,
+        initial=Meeting.LegalBasis.INTERNAL,
     )
     place = forms.CharField(label=_("場所"), required=False, max_length=200)
     online = forms.BooleanField(label=_("オンライン"), required=False)

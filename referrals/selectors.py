@@ -6,6 +6,7 @@ import datetime
 import statistics
 from typing import Any
 
+from django.apps import apps
 from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -96,8 +97,13 @@ def shared_view(user, referral: Referral) -> dict[str, Any]:
             .only("id", "data_key_id", "occurred_at", "channel", "consulter", "summary")
         )
     if referral.share_meeting_decisions:
-        # Meeting records arrive with the meetings issue; until then nothing to show.
-        parts["meeting_decisions"] = []
+        # Meetings publish decisions through an AppConfig hook; referrals imports no sibling.
+        parts["meeting_decisions"] = [
+            decision
+            for app_config in apps.get_app_configs()
+            if (hook := getattr(app_config, "case_meeting_decisions", None))
+            for decision in hook(case)
+        ]
     return parts
 
 

@@ -133,6 +133,26 @@ def test_the_grant_ends_with_completion_withdrawal_or_consent_withdrawal(client,
     assert shared_page(client, setting.liaison, referral).status_code == 404
 
 
+def test_meeting_decisions_are_shared_only_with_that_scope(client, setting):
+    from meetings import services as meetings
+
+    supervisor = make_user(Role.SUPERVISOR, organisation=setting.centre)
+    meeting = meetings.plan_meeting(
+        supervisor, kind="mdt_monthly", held_at=timezone.now(), legal_basis="internal"
+    )
+    item = meetings.add_to_agenda(supervisor, meeting, setting.case)
+    meetings.record_minutes(supervisor, item, decisions="就労支援機関へつなぐ")
+    with_scope = refer(setting, ("share_meeting_decisions",))
+    assert (
+        "就労支援機関へつなぐ" in shared_page(client, setting.liaison, with_scope).content.decode()
+    )
+    services.move(setting.liaison, with_scope, S.COMPLETED)
+    without = refer(setting, ("share_summary",))
+    assert (
+        "就労支援機関へつなぐ" not in shared_page(client, setting.liaison, without).content.decode()
+    )
+
+
 def test_another_organisation_never_sees_the_referral(client, setting):
     referral = refer(setting, ("share_basic_profile",))
     stranger = make_user(Role.MUNICIPAL_LIAISON, organisation=make_organisation("municipality"))
