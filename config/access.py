@@ -62,6 +62,8 @@ MATRIX: dict[str, Rule] = {
         "meetings.change_meeting", object_rule=OWN_MEETINGS + "; " + VISIBLE
     ),
     "meetings:agenda_drop": needs("meetings.change_meeting", object_rule=OWN_MEETINGS),
+    "meetings:attendees": needs("meetings.change_meeting", object_rule=OWN_MEETINGS),
+    "meetings:external_add": needs("meetings.change_meeting", object_rule=OWN_MEETINGS),
     "meetings:minutes": needs("meetings.change_agendaitem", object_rule=OWN_MEETINGS),
     "meetings:action_done": needs("meetings.view_meeting", object_rule="assignee or supervisor"),
     # Referrals. Sender side: referrals of the own organisation; receiver side: sent to

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from casework.forms import DateInput, DateTimeInput
 
-from .models import Meeting
+from .models import ExternalAttendance, Meeting
 
 
 def staff_of(organisation_id: int):
@@ -79,3 +79,22 @@ class MinutesForm(forms.Form):
                 _("対応事項を記録するときは、内容・担当者・期限をすべて入力してください。")
             )
         return data
+
+
+class AttendeesForm(forms.Form):
+    attendees = forms.ModelMultipleChoiceField(
+        label=_("出席者"),
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, organisation_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["attendees"].queryset = staff_of(organisation_id)
+
+
+class ExternalAttendanceForm(forms.ModelForm):
+    class Meta:
+        model = ExternalAttendance
+        fields = ["organisation_type", "profession", "count"]

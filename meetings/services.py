@@ -20,7 +20,7 @@ from audit.services import record
 from casework.models import Case, CaseUserObjectPermission
 from casework.selectors import visible_cases
 
-from .models import ActionItem, AgendaItem, Meeting
+from .models import ActionItem, AgendaItem, ExternalAttendance, Meeting
 
 
 def _view_case() -> Permission:
@@ -218,3 +218,18 @@ def complete_action(actor, action: ActionItem) -> ActionItem:
     action.save()
     record(Action.UPDATE, obj=action, detail={"case": action.case.code, "done": True})
     return action
+
+
+@transaction.atomic
+def add_external_attendance(
+    actor, meeting: Meeting, *, organisation_type: str, profession: str, count: int
+) -> ExternalAttendance:
+    """People from outside the system: counted, never named, and given no access."""
+    _require(actor, "meetings.change_meeting", meeting)
+    row = ExternalAttendance(
+        meeting=meeting, organisation_type=organisation_type, profession=profession, count=count
+    )
+    row.full_clean()
+    row.save()
+    record(Action.UPDATE, obj=meeting, detail={"external": organisation_type, "count": count})
+    return row

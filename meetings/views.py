@@ -15,7 +15,7 @@ from audit.services import record
 from casework.selectors import visible_cases
 
 from . import selectors, services
-from .forms import MeetingForm, MinutesForm
+from .forms import AttendeesForm, ExternalAttendanceForm, MeetingForm, MinutesForm
 from .models import ActionItem, AgendaItem, Meeting
 
 
@@ -168,3 +168,31 @@ def action_done(request: HttpRequest, pk: str) -> HttpResponse:
     services.complete_action(request.user, action)
     messages.success(request, _("対応事項を完了にしました。"))
     return redirect("home")
+
+
+@never_cache
+@require_POST
+def attendees(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _own_meeting(request, pk)
+    form = AttendeesForm(request.POST, organisation_id=meeting.host_id)
+    if form.is_valid():
+        services.set_attendees(request.user, meeting, form.cleaned_data["attendees"])
+        messages.success(request, _("出席者を更新しました。"))
+    else:
+        messages.error(request, _("出席者を確認してください。"))
+    return redirect("meetings:detail", pk=meeting.pk)
+
+
+@never_cache
+@require_POST
+def external_add(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _own_meeting(request, pk)
+    form = ExternalAttendanceForm(request.POST)
+    if form.is_valid():
+        services.add_external_attendance(request.user, meeting, **form.cleaned_data)
+        messages.success(request, _("外部出席者を記録しました。"))
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect("meetings:detail", pk=meeting.pk)

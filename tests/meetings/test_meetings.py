@@ -257,3 +257,22 @@ def test_decisions_and_actions_are_ciphertext_at_rest_and_actions_reach_the_dash
     client.force_login(centre.supervisor)
     assert "期限を過ぎた対応事項" in client.get("/").content.decode()
     assert subject.code in client.get("/").content.decode()
+
+
+def test_network_attendance_is_counted_by_organisation_type_and_bad_counts_are_refused(
+    client, centre
+):
+    network = services.plan_meeting(
+        centre.supervisor,
+        kind=Meeting.Kind.NETWORK,
+        held_at=at(datetime.date(2024, 7, 1)),
+        legal_basis="support_meeting",
+    )
+    client.force_login(centre.supervisor)
+    url = reverse("meetings:external_add", kwargs={"pk": network.pk})
+    client.post(url, {"organisation_type": "medical", "profession": "精神科医", "count": "3"})
+    client.post(url, {"organisation_type": "medical", "profession": "看護師", "count": "2"})
+    client.post(url, {"organisation_type": "npo", "profession": "", "count": "-1"})
+    Meeting.objects.filter(pk=network.pk).update(status=Meeting.Status.HELD)
+    result = selectors.counts(start=datetime.date(2024, 4, 1), end=datetime.date(2025, 3, 31))
+    assert result["network_attendance_by_type"] == {"medical": 5}

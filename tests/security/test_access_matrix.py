@@ -74,6 +74,8 @@ PROBES: dict[str, dict] = {
     "meetings:print": {"kwargs": lambda w: {"pk": w.meeting.pk}},
     "meetings:agenda_add": {"kwargs": lambda w: {"pk": w.meeting.pk}, "method": "post"},
     "meetings:agenda_drop": {"kwargs": lambda w: {"pk": w.item.pk}, "method": "post"},
+    "meetings:attendees": {"kwargs": lambda w: {"pk": w.meeting.pk}, "method": "post"},
+    "meetings:external_add": {"kwargs": lambda w: {"pk": w.meeting.pk}, "method": "post"},
     "meetings:minutes": {"kwargs": lambda w: {"pk": w.item.pk}},
     "meetings:action_done": {
         "kwargs": lambda w: {"pk": w.action.pk},
