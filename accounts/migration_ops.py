@@ -42,3 +42,13 @@ def revoke(apps: Any, spec: dict[str, list[str]]) -> None:
         role_group = group.objects.filter(name=role).first()
         if role_group is not None:
             role_group.permissions.remove(*_permissions(apps, names))
+
+
+def grant_operation(spec: dict[str, list[str]]) -> Any:
+    """A reversible migration operation granting `spec` ({role: [app.codename]})."""
+    from django.db import migrations
+
+    return migrations.RunPython(
+        lambda apps, schema_editor: grant(apps, spec),
+        lambda apps, schema_editor: revoke(apps, spec),
+    )

@@ -7,7 +7,7 @@ members hold the first without the second: they see cases only through object gr
 
 from django.db import migrations
 
-from accounts.migration_ops import grant, revoke
+from accounts.migration_ops import grant_operation
 
 CONTACTS = [
     "casework.view_org_cases",
@@ -25,15 +25,7 @@ PERMISSIONS = {
 }
 
 
-def forwards(apps, schema_editor):
-    grant(apps, PERMISSIONS)
-
-
-def backwards(apps, schema_editor):
-    revoke(apps, PERMISSIONS)
-
-
 class Migration(migrations.Migration):
     dependencies = [("casework", "0003_contacts_and_milestones")]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [grant_operation(PERMISSIONS)]

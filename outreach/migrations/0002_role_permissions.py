@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from accounts.migration_ops import grant, revoke
+from accounts.migration_ops import grant_operation
 
 OUTREACH = [
     "outreach.view_visit",
@@ -20,15 +20,7 @@ PERMISSIONS = {
 }
 
 
-def forwards(apps, schema_editor):
-    grant(apps, PERMISSIONS)
-
-
-def backwards(apps, schema_editor):
-    revoke(apps, PERMISSIONS)
-
-
 class Migration(migrations.Migration):
     dependencies = [("outreach", "0001_initial"), ("accounts", "0002_roles")]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [grant_operation(PERMISSIONS)]

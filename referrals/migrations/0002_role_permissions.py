@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from accounts.migration_ops import grant, revoke
+from accounts.migration_ops import grant_operation
 
 REFERRALS = ["referrals.view_referral", "referrals.add_referral", "referrals.change_referral"]
 PERMISSIONS = {
@@ -13,15 +13,7 @@ PERMISSIONS = {
 }
 
 
-def forwards(apps, schema_editor):
-    grant(apps, PERMISSIONS)
-
-
-def backwards(apps, schema_editor):
-    revoke(apps, PERMISSIONS)
-
-
 class Migration(migrations.Migration):
     dependencies = [("referrals", "0001_initial"), ("casework", "0004_contact_permissions")]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [grant_operation(PERMISSIONS)]
