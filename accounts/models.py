@@ -143,7 +143,10 @@ class User(AbstractUser):
     class Meta(AbstractUser.Meta):
         verbose_name = _("職員")
         verbose_name_plural = _("職員")
-        permissions = [("view_statistics", _("統計（集計値）を閲覧できる"))]
+        permissions = [
+            ("view_statistics", _("統計（集計値）を閲覧できる")),
+            ("unlock_user", _("ログインのロックを解除できる")),
+        ]
 
     def __str__(self) -> str:
         return self.display_name or self.username

@@ -76,12 +76,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_MEETINGS,
         "casework.supervise_case",
         "audit.review_access",
+        "accounts.unlock_user",
     ],
     # Liaisons see referred cases through object grants limited to the consented scope.
     Role.MUNICIPAL_LIAISON: ["referrals.view_referral", "referrals.change_referral"],
     Role.STATISTICS_VIEWER: ["accounts.view_statistics"],
     Role.AUDITOR: ["audit.view_event", "audit.verify_chain"],
     Role.SYSTEM_ADMIN: [
+        "accounts.unlock_user",
         "accounts.view_user",
         "accounts.add_user",
         "accounts.change_user",

@@ -1,9 +1,14 @@
-"""The health check (the start page is the casework dashboard)."""
+"""The health check and lockout management (the start page is the casework dashboard)."""
 
+from django.contrib import messages
 from django.db import connection
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
+
+from . import services
 
 
 @require_GET
@@ -13,3 +18,23 @@ def health(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return HttpResponse("ok", content_type="text/plain")
+
+
+@never_cache
+def lockouts(request: HttpRequest) -> HttpResponse:
+    attempts = services.locked_attempts(request.user).order_by("-attempt_time")[:200]
+    return render(request, "accounts/lockouts.html", {"attempts": attempts})
+
+
+@never_cache
+@require_POST
+def unlock(request: HttpRequest) -> HttpResponse:
+    attempt_id = request.POST.get("attempt", "")
+    if not attempt_id.isdigit():
+        raise Http404
+    attempt = get_object_or_404(services.locked_attempts(request.user), pk=int(attempt_id))
+    services.unlock(request.user, attempt.pk)
+    messages.success(
+        request, _("%(username)s のロックを解除しました。") % {"username": attempt.username}
+    )
+    return redirect("accounts:lockouts")

@@ -21,6 +21,8 @@ class Action(models.TextChoices):
     LOGIN = "login", _("ログイン")
     LOGIN_FAILED = "login_failed", _("ログイン失敗")
     LOGOUT = "logout", _("ログアウト")
+    LOCKOUT = "lockout", _("ログインのロック")
+    UNLOCK = "unlock", _("ロック解除")
     IDENTITY_REVEAL = "identity_reveal", _("個人情報の表示")
     VIEW = "view", _("閲覧")
     CREATE = "create", _("作成")

@@ -31,3 +31,22 @@ def _login_failed(
     # Django has already masked the password in `credentials`; keep only the user name.
     username = str(credentials.get("username", ""))[:150]
     record(Action.LOGIN_FAILED, object_type="accounts.User", object_ref=username)
+
+
+def _locked_out(
+    sender: Any, request: Any = None, username: str = "", ip_address: str = "", **kwargs: Any
+) -> None:
+    record(
+        Action.LOCKOUT,
+        object_type="accounts.User",
+        object_ref=str(username or "")[:150],
+        detail={"ip_address": ip_address},
+    )
+
+
+try:  # django-axes is the login policy; audit only listens to it
+    from axes.signals import user_locked_out
+except ImportError:  # pragma: no cover
+    pass
+else:
+    user_locked_out.connect(_locked_out, dispatch_uid="audit_lockout")

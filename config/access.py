@@ -23,6 +23,9 @@ MATRIX: dict[str, Rule] = {
     "accounts:password_change": AUTHENTICATED,
     "accounts:password_change_done": AUTHENTICATED,
     "home": AUTHENTICATED,
+    # Lifting a login lockout: supervisors for their own staff, administrators for all.
+    "accounts:lockouts": needs("accounts.unlock_user", object_rule="own staff, or all for admins"),
+    "accounts:unlock": needs("accounts.unlock_user", object_rule="own staff, or all for admins"),
     # Casework. Which case: selectors.visible_cases (own organisation by role, restricted
     # cases only for lead workers and supervisors, plus object grants); others get 404.
     "casework:case_list": needs("casework.view_case", object_rule=VISIBLE),

@@ -58,3 +58,15 @@ def transactional_db(transactional_db):
     restore_roles()
     yield transactional_db
     set_audit_triggers(False)
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request in English activates English
+    for the thread, which must not leak into the next test."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

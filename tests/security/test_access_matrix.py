@@ -94,6 +94,8 @@ PROBES: dict[str, dict] = {
     "referrals:consent_withdraw": {**REFERRAL, "method": "post"},
     "referrals:transfer_end_access": {"kwargs": lambda w: {"pk": w.transfer.pk}, "method": "post"},
     "home": {},
+    "accounts:lockouts": {},
+    "accounts:unlock": {"method": "post", "data": {"attempt": "999999"}, "object": "grant"},
     "health": {},
     "accounts:login": {},
     "accounts:logout": {"method": "post"},
