@@ -7,3 +7,15 @@ from django.utils.translation import gettext_lazy as _
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = _("組織・職員・権限")
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from .middleware import start_clock
+
+        def _start_session_clock(sender, request, user, **kwargs) -> None:
+            start_clock(request.session)
+
+        user_logged_in.connect(
+            _start_session_clock, dispatch_uid="session_policy_clock", weak=False
+        )

@@ -1,0 +1,69 @@
+"""Session policy: idle and absolute timeouts, and no caching of signed-in pages.
+
+The idle timeout ends a session left alone for SESSION_IDLE_MINUTES (default 15); the
+absolute timeout ends any session SESSION_ABSOLUTE_HOURS (default 10) after sign-in,
+however busy. A disabled user's sessions end at once without help from here: the
+authentication backend refuses inactive users on every request.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+
+LAST_SEEN = "policy_last_seen"
+SIGNED_IN = "policy_signed_in"
+# The idle clock is kept to the minute, so most requests write nothing to the session.
+RESOLUTION_SECONDS = 60
+
+
+class SessionPolicyMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            expired = self._expired(request)
+            if expired:
+                path = request.get_full_path()
+                logout(request)
+                messages.info(request, expired)
+                return redirect_to_login(path)
+        response = self.get_response(request)
+        if getattr(request, "user", None) is not None and request.user.is_authenticated:
+            # Pages of signed-in staff may show case data: never keep them in any cache.
+            response["Cache-Control"] = "no-store"
+        return response
+
+    def _expired(self, request: HttpRequest) -> str:
+        now = time.time()
+        session = request.session
+        if SIGNED_IN not in session:  # a session from before this policy
+            start_clock(session)
+        signed_in, last_seen = session[SIGNED_IN], session[LAST_SEEN]
+        idle = getattr(settings, "SESSION_IDLE_MINUTES", 15) * 60
+        absolute = getattr(settings, "SESSION_ABSOLUTE_HOURS", 10) * 3600
+        if now - last_seen > idle:
+            return _("一定時間操作がなかったため、ログアウトしました。")
+        if now - signed_in > absolute:
+            return _(
+                "ログインから時間が経過したため、ログアウトしました。再度ログインしてください。"
+            )
+        if now - last_seen > RESOLUTION_SECONDS:
+            session[LAST_SEEN] = now
+        return ""
+
+
+def start_clock(session) -> None:
+    """Called at sign-in (accounts.apps connects it to user_logged_in)."""
+    now = time.time()
+    session[SIGNED_IN] = now
+    session[LAST_SEEN] = now
