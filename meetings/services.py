@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.roles import Role
 from audit.models import Action
 from audit.services import record
 from casework.models import Case, CaseUserObjectPermission
@@ -35,23 +36,27 @@ def _require(actor, permission: str, meeting: Meeting | None = None) -> None:
 
 
 def sync_grants(meeting: Meeting) -> None:
-    """Make the MDT-member attendees' case grants match the meeting's open items."""
+    """Make the MDT-member attendees' case grants match the meeting's open items.
+
+    Only grants held by MDT members are managed here; a grant of any other origin (a
+    future break-glass or share) must use its own record so this never takes it away.
+    """
     members = [u for u in meeting.attendees.all() if not u.has_perm("casework.view_org_cases")]
-    wanted = {
-        (user.pk, case_id)
-        for user in members
-        for case_id in meeting.items.filter(review_closed_at__isnull=True).values_list(
-            "case_id", flat=True
-        )
-    }
+    open_cases = list(
+        meeting.items.filter(review_closed_at__isnull=True).values_list("case_id", flat=True)
+    )
     permission = _view_case()
-    for user_id, case_id in wanted:
-        CaseUserObjectPermission.objects.get_or_create(
-            user_id=user_id, permission=permission, content_object_id=case_id
-        )
-    # Remove grants no open item of any meeting the user attends still justifies.
+    for user in members:
+        for case_id in open_cases:
+            CaseUserObjectPermission.objects.get_or_create(
+                user_id=user.pk, permission=permission, content_object_id=case_id
+            )
+    # Remove MDT members' grants on this meeting's cases that no open item of a meeting
+    # they attend still justifies (closed review, dropped item, no longer attending).
     for grant in CaseUserObjectPermission.objects.filter(
-        permission=permission, content_object__agenda_items__meeting=meeting
+        permission=permission,
+        content_object__agenda_items__meeting=meeting,
+        user__groups__name=Role.MDT_MEMBER.value,
     ).distinct():
         still_needed = AgendaItem.objects.filter(
             case_id=grant.content_object_id,

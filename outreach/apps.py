@@ -30,9 +30,15 @@ class OutreachConfig(AppConfig):
 
     def case_timeline_entries(self, case):
         """Planned and ongoing visits; a done visit shows as its contact."""
+        from django.utils.translation import gettext
+
         from .models import Visit
 
         return [
-            (visit.planned_start, f"{visit.get_kind_display()}（{visit.get_status_display()}）")
+            (
+                visit.planned_start,
+                gettext("%(kind)s（%(status)s）")
+                % {"kind": visit.get_kind_display(), "status": visit.get_status_display()},
+            )
             for visit in Visit.objects.filter(case=case).exclude(status=Visit.Status.DONE)
         ]

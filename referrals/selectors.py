@@ -57,7 +57,7 @@ def non_identifying_profile(referral: Referral) -> dict[str, Any]:
     client = case.client
     return {
         "gender": client.get_gender_display() if client else None,
-        "birth_decade": f"{client.birth_year // 10 * 10}年代生"
+        "birth_decade": _("%(decade)s年代生") % {"decade": client.birth_year // 10 * 10}
         if client and client.birth_year
         else None,
         "municipality": str(client.municipality) if client and client.municipality else None,

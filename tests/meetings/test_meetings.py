@@ -276,3 +276,23 @@ def test_network_attendance_is_counted_by_organisation_type_and_bad_counts_are_r
     Meeting.objects.filter(pk=network.pk).update(status=Meeting.Status.HELD)
     result = selectors.counts(start=datetime.date(2024, 4, 1), end=datetime.date(2025, 3, 31))
     assert result["network_attendance_by_type"] == {"medical": 5}
+
+
+def test_closing_a_review_leaves_grants_of_other_origins_alone(centre):
+    from django.contrib.auth.models import Permission
+
+    from casework.models import CaseUserObjectPermission
+
+    subject = case(centre, opened=datetime.date(2023, 1, 1))
+    liaison = make_user(Role.MUNICIPAL_LIAISON, organisation=make_organisation("municipality"))
+    CaseUserObjectPermission.objects.create(
+        user=liaison,
+        content_object=subject,
+        permission=Permission.objects.get(codename="view_case", content_type__app_label="casework"),
+    )
+    item = services.add_to_agenda(centre.supervisor, meeting(centre, timezone.localdate()), subject)
+    services.record_minutes(centre.supervisor, item, decisions="終了", close_review=True)
+    assert CaseUserObjectPermission.objects.filter(user=liaison, content_object=subject).exists()
+    assert not CaseUserObjectPermission.objects.filter(
+        user=centre.mdt, content_object=subject
+    ).exists()
