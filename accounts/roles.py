@@ -56,6 +56,19 @@ _MEETINGS = [
     "meetings.change_agendaitem",
     "meetings.add_actionitem",
 ]
+# Supervisors run their organisation's reports unsuppressed, submit them, and enter
+# targets, figures from outside the system and assessments.
+_INDICATORS = [
+    "indicators.view_plan",
+    "indicators.view_exact_figures",
+    "indicators.submit_report",
+    "indicators.add_target",
+    "indicators.change_target",
+    "indicators.add_manualvalue",
+    "indicators.change_manualvalue",
+    "indicators.add_assessment",
+    "indicators.change_assessment",
+]
 _REFERRALS = ["referrals.view_referral", "referrals.add_referral", "referrals.change_referral"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -77,10 +90,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "casework.supervise_case",
         "audit.review_access",
         "accounts.unlock_user",
+        *_INDICATORS,
     ],
     # Liaisons see referred cases through object grants limited to the consented scope.
     Role.MUNICIPAL_LIAISON: ["referrals.view_referral", "referrals.change_referral"],
-    Role.STATISTICS_VIEWER: ["accounts.view_statistics"],
+    Role.STATISTICS_VIEWER: ["accounts.view_statistics", "indicators.view_plan"],
     Role.AUDITOR: ["audit.view_event", "audit.verify_chain"],
     Role.SYSTEM_ADMIN: [
         "accounts.unlock_user",
@@ -97,5 +111,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "outreach.view_programme",
         "outreach.add_programme",
         "outreach.change_programme",
+        *[
+            f"indicators.{action}_{model}"
+            for model in ("plan", "direction", "indicator", "target")
+            for action in ("view", "add", "change")
+        ],
     ],
 }

@@ -12,6 +12,8 @@ VISIBLE = "case among casework.selectors.visible_cases"
 OWN_REFERRALS = "sent by or (once sent) to the own organisation"
 OWN_PROGRAMMES = "organised by the own organisation"
 OWN_MEETINGS = "hosted by the own organisation"
+OWN_PLANS = "plans of the own organisation"
+SUPPRESSED_OUTSIDE = "exact figures only for the owning organisation; suppressed otherwise"
 
 MATRIX: dict[str, Rule] = {
     # Sign-in and language: reachable before login.
@@ -84,6 +86,21 @@ MATRIX: dict[str, Rule] = {
     ),
     "referrals:transfer_end_access": needs(
         "casework.supervise_case", object_rule="transfer from or to the own organisation"
+    ),
+    # Indicators: reports are aggregates. Everyone allowed sees every plan, with small
+    # cells hidden unless they belong to the owning organisation and hold
+    # indicators.view_exact_figures (indicators.views.exact_for_plan / exact_for_scope).
+    "indicators:plans": needs("indicators.view_plan"),
+    "indicators:progress": needs("indicators.view_plan", object_rule=SUPPRESSED_OUTSIDE),
+    "indicators:progress_export": needs("indicators.view_plan", object_rule=SUPPRESSED_OUTSIDE),
+    "indicators:progress_print": needs("indicators.view_plan", object_rule=SUPPRESSED_OUTSIDE),
+    "indicators:sheet": needs("indicators.view_plan", object_rule=SUPPRESSED_OUTSIDE),
+    "indicators:snapshot": needs("indicators.view_plan", object_rule=SUPPRESSED_OUTSIDE),
+    "indicators:metric": needs("indicators.view_plan", object_rule=SUPPRESSED_OUTSIDE),
+    "indicators:metric_export": needs("indicators.view_plan", object_rule=SUPPRESSED_OUTSIDE),
+    "indicators:submit": needs("indicators.submit_report", object_rule=OWN_PLANS),
+    "indicators:indicator_edit": needs(
+        "indicators.view_plan", "indicators.change_assessment", object_rule=OWN_PLANS
     ),
     # Django admin: system administrators manage users and master data. No casework model
     # is registered there, so the admin never shows case content.

@@ -14,6 +14,7 @@ urlpatterns = [
     path("referrals/", include("referrals.urls")),
     path("outreach/", include("outreach.urls")),
     path("meetings/", include("meetings.urls")),
+    path("indicators/", include("indicators.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

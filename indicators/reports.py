@@ -1,0 +1,409 @@
+"""Progress reports (実績・目標・達成割合) and metric breakdowns, built with a fixed number of
+queries: the plan's rows (indicators, targets, entered values, assessments, the submitted
+snapshot) and one aggregate query per source table the indicators count over."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from . import metrics
+from .models import Assessment, Indicator, ManualValue, Plan, Snapshot, Status, Target
+from .periods import Period, era_label
+from .suppression import DEFAULT_THRESHOLD, is_small, suppress_list
+from .tables import SUPPRESSED, Table
+
+PRIOR_YEARS = 2
+HUNDRED = Decimal(100)
+SUPPRESSION_NOTE = _(
+    "x：3未満の値、及びその値が他の値から計算できないよう併せて秘匿した値（秘匿処理）。"
+)
+
+
+def ratio(actual: Decimal | None, target: Decimal | None) -> Decimal | None:
+    """A/B in percent, one decimal, half up; none without a positive target."""
+    if actual is None or target is None or target <= 0:
+        return None
+    return (Decimal(actual) * HUNDRED / Decimal(target)).quantize(
+        Decimal("0.1"), rounding=ROUND_HALF_UP
+    )
+
+
+def _number(value: Decimal | int | None) -> int | Decimal | None:
+    if value is None:
+        return None
+    value = Decimal(value)
+    return int(value) if value == value.to_integral_value() else value
+
+
+def _with_unit(value: Decimal | int | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    number = _number(value)
+    text = f"{number:,}" if isinstance(number, int) else f"{number:,.2f}".rstrip("0").rstrip(".")
+    return f"{text}{unit}"
+
+
+@dataclass
+class Figure:
+    """A number as a viewer may see it."""
+
+    value: Decimal | None
+    suppressed: bool = False
+
+    @property
+    def shown(self) -> Any:
+        if self.suppressed:
+            return SUPPRESSED
+        return _number(self.value)
+
+
+@dataclass
+class ProgressRow:
+    indicator: Indicator
+    prior: list[tuple[int, Figure]]
+    actual: Figure  # this year's own figure (up to the as-of date)
+    cumulative: Figure | None  # plan years to date, for cumulative indicators
+    target: Decimal | None
+    cumulative_target: Decimal | None
+    ratio: Decimal | None  # raw A/B %
+    ratio_shown: Decimal | None  # as the format shows it (capped when the indicator caps)
+    computed_status: str | None
+    status: str | None
+    assessment: Assessment | None
+    submitted: dict[str, Any] | None = None  # snapshot figures for this row, if any
+    changed: bool = False
+
+    @property
+    def achieved(self) -> Figure:
+        """A of A/B: the cumulative figure for cumulative indicators."""
+        return self.cumulative if self.cumulative is not None else self.actual
+
+    @property
+    def overridden(self) -> bool:
+        return bool(self.assessment and self.assessment.status_override)
+
+    @property
+    def status_label(self) -> str:
+        return str(Status(self.status).label) if self.status else ""
+
+    def target_text(self) -> str:
+        """1,800件, or for cumulative indicators 1,800件(3,600件)."""
+        unit = self.indicator.unit
+        if self.target is None:
+            return "—"
+        if self.cumulative_target is not None:
+            return f"{_with_unit(self.target, unit)}({_with_unit(self.cumulative_target, unit)})"
+        return _with_unit(self.target, unit)
+
+    def actual_cell(self) -> Any:
+        if self.cumulative is None:
+            return self.actual.shown
+        if self.actual.suppressed or self.cumulative.suppressed:
+            return SUPPRESSED
+        unit = self.indicator.unit
+        return f"{_with_unit(self.actual.value, unit)}({_with_unit(self.cumulative.value, unit)})"
+
+
+@dataclass
+class ProgressReport:
+    plan: Plan
+    year: int
+    period: Period
+    rows: list[ProgressRow]
+    exact: bool
+    snapshot: Snapshot | None
+    snapshots: list[Snapshot] = field(default_factory=list)
+
+    @property
+    def prior_years(self) -> list[int]:
+        return [self.year - k for k in range(PRIOR_YEARS, 0, -1)]
+
+    def table(self) -> Table:
+        columns = [
+            _("取組方向"),
+            _("指標番号"),
+            _("指標"),
+            _("単位"),
+            _("数え方"),
+            *[_("%(year)s実績") % {"year": era_label(y)} for y in self.prior_years],
+            _("実績値(A)"),
+            _("目標値(B)"),
+            _("達成割合A/B(%)"),
+            _("達成割合（様式上）(%)"),
+            _("進捗状況"),
+            _("備考"),
+        ]
+        table = Table(
+            title=_("%(plan)s 進捗状況") % {"plan": self.plan.name},
+            heading=[
+                _("計画期間：%(period)s") % {"period": self.plan.period_label()},
+                _("集計範囲：%(scope)s") % {"scope": self.plan.scope.label()},
+                _("対象期間：%(period)s") % {"period": self.period.label()},
+            ],
+            columns=columns,
+        )
+        for row in self.rows:
+            indicator = row.indicator
+            notes = []
+            if indicator.is_manual:
+                notes.append(_("手入力"))
+            if indicator.is_cumulative:
+                notes.append(_("累計：%(first)s～") % {"first": era_label(self.plan.first_year)})
+            if row.overridden:
+                notes.append(
+                    _("手動判定（自動判定：%(auto)s）")
+                    % {"auto": _status_label(row.computed_status)}
+                )
+            if row.changed:
+                if self.exact and row.submitted is not None:
+                    notes.append(
+                        _("提出時：%(value)s") % {"value": row.submitted.get("actual_text", "")}
+                    )
+                else:
+                    notes.append(_("提出後に変更あり"))
+            suppressed_ratio = row.achieved.suppressed
+            table.rows.append(
+                [
+                    str(indicator.direction),
+                    indicator.code,
+                    indicator.name,
+                    indicator.unit,
+                    indicator.get_counting_display() if indicator.counting else "",
+                    *[figure.shown for _year, figure in row.prior],
+                    row.actual_cell(),
+                    row.target_text(),
+                    SUPPRESSED if suppressed_ratio and row.ratio is not None else row.ratio,
+                    SUPPRESSED if suppressed_ratio and row.ratio is not None else row.ratio_shown,
+                    row.status_label,
+                    "；".join(notes),
+                ]
+            )
+        if not self.exact:
+            table.notes.append(SUPPRESSION_NOTE)
+        table.notes.append(
+            _(
+                "達成割合（様式上）は、上限を100%とする指標では100%で止めた値です。判定は実際の割合によります。"
+            )
+        )
+        return table
+
+    def figures(self) -> dict[str, Any]:
+        """What a snapshot freezes: the table and each indicator's numbers."""
+        return {
+            "table": self.table().as_json(),
+            "rows": {
+                str(row.indicator.pk): {
+                    "actual": _str(row.actual.value),
+                    "cumulative": _str(row.cumulative.value) if row.cumulative else None,
+                    "target": _str(row.target),
+                    "ratio": _str(row.ratio),
+                    "status": row.status,
+                    "actual_text": str(row.actual_cell()),
+                }
+                for row in self.rows
+            },
+        }
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _status_label(status: str | None) -> str:
+    return str(Status(status).label) if status else "—"
+
+
+def progress_report(
+    plan: Plan,
+    year: int,
+    as_of: datetime.date | None = None,
+    *,
+    exact: bool,
+    threshold: int = DEFAULT_THRESHOLD,
+) -> ProgressReport:
+    """The plan's progress table for fiscal `year` (cut at `as_of`).
+
+    Prior years are whole years. Cumulative indicators add up the plan's years from its
+    first to this one, this one cut at the as-of date. `exact` is False for viewers outside
+    the owning organisation: small people-counts and what would reveal them are hidden.
+    """
+    period = Period.fiscal(year, as_of)
+    indicators = list(
+        Indicator.objects.filter(direction__plan=plan)
+        .select_related("direction")
+        .order_by("direction__number", "sort_order", "code")
+    )
+    years_needed = set(range(year - PRIOR_YEARS, year + 1)) | {y for y in plan.years if y <= year}
+    periods = {y: Period.fiscal(y) if y != year else period for y in years_needed}
+
+    targets = {
+        (t.indicator_id, t.fiscal_year): t.value
+        for t in Target.objects.filter(indicator__direction__plan=plan)
+    }
+    manual = {
+        (m.indicator_id, m.fiscal_year): m.value
+        for m in ManualValue.objects.filter(indicator__direction__plan=plan)
+    }
+    assessments = {
+        (a.indicator_id, a.fiscal_year): a
+        for a in Assessment.objects.filter(indicator__direction__plan=plan, fiscal_year=year)
+    }
+    snapshots = list(
+        Snapshot.objects.filter(plan=plan, fiscal_year=year).select_related("submitted_by")
+    )
+    snapshot = next((s for s in snapshots if s.as_of == period.end), None)
+
+    cells = {
+        (indicator.pk, y): indicator.cell(p)
+        for indicator in indicators
+        if not indicator.is_manual
+        for y, p in periods.items()
+    }
+    # One evaluation per distinct scope (the plan's, and any indicator counting one
+    # organisation only): a query per source table and scope, never per indicator.
+    by_scope: dict[metrics.Scope, list[metrics.Cell]] = {}
+    for indicator in indicators:
+        if not indicator.is_manual:
+            by_scope.setdefault(indicator.scope(plan), []).extend(
+                cells[(indicator.pk, y)] for y in periods
+            )
+    scope_of = {indicator.pk: indicator.scope(plan) for indicator in indicators}
+    computed = {
+        scope: metrics.evaluate(scope_cells, scope) for scope, scope_cells in by_scope.items()
+    }
+
+    def value(indicator: Indicator, y: int) -> Decimal | None:
+        if indicator.is_manual:
+            return manual.get((indicator.pk, y))
+        return Decimal(computed[scope_of[indicator.pk]][cells[(indicator.pk, y)]])
+
+    def figure(indicator: Indicator, amount: Decimal | None) -> Figure:
+        hide = (
+            not exact
+            and amount is not None
+            and not indicator.is_manual
+            and metrics.get(indicator.metric).about_people
+            and is_small(int(amount), threshold)
+        )
+        return Figure(amount, hide)
+
+    rows = []
+    for indicator in indicators:
+        actual = figure(indicator, value(indicator, year))
+        target = targets.get((indicator.pk, year))
+        cumulative = cumulative_target = None
+        if indicator.is_cumulative:
+            plan_years = [y for y in plan.years if y <= year]
+            values = [value(indicator, y) for y in plan_years]
+            total = sum((v for v in values if v is not None), Decimal(0))
+            cumulative = Figure(total, actual.suppressed)
+            shares = [targets.get((indicator.pk, y)) for y in plan_years]
+            if target is not None:
+                cumulative_target = sum((s for s in shares if s is not None), Decimal(0))
+        a = cumulative.value if cumulative is not None else actual.value
+        b = cumulative_target if cumulative_target is not None else target
+        raw = ratio(a, b)
+        shown = min(raw, HUNDRED) if raw is not None and indicator.cap_ratio else raw
+        computed_status = plan.status_for(raw)
+        assessment = assessments.get((indicator.pk, year))
+        status = (
+            assessment.status_override
+            if assessment and assessment.status_override
+            else computed_status
+        )
+        row = ProgressRow(
+            indicator=indicator,
+            prior=[
+                (y, figure(indicator, value(indicator, y))) for y in range(year - PRIOR_YEARS, year)
+            ],
+            actual=actual,
+            cumulative=cumulative,
+            target=target,
+            cumulative_target=cumulative_target,
+            ratio=raw,
+            ratio_shown=shown,
+            computed_status=computed_status,
+            status=status,
+            assessment=assessment,
+        )
+        if snapshot is not None:
+            row.submitted = snapshot.figures.get("rows", {}).get(str(indicator.pk))
+            if row.submitted is not None:
+                row.changed = row.submitted.get("actual") != _str(actual.value) or (
+                    row.submitted.get("cumulative")
+                    != (_str(cumulative.value) if cumulative else None)
+                )
+        rows.append(row)
+    return ProgressReport(plan, year, period, rows, exact, snapshot, snapshots)
+
+
+# ------------------------------------------------------------------------- breakdowns
+
+
+@dataclass
+class Breakdown:
+    cell: metrics.Cell
+    scope: metrics.Scope
+    total: Figure
+    tables: list[tuple[metrics.Dimension, Table]]
+    monthly: list[tuple[datetime.date, Figure]]
+
+
+def metric_breakdown(
+    cell: metrics.Cell,
+    scope: metrics.Scope,
+    *,
+    exact: bool,
+    threshold: int = DEFAULT_THRESHOLD,
+) -> Breakdown:
+    """A metric's total and its breakdown by every dimension its table has: one query for
+    the total and one per dimension. Small cells are hidden (with complements) unless
+    `exact`."""
+    metric = cell.metric
+    total_value = metrics.evaluate([cell], scope)[cell]
+    protect = not exact and metric.about_people
+    tables: list[tuple[metrics.Dimension, Table]] = []
+    monthly: list[tuple[datetime.date, Figure]] = []
+    heading = [
+        _("集計範囲：%(scope)s") % {"scope": scope.label()},
+        _("対象期間：%(period)s") % {"period": cell.period.label()},
+        _("数え方：%(counting)s") % {"counting": metrics.COUNTING_LABELS[metric.counting]},
+    ]
+    if cell.params:
+        heading.append(_("条件：%(params)s") % {"params": metric.describe_params(cell.param_dict)})
+    for dimension in metric.dimensions:
+        rows = metrics.breakdown(cell, scope, dimension.key)
+        values = [row.value for row in rows]
+        hidden, total_hidden = (
+            suppress_list(values, total_value, threshold) if protect else (set(), False)
+        )
+        table = Table(
+            title=f"{metric.label}（{dimension.label}）",
+            heading=heading,
+            columns=[
+                str(dimension.label).removesuffix("別") or str(dimension.label),
+                f"{metric.label}（{metric.unit}）",
+            ],
+        )
+        for i, row in enumerate(rows):
+            table.rows.append([row.label, SUPPRESSED if i in hidden else row.value])
+        table.rows.append([_("合計"), SUPPRESSED if total_hidden else total_value])
+        table.total_rows = 1
+        if metric.counting == metrics.DISTINCT:
+            table.notes.append(_("実数のため、内訳の合計は合計欄と一致しないことがあります。"))
+        if protect:
+            table.notes.append(SUPPRESSION_NOTE)
+        tables.append((dimension, table))
+        if dimension.month:
+            monthly = [
+                (row.key, Figure(Decimal(row.value), i in hidden)) for i, row in enumerate(rows)
+            ]
+    # With two or more categories a total is only ever hidden for being small itself, so it
+    # is hidden in every table or in none.
+    total = Figure(Decimal(total_value), protect and is_small(total_value, threshold))
+    return Breakdown(cell, scope, total, tables, monthly)

@@ -1,0 +1,112 @@
+"""Crafted records for the counting rules: two regions, a centre and two municipalities,
+and helpers that write real rows (encrypted fields included) dated in Asia/Tokyo."""
+
+from __future__ import annotations
+
+import datetime
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from accounts.models import Organisation
+from accounts.roles import Role
+from casework.models import Contact, DataKey, Milestone
+from meetings.models import AgendaItem, Meeting
+from outreach.models import Attendance, Programme, Session, Visit
+from tests.factories import make_case, make_client, make_organisation, make_region, make_user
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+def at(year: int, month: int, day: int, hour: int = 10, minute: int = 0) -> datetime.datetime:
+    """An aware time in Tokyo."""
+    return datetime.datetime(year, month, day, hour, minute, tzinfo=TOKYO)
+
+
+class World(SimpleNamespace):
+    def contact(self, case=None, when=None, organisation=None, **fields) -> Contact:
+        organisation = organisation or (case.organisation if case else self.centre)
+        when = when or at(2025, 6, 1)
+        key = case.data_key if case else DataKey.for_organisation_year(organisation.pk, 2025)
+        return Contact.objects.create(
+            organisation=organisation,
+            staff=self.counsellor,
+            case=case,
+            occurred_at=when,
+            data_key=key,
+            summary="テスト",
+            **fields,
+        )
+
+    def case(self, opened_on=datetime.date(2025, 5, 1), organisation=None, client=None, **fields):
+        organisation = organisation or self.centre
+        if client is None:
+            client = make_client(organisation, municipality=self.town_a)
+        return make_case(organisation, client=client, opened_on=opened_on, summary="", **fields)
+
+    def milestone(self, case, kind, day) -> Milestone:
+        return Milestone.objects.create(
+            case=case,
+            kind=kind,
+            achieved_on=day,
+            recorded_by=self.counsellor,
+            data_key=case.data_key,
+        )
+
+    def visit(self, case, when, status=Visit.Status.DONE, kind=Visit.Kind.HOME_VISIT) -> Visit:
+        contact = (
+            self.contact(case, when, channel="home_visit") if status == Visit.Status.DONE else None
+        )
+        return Visit.objects.create(
+            case=case,
+            organisation=case.organisation,
+            kind=kind,
+            planned_start=when,
+            status=status,
+            contact=contact,
+            created_by=self.counsellor,
+            data_key=case.data_key,
+        )
+
+    def meeting(self, host, when, kind=Meeting.Kind.CASE_CONFERENCE, held=True) -> Meeting:
+        return Meeting.objects.create(
+            kind=kind,
+            host=host,
+            held_at=when,
+            status=Meeting.Status.HELD if held else Meeting.Status.PLANNED,
+            created_by=self.counsellor,
+        )
+
+    def agenda(self, meeting, case) -> AgendaItem:
+        return AgendaItem.objects.create(meeting=meeting, case=case, data_key=case.data_key)
+
+    def session(self, kind, host, day, counts) -> Session:
+        programme = Programme.objects.create(
+            kind=kind, name=f"{kind}", organiser=self.centre, host_municipality=host
+        )
+        session = Session.objects.create(programme=programme, held_on=day)
+        for residence, number in counts:
+            Attendance.objects.create(
+                session=session, participant_type="self", residence=residence, count=number
+            )
+        return session
+
+
+@pytest.fixture
+def world(db) -> World:
+    north, south = make_region("北部"), make_region("南部")
+    centre = make_organisation(name="テストセンター")
+    town_a = make_organisation(Organisation.Kind.MUNICIPALITY, name="A町", region=north)
+    town_b = make_organisation(Organisation.Kind.MUNICIPALITY, name="B村", region=south)
+    return World(
+        north=north,
+        south=south,
+        centre=centre,
+        town_a=town_a,
+        town_b=town_b,
+        counsellor=make_user(Role.COUNSELLOR, organisation=centre),
+        supervisor=make_user(Role.SUPERVISOR, organisation=centre),
+        statistics=make_user(Role.STATISTICS_VIEWER, organisation=centre),
+        town_supervisor=make_user(Role.SUPERVISOR, organisation=town_a),
+    )
