@@ -28,6 +28,8 @@ def submit_report(user, plan: Plan, year: int, as_of: datetime.date, note: str =
     organisation and the suppressed one for everybody else."""
     if not (user.has_perm("indicators.submit_report") and owns(user, plan)):
         raise PermissionDenied
+    if year not in plan.years:
+        raise ValidationError(_("計画期間外の年度の報告は提出できません。"))
     if as_of > timezone.localdate():
         raise ValidationError(_("未来の日付を基準日にして提出することはできません。"))
     exact = progress_report(plan, year, as_of, exact=True)

@@ -18,6 +18,8 @@ from audit.models import Action, Event
 from casework import services
 from meetings import services as meeting_services
 from outreach import services as outreach_services
+from casework.periods import fiscal_year
+from indicators.models import Direction, Indicator, Plan, Snapshot
 from outreach.models import Programme
 from referrals import services as referral_services
 from tests.factories import make_organisation, make_user
@@ -28,6 +30,9 @@ from tests.factories import make_organisation, make_user
 # grant, gets 404), or "grant" for views that only an object grant opens.
 CASE = {"kwargs": lambda w: {"code": w.case.code}, "object": "casework.view_org_cases"}
 REFERRAL = {"kwargs": lambda w: {"pk": w.referral.pk}}
+PLAN = {"kwargs": lambda w: {"pk": w.plan.pk}}
+INDICATOR = {"kwargs": lambda w: {"plan_pk": w.plan.pk, "pk": w.indicator.pk}}
+EMPTY_TABLE = {"title": "t", "heading": [], "columns": [], "rows": []}
 PROBES: dict[str, dict] = {
     "casework:case_list": {},
     "casework:case_new": {},
@@ -93,6 +98,22 @@ PROBES: dict[str, dict] = {
     },
     "referrals:consent_withdraw": {**REFERRAL, "method": "post"},
     "referrals:transfer_end_access": {"kwargs": lambda w: {"pk": w.transfer.pk}, "method": "post"},
+    "indicators:plans": {},
+    "indicators:progress": PLAN,
+    "indicators:progress_print": PLAN,
+    "indicators:progress_export": {"kwargs": lambda w: {"pk": w.plan.pk, "fmt": "csv"}},
+    "indicators:submit": {
+        **PLAN,
+        "method": "post",
+        "data": {"year": timezone.localdate().year - 1, "as_of": "2000-01-01"},
+    },
+    "indicators:sheet": INDICATOR,
+    "indicators:indicator_edit": INDICATOR,
+    "indicators:snapshot": {"kwargs": lambda w: {"pk": w.snapshot.pk}},
+    "indicators:metric": {"kwargs": lambda w: {"key": "contacts"}},
+    "indicators:metric_export": {"kwargs": lambda w: {"key": "contacts", "fmt": "xlsx"}},
+    "admin:indicators_plan_changelist": {},
+    "admin:indicators_indicator_changelist": {},
     "home": {},
     "accounts:lockouts": {},
     "accounts:unlock": {"method": "post", "data": {"attempt": "999999"}, "object": "grant"},
@@ -183,6 +204,7 @@ def world(db):
         author, case, planned_start=timezone.now(), workers=[author]
     )
     programme = Programme.objects.create(kind="ibasho", name="居場所", organiser=org)
+    this_year = fiscal_year(timezone.localdate())
     session = outreach_services.add_session(supervisor, programme, held_on=timezone.localdate())
     meeting = meeting_services.plan_meeting(
         supervisor, kind="mdt_monthly", held_at=timezone.now(), legal_basis="internal"
@@ -191,8 +213,25 @@ def world(db):
     action = meeting_services.add_action(
         supervisor, item, description="対応", assignee=supervisor, due_on=timezone.localdate()
     )
+    plan = Plan.objects.create(
+        name="計画", organisation=org, first_year=this_year - 1, last_year=this_year + 1
+    )
+    direction = Direction.objects.create(plan=plan, number=1, name="方向")
+    indicator = Indicator.objects.create(
+        direction=direction, code="1", name="相談件数", unit="件", metric="contacts"
+    )
+    snapshot = Snapshot.objects.create(
+        plan=plan,
+        fiscal_year=this_year,
+        as_of=timezone.localdate(),
+        figures={"table": EMPTY_TABLE, "public_table": EMPTY_TABLE, "rows": {}},
+        submitted_by=supervisor,
+    )
     return SimpleNamespace(
         org=org,
+        plan=plan,
+        indicator=indicator,
+        snapshot=snapshot,
         meeting=meeting,
         item=item,
         action=action,
