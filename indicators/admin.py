@@ -31,7 +31,22 @@ class IndicatorForm(forms.ModelForm):
 
     class Meta:
         model = Indicator
-        fields = "__all__"
+        fields = [
+            "direction",
+            "code",
+            "name",
+            "activity",
+            "unit",
+            "counting",
+            "metric",
+            "metric_params",
+            "organisation",
+            "accumulation",
+            "cap_ratio",
+            "baseline",
+            "baseline_label",
+            "sort_order",
+        ]
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -7,8 +7,6 @@ with every shown cell and total but differs in that cell.
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 from django.urls import reverse
 

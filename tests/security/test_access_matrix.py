@@ -16,10 +16,10 @@ from accounts.access import access_matrix, iter_view_names, rule_for
 from accounts.roles import Role
 from audit.models import Action, Event
 from casework import services
-from meetings import services as meeting_services
-from outreach import services as outreach_services
 from casework.periods import fiscal_year
 from indicators.models import Direction, Indicator, Plan, Snapshot
+from meetings import services as meeting_services
+from outreach import services as outreach_services
 from outreach.models import Programme
 from referrals import services as referral_services
 from tests.factories import make_organisation, make_user
