@@ -4,8 +4,9 @@ A `Metric` is a named count over one `Source` table: a condition on its rows (fr
 metric's parameters and the period) and a measure (count of rows = 延べ, count of distinct
 cases or people = 実, a sum of head counts, or municipalities as of a date). `evaluate`
 takes any number of (metric, parameters, period) cells and answers all of those sharing a
-source table with ONE aggregate query (conditional aggregation), so a whole report costs
-one query per table it touches, whatever the number of indicators, years or rows.
+source table with one aggregate query (conditional aggregation; distinct counts in a second
+one), so a whole report costs at most two queries per table it touches, whatever the
+number of indicators, years or rows.
 `breakdown` answers one metric by one dimension (month, channel, municipality, …) with one
 grouped query.
 
@@ -709,9 +710,12 @@ class Cell:
 
 def evaluate(cells: Iterable[Cell], scope: Scope) -> dict[Cell, int]:
     """Every cell's figure, one aggregate query per source table involved."""
-    by_source: dict[str, list[Cell]] = defaultdict(list)
+    # Per table, plain counts and sums in one query and distinct counts in another: a
+    # COUNT(DISTINCT …) keeps PostgreSQL from aggregating in parallel and may need joins
+    # (a contact's client) the plain counts do not, so mixing them slows every figure.
+    by_source: dict[tuple[str, bool], list[Cell]] = defaultdict(list)
     for cell in dict.fromkeys(cells):
-        by_source[cell.metric.source.key].append(cell)
+        by_source[(cell.metric.source.key, cell.metric.counting == DISTINCT)].append(cell)
     results: dict[Cell, int] = {}
     for source_cells in by_source.values():
         source = source_cells[0].metric.source

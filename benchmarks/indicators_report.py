@@ -1,0 +1,422 @@
+"""Benchmark: a whole fiscal-year progress report against one hand-written SQL pass.
+
+Fills a fresh PostgreSQL database with 1,000,000 contacts (default) and, in the demo's
+proportions, 100,000 clients and cases, 20,000 milestones, 10,000 outreach visits, 1,200
+meetings with 6,000 agenda items, 3,000 programme sessions with 12,000 attendance rows and
+2,000 referrals, spread over three fiscal years. Rows go in with INSERT ... SELECT over
+generate_series: encrypted columns stay empty, since no count reads them.
+
+Then it times (median of --repeat runs, warm cache; once with the server's defaults and
+once with JIT off for the session, since the one big hand-written statement otherwise
+spends longer in JIT compilation than in running):
+  * the application's path: `progress_report` of a plan with one indicator per registered
+    metric (current year as of 31 December, two prior years), which issues one aggregate
+    query per source table through the ORM and builds the table;
+  * one hand-written SQL statement computing the same figures (conditional aggregation,
+    one sub-select per table), written directly below;
+and checks that both give the same figures before printing the times and their ratio.
+
+Usage:  .venv/bin/python benchmarks/indicators_report.py [--contacts 1000000]
+          [--server-url postgres://postgres@127.0.0.1:5432/postgres] [--keep]
+A database named hikikomori_bench_<pid> is created on that server and dropped afterwards
+(unless --keep). Keys are generated for the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+YEAR = 2025
+AS_OF = datetime.date(2025, 12, 31)
+
+
+def configure(database_url: str) -> None:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    os.environ["SECRET_KEY"] = base64.b64encode(os.urandom(32)).decode()
+    os.environ["FIELD_ENCRYPTION_KEYS"] = "bench:" + base64.b64encode(os.urandom(32)).decode()
+    os.environ["BLIND_INDEX_KEY"] = base64.b64encode(os.urandom(32)).decode()
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DEBUG", "false")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def timed(func, repeat: int) -> tuple[float, object]:
+    samples, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = func()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples), result
+
+
+def fill(contacts: int) -> dict[str, int]:
+    """Organisations through the ORM; the bulk through INSERT ... SELECT."""
+    from django.db import connection
+
+    from accounts.models import Organisation, Region, User, local_government_code_check_digit
+    from casework.models import DataKey
+
+    regions = [Region.objects.create(name=f"圏域{i}", sort_order=i) for i in range(5)]
+    centre = Organisation.objects.create(kind="prefecture_centre", name="センター")
+    towns = []
+    for i in range(29):
+        five = f"{24000 + i * 7:05d}"
+        towns.append(
+            Organisation.objects.create(
+                kind="municipality",
+                name=f"市町{i}",
+                local_government_code=five + local_government_code_check_digit(five),
+                region=regions[i % 5],
+                consultation_window_established_on=datetime.date(2023 + i % 4, 4 + i % 9, 1),
+                platform_established_on=datetime.date(2024 + i % 3, 1 + i % 12, 1)
+                if i % 2
+                else None,
+            )
+        )
+    staff = User.objects.create(username="bench", organisation=centre)
+    key = DataKey.create()
+    orgs = [centre.pk, *[t.pk for t in towns]]
+    town_ids = [t.pk for t in towns]
+    cases = max(contacts // 10, 100)
+    org_array = "ARRAY[" + ",".join(map(str, orgs)) + "]::bigint[]"
+    town_array = "ARRAY[" + ",".join(map(str, town_ids)) + "]::bigint[]"
+    start = "'2023-04-01 09:00+09'::timestamptz"
+    sql = f"""
+    CREATE TEMP TABLE bench_case (n int PRIMARY KEY, id uuid, client uuid, org bigint);
+    INSERT INTO bench_case
+      SELECT i, gen_random_uuid(), gen_random_uuid(),
+             CASE WHEN i % 4 = 0 THEN ({org_array})[2 + i % 29] ELSE {centre.pk} END
+      FROM generate_series(1, {cases}) i;
+    INSERT INTO casework_client (id, code, gender, created_at, organisation_id, data_key_id,
+        household_8050, lives_alone, updated_at, version, birth_year, municipality_id)
+      SELECT client, 'BK' || n, CASE n % 3 WHEN 0 THEN 'male' WHEN 1 THEN 'female' ELSE 'unknown' END,
+             now(), org, '{key.id}', false, false, now(), 1, 1960 + n % 45,
+             CASE WHEN n % 20 = 0 THEN NULL ELSE ({town_array})[1 + n % 29] END
+      FROM bench_case;
+    INSERT INTO casework_case (id, code, status, opened_on, restricted, version, created_at,
+        organisation_id, data_key_id, closure_reason, employment_history, mdt_supported,
+        school_refusal_history, status_changed_on, suspected_developmental_disability,
+        suspected_mental_illness, updated_at, withdrawal_band, client_id)
+      SELECT id, 'B' || n, 'active', DATE '2023-04-01' + (n * 1096 / {cases}), false, 1, now(),
+             org, '{key.id}', '', false, false, false, DATE '2023-04-01', false, false, now(),
+             'unknown', CASE WHEN n % 50 = 0 THEN NULL ELSE client END
+      FROM bench_case;
+    INSERT INTO casework_contact (id, version, updated_at, occurred_at, channel, consulter, kind,
+        minutes, topics, age_band, gender, follow_up_done, created_at, data_key_id,
+        organisation_id, staff_id, case_id, municipality_id, referring_organisation_id)
+      SELECT gen_random_uuid(), 1, now(),
+             {start} + (i::double precision * 1096 / {contacts}) * interval '1 day'
+                     + (i % 10) * interval '1 hour',
+             (ARRAY['phone','centre_visit','home_visit','email','online','accompaniment'])[1 + i % 6],
+             (ARRAY['self','parent','parent','sibling','agency','other'])[1 + (i / 7) % 6],
+             CASE WHEN i % 9 = 0 THEN 'first' ELSE 'continuing' END,
+             30, '[]'::jsonb,
+             (ARRAY['u20','20s','30s','40s','50s','60p','unknown'])[1 + i % 7],
+             CASE i % 3 WHEN 0 THEN 'male' WHEN 1 THEN 'female' ELSE 'unknown' END,
+             true, now(), '{key.id}',
+             c.org, {staff.pk},
+             CASE WHEN i % 7 = 0 THEN NULL ELSE c.id END,
+             ({town_array})[1 + i % 29],
+             CASE WHEN (i / 7) % 6 = 4 THEN ({org_array})[1 + i % 30] END
+      FROM generate_series(1, {contacts}) i
+      JOIN bench_case c ON c.n = 1 + (i % {cases});
+    INSERT INTO casework_milestone (id, kind, achieved_on, created_at, case_id, data_key_id,
+        recorded_by_id)
+      SELECT gen_random_uuid(),
+             (ARRAY['ibasho','intermediate_work','employed','welfare_service','medical_care'])[1 + i % 5],
+             DATE '2023-04-01' + (i * 1096 / {cases // 5}) % 1096, now(),
+             c.id, '{key.id}', {staff.pk}
+      FROM generate_series(1, {cases // 5}) i JOIN bench_case c ON c.n = 1 + (i * 7) % {cases};
+    INSERT INTO outreach_visit (id, kind, destination, planned_start, status, outcome,
+        travel_minutes, created_at, case_id, created_by_id, data_key_id, organisation_id,
+        contact_id)
+      SELECT gen_random_uuid(), CASE WHEN rn % 3 = 0 THEN 'accompaniment' ELSE 'home_visit' END,
+             'home', occurred_at, CASE WHEN rn % 10 = 0 THEN 'cancelled' ELSE 'done' END, '', 20,
+             now(), case_id, {staff.pk}, '{key.id}', organisation_id,
+             CASE WHEN rn % 10 = 0 THEN NULL ELSE id END
+      FROM (SELECT id, case_id, organisation_id, occurred_at, row_number() OVER () rn
+            FROM casework_contact WHERE channel = 'home_visit' AND case_id IS NOT NULL
+            LIMIT {contacts // 100}) v;
+    INSERT INTO meetings_meeting (kind, held_at, place, online, legal_basis, status, created_at,
+        created_by_id, host_id)
+      SELECT (ARRAY['mdt_monthly','case_conference','network'])[1 + i % 3],
+             {start} + (i * 1096 / {contacts // 1000 + 200}) * interval '1 day', '', false,
+             'support_meeting', CASE WHEN i % 8 = 0 THEN 'planned' ELSE 'held' END, now(),
+             {staff.pk}, CASE WHEN i % 3 = 1 THEN ({org_array})[1 + i % 30] ELSE {centre.pk} END
+      FROM generate_series(1, {contacts // 1000 + 200}) i;
+    INSERT INTO meetings_agendaitem (id, reason, take_on_mdt, created_at, case_id, data_key_id,
+        meeting_id)
+      SELECT gen_random_uuid(), '', false, now(), c.id, '{key.id}', m.id
+      FROM meetings_meeting m CROSS JOIN generate_series(1, 5) k
+      JOIN bench_case c ON c.n = 1 + (m.id * 5 + k) % {cases};
+    INSERT INTO outreach_programme (kind, name, is_active, organiser_id, host_municipality_id,
+        region_id)
+      SELECT (ARRAY['family_class','family_meeting','ibasho','online_ibasho','lecture',
+                    'supporter_training'])[1 + i % 6], 'P' || i, true,
+             CASE WHEN i % 2 = 0 THEN {centre.pk} ELSE ({town_array})[1 + i % 29] END,
+             ({town_array})[1 + i % 29], {regions[0].pk} + i % 5
+      FROM generate_series(1, 60) i;
+    INSERT INTO outreach_session (held_on, theme, venue, online, programme_id)
+      SELECT DATE '2023-04-01' + (i * 1096 / {contacts // 333}), '', '', false, p.id
+      FROM generate_series(1, {contacts // 333}) i
+      JOIN outreach_programme p ON p.name = 'P' || (1 + i % 60);
+    INSERT INTO outreach_attendance (participant_type, count, session_id, residence_id)
+      SELECT (ARRAY['self','family','supporter','other'])[k], 1 + (s.id + k) % 6, s.id,
+             CASE WHEN k = 4 THEN NULL ELSE ({town_array})[1 + (s.id + k) % 29] END
+      FROM outreach_session s CROSS JOIN generate_series(1, 4) k;
+    INSERT INTO referrals_referral (id, kind, status, consent_given, consent_method,
+        share_basic_profile, share_summary, share_contacts, share_meeting_decisions, created_at,
+        case_id, created_by_id, data_key_id, from_organisation_id, to_organisation_id, sent_at)
+      SELECT gen_random_uuid(),
+             (ARRAY['residence','cross_municipality','medical','employment','ibasho'])[1 + i % 5],
+             (ARRAY['sent','accepted','declined','completed','withdrawn','draft'])[1 + i % 6],
+             true, 'written', false, true, false, false, now(), c.id, {staff.pk}, '{key.id}',
+             {centre.pk}, ({town_array})[1 + i % 29],
+             CASE WHEN i % 6 = 5 THEN NULL
+                  ELSE {start} + (i * 1096 / {contacts // 500}) * interval '1 day' END
+      FROM generate_series(1, {contacts // 500}) i JOIN bench_case c ON c.n = 1 + (i * 11) % {cases};
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        cursor.execute("ANALYZE")
+        counts = {}
+        for table in [
+            "casework_contact",
+            "casework_case",
+            "casework_milestone",
+            "outreach_visit",
+            "meetings_meeting",
+            "meetings_agendaitem",
+            "outreach_session",
+            "outreach_attendance",
+            "referrals_referral",
+        ]:
+            cursor.execute(f"SELECT count(*) FROM {table}")
+            counts[table] = cursor.fetchone()[0]
+    return counts
+
+
+def make_plan():
+    from accounts.models import Organisation
+    from indicators import metrics
+    from indicators.models import Direction, Indicator, Plan, Target
+
+    centre = Organisation.objects.get(kind="prefecture_centre")
+    plan = Plan.objects.create(name="bench", organisation=centre, first_year=2023, last_year=2027)
+    direction = Direction.objects.create(plan=plan, number=1, name="all")
+    for i, key in enumerate(metrics.REGISTRY):
+        indicator = Indicator.objects.create(
+            direction=direction, code=str(i), name=key, unit="件", metric=key
+        )
+        Target.objects.create(indicator=indicator, fiscal_year=YEAR, value=100)
+    return plan
+
+
+# The hand-written pass: the same figures, written as SQL. Each metric: (table alias, the
+# condition on its rows, the measured expression, and the date column or an as-of rule).
+HAND = {
+    "contacts": ("ct", "TRUE", "count(*)", "ct.occurred_at"),
+    "municipal_staff_consultations": (
+        "ct",
+        "ct.consulter = 'agency' AND ro.kind = 'municipality'",
+        "count(*)",
+        "ct.occurred_at",
+    ),
+    "people_supported": (
+        "ct",
+        "ct.case_id IS NOT NULL",
+        "count(DISTINCT coalesce(cc.client_id, cc.id))",
+        "ct.occurred_at",
+    ),
+    "new_consultations": ("cs", "TRUE", "count(*)", "cs.opened_on"),
+    "outreach_contacts": ("vi", "TRUE", "count(*)", "vc.occurred_at"),
+    "mdt_cases": ("ai", "TRUE", "count(DISTINCT ai.case_id)", "am.held_at"),
+    "meetings_held": ("mt", "TRUE", "count(*)", "mt.held_at"),
+    "case_conference_municipalities": (
+        "mt",
+        "mt.kind = 'case_conference' AND mh.kind = 'municipality'",
+        "count(DISTINCT mt.host_id)",
+        "mt.held_at",
+    ),
+    "programme_sessions": ("se", "TRUE", "count(*)", "se.held_on"),
+    "programme_attendance": ("at", "TRUE", "sum(at.count)", "ss.held_on"),
+    "cross_municipality_use": (
+        "at",
+        "at.residence_id IS NOT NULL AND sp.host_municipality_id IS NOT NULL "
+        "AND at.residence_id <> sp.host_municipality_id",
+        "sum(at.count)",
+        "ss.held_on",
+    ),
+    "referrals": ("rf", "TRUE", "count(*)", "rf.sent_at"),
+    "support_connections": (
+        "ms",
+        "ms.kind = 'ibasho'",
+        "count(DISTINCT ms.case_id)",
+        "ms.achieved_on",
+    ),
+    "employment_after_intermediate_work": (
+        "ms",
+        "ms.kind = 'employed' AND EXISTS (SELECT 1 FROM casework_milestone e "
+        "WHERE e.case_id = ms.case_id AND e.kind = 'intermediate_work' "
+        "AND e.achieved_on <= ms.achieved_on)",
+        "count(DISTINCT ms.case_id)",
+        "ms.achieved_on",
+    ),
+    "municipal_readiness": ("og", "TRUE", "count(*)", "og.consultation_window_established_on"),
+}
+FROM = {
+    "ct": "casework_contact ct LEFT JOIN accounts_organisation ro "
+    "ON ro.id = ct.referring_organisation_id LEFT JOIN casework_case cc ON cc.id = ct.case_id",
+    "cs": "casework_case cs WHERE cs.merged_into_id IS NULL",
+    "vi": "outreach_visit vi JOIN casework_contact vc ON vc.id = vi.contact_id "
+    "WHERE vi.status = 'done'",
+    "ai": "meetings_agendaitem ai JOIN meetings_meeting am ON am.id = ai.meeting_id "
+    "WHERE am.status = 'held' AND am.kind = 'mdt_monthly'",
+    "mt": "meetings_meeting mt JOIN accounts_organisation mh ON mh.id = mt.host_id "
+    "WHERE mt.status = 'held'",
+    "se": "outreach_session se",
+    "at": "outreach_attendance at JOIN outreach_session ss ON ss.id = at.session_id "
+    "JOIN outreach_programme sp ON sp.id = ss.programme_id",
+    "rf": "referrals_referral rf WHERE rf.sent_at IS NOT NULL",
+    "ms": "casework_milestone ms JOIN casework_case mc ON mc.id = ms.case_id "
+    "WHERE mc.merged_into_id IS NULL",
+    "og": "accounts_organisation og WHERE og.kind = 'municipality' AND og.is_active",
+}
+TIMESTAMPS = {"ct.occurred_at", "vc.occurred_at", "am.held_at", "mt.held_at", "rf.sent_at"}
+
+
+def hand_sql(periods: dict[int, tuple[datetime.date, datetime.date]]) -> tuple[str, list]:
+    """One statement; per table, a sub-query for the plain counts and one for the distinct
+    counts (as the application does), cross-joined. Returns the SQL and the figure keys in
+    the order of the flattened result."""
+    groups: dict[str, list[str]] = {}
+    keys: dict[str, list] = {}
+    for key, (alias, condition, measure, date) in HAND.items():
+        group = f"{alias}_d" if "DISTINCT" in measure else alias
+        for year, (start, end) in periods.items():
+            if key == "municipal_readiness":
+                when = f"{date} <= DATE '{end}'"
+            elif date in TIMESTAMPS:
+                when = (
+                    f"{date} >= TIMESTAMPTZ '{start} 00:00+09' "
+                    f"AND {date} < TIMESTAMPTZ '{end + datetime.timedelta(days=1)} 00:00+09'"
+                )
+            else:
+                when = f"{date} BETWEEN DATE '{start}' AND DATE '{end}'"
+            groups.setdefault(group, []).append(
+                f"coalesce({measure} FILTER (WHERE {condition} AND {when}), 0)"
+            )
+            keys.setdefault(group, []).append((key, year))
+    # Aggregates in FROM-clause sub-queries (one row each): PostgreSQL may run each with
+    # parallel workers, which it does not do for scalar sub-selects in the select list.
+    parts = [
+        f"(SELECT ARRAY[{', '.join(exprs)}] AS v_{group} FROM {FROM[group.removesuffix('_d')]}) AS t_{group}"
+        for group, exprs in groups.items()
+    ]
+    selected = ", ".join(f"v_{group}" for group in groups)
+    order = [k for group in groups for k in keys[group]]
+    return f"SELECT {selected} FROM " + " CROSS JOIN ".join(parts), order
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser.add_argument("--server-url", default="postgres://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+
+    import psycopg
+
+    name = f"hikikomori_bench_{os.getpid()}"
+    with psycopg.connect(args.server_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    parts = urlsplit(args.server_url)
+    try:
+        configure(urlunsplit(parts._replace(path=f"/{name}")))
+        from django.db import connection
+
+        from indicators.periods import Period
+        from indicators.reports import progress_report
+
+        started = time.perf_counter()
+        counts = fill(args.contacts)
+        plan = make_plan()
+        print(f"data: {', '.join(f'{k} {v:,}' for k, v in counts.items())}")
+        print(f"filled in {time.perf_counter() - started:.0f} s")
+
+        periods = {
+            year: ((p := Period.fiscal(year, AS_OF if year == YEAR else None)).start, p.end)
+            for year in (YEAR - 2, YEAR - 1, YEAR)
+        }
+        sql, keys = hand_sql(periods)
+
+        def by_hand() -> dict:
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+                row = cursor.fetchone()
+            flat = [int(v) for array in row for v in array]
+            return dict(zip(keys, flat, strict=True))
+
+        def by_app() -> dict:
+            report = progress_report(plan, YEAR, AS_OF, exact=True)
+            report.table()
+            return {
+                (row.indicator.metric, year): int(figure.value)
+                for row in report.rows
+                for year, figure in [*row.prior, (YEAR, row.actual)]
+            }
+
+        app_seconds, app_figures = timed(by_app, args.repeat)
+        hand_seconds, hand_figures = timed(by_hand, args.repeat)
+        wrong = {
+            k: (app_figures[k], hand_figures[k])
+            for k in hand_figures
+            if app_figures[k] != hand_figures[k]
+        }
+        if wrong:
+            raise SystemExit(f"figures differ (app, hand): {wrong}")
+        print(f"figures: {len(app_figures)} (15 metrics x 3 years), identical in both passes")
+        print(f"contacts FY{YEAR} to {AS_OF}: {app_figures[('contacts', YEAR)]:,}")
+        print("server defaults (JIT on):")
+        print(f"  application report: {app_seconds * 1000:.0f} ms (median of {args.repeat})")
+        print(f"  hand-written SQL:   {hand_seconds * 1000:.0f} ms (median of {args.repeat})")
+        print(f"  ratio application / hand-written: {app_seconds / hand_seconds:.2f}")
+        # The single hand-written statement is costly enough for PostgreSQL's JIT to
+        # inline and optimise it, which takes longer than running it; compare without JIT
+        # as well, so that the hand-written pass is at its best.
+        with connection.cursor() as cursor:
+            cursor.execute("SET jit = off")
+        app_seconds, _ = timed(by_app, args.repeat)
+        hand_seconds, _ = timed(by_hand, args.repeat)
+        print("JIT off (session):")
+        print(f"  application report: {app_seconds * 1000:.0f} ms (median of {args.repeat})")
+        print(f"  hand-written SQL:   {hand_seconds * 1000:.0f} ms (median of {args.repeat})")
+        print(f"  ratio application / hand-written: {app_seconds / hand_seconds:.2f}")
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if not args.keep:
+            with psycopg.connect(args.server_url, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+if __name__ == "__main__":
+    main()
