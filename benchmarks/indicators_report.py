@@ -334,6 +334,13 @@ def hand_sql(periods: dict[int, tuple[datetime.date, datetime.date]]) -> tuple[s
     return f"SELECT {selected} FROM " + " CROSS JOIN ".join(parts), order
 
 
+def show(label: str, app_seconds: float, hand_seconds: float, repeat: int) -> None:
+    print(f"{label}:")
+    print(f"  application report: {app_seconds * 1000:.0f} ms (median of {repeat})")
+    print(f"  hand-written SQL:   {hand_seconds * 1000:.0f} ms (median of {repeat})")
+    print(f"  ratio application / hand-written: {app_seconds / hand_seconds:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contacts", type=int, default=1_000_000)
@@ -394,10 +401,7 @@ def main() -> None:
             raise SystemExit(f"figures differ (app, hand): {wrong}")
         print(f"figures: {len(app_figures)} (15 metrics x 3 years), identical in both passes")
         print(f"contacts FY{YEAR} to {AS_OF}: {app_figures[('contacts', YEAR)]:,}")
-        print("server defaults (JIT on):")
-        print(f"  application report: {app_seconds * 1000:.0f} ms (median of {args.repeat})")
-        print(f"  hand-written SQL:   {hand_seconds * 1000:.0f} ms (median of {args.repeat})")
-        print(f"  ratio application / hand-written: {app_seconds / hand_seconds:.2f}")
+        show("server defaults (JIT on)", app_seconds, hand_seconds, args.repeat)
         # The single hand-written statement is costly enough for PostgreSQL's JIT to
         # inline and optimise it, which takes longer than running it; compare without JIT
         # as well, so that the hand-written pass is at its best.
@@ -405,10 +409,7 @@ def main() -> None:
             cursor.execute("SET jit = off")
         app_seconds, _ = timed(by_app, args.repeat)
         hand_seconds, _ = timed(by_hand, args.repeat)
-        print("JIT off (session):")
-        print(f"  application report: {app_seconds * 1000:.0f} ms (median of {args.repeat})")
-        print(f"  hand-written SQL:   {hand_seconds * 1000:.0f} ms (median of {args.repeat})")
-        print(f"  ratio application / hand-written: {app_seconds / hand_seconds:.2f}")
+        show("JIT off (session)", app_seconds, hand_seconds, args.repeat)
     finally:
         from django.db import connections
 

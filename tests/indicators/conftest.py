@@ -12,6 +12,7 @@ import pytest
 from accounts.models import Organisation
 from accounts.roles import Role
 from casework.models import Contact, DataKey, Milestone
+from indicators.models import Direction, Indicator, Plan
 from meetings.models import AgendaItem, Meeting
 from outreach.models import Attendance, Programme, Session, Visit
 from tests.factories import make_case, make_client, make_organisation, make_region, make_user
@@ -25,6 +26,17 @@ def at(year: int, month: int, day: int, hour: int = 10, minute: int = 0) -> date
 
 
 class World(SimpleNamespace):
+    def plan(self, name: str, *indicators: dict) -> Plan:
+        """A plan for fiscal 2024–2026 owned by the centre, one direction「方向」, and an
+        indicator for each dict of fields (code, name, unit, metric, …)."""
+        plan = Plan.objects.create(
+            name=name, organisation=self.centre, first_year=2024, last_year=2026
+        )
+        direction = Direction.objects.create(plan=plan, number=1, name="方向")
+        for fields in indicators:
+            Indicator.objects.create(direction=direction, **fields)
+        return plan
+
     def contact(self, case=None, when=None, organisation=None, **fields) -> Contact:
         organisation = organisation or (case.organisation if case else self.centre)
         when = when or at(2025, 6, 1)

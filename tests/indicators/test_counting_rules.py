@@ -12,7 +12,7 @@ import pytest
 
 from casework.models import Case, Milestone
 from indicators import metrics
-from indicators.models import Direction, Indicator, Plan, Status, Target
+from indicators.models import Indicator, Plan, Status, Target
 from indicators.periods import Period
 from indicators.reports import progress_report, ratio
 from meetings.models import Meeting
@@ -247,19 +247,11 @@ def test_unknown_parameters_are_refused_with_a_reason(world):
 
 
 def _plan(world, **indicator_fields) -> tuple[Plan, Indicator]:
-    plan = Plan.objects.create(
-        name="テスト計画", organisation=world.centre, first_year=2024, last_year=2026
+    plan = world.plan(
+        "テスト計画",
+        {"code": "1", "name": "相談件数", "unit": "件", "metric": "contacts", **indicator_fields},
     )
-    direction = Direction.objects.create(plan=plan, number=1, name="方向")
-    indicator = Indicator.objects.create(
-        direction=direction,
-        code="1",
-        name="相談件数",
-        unit="件",
-        metric="contacts",
-        **indicator_fields,
-    )
-    return plan, indicator
+    return plan, plan.directions.get().indicators.get()
 
 
 def test_cumulative_target_and_capped_ratio(world):

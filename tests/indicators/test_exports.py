@@ -13,7 +13,7 @@ import pytest
 from django.urls import reverse
 
 from audit.models import Action, Event
-from indicators.models import Direction, Indicator, ManualValue, Plan, Target
+from indicators.models import ManualValue, Target
 from indicators.tables import Table, to_csv, to_xlsx
 
 from .conftest import at
@@ -21,23 +21,20 @@ from .conftest import at
 
 @pytest.fixture
 def plan(world):
-    plan = Plan.objects.create(
-        name="テスト計画", organisation=world.centre, first_year=2024, last_year=2026
+    plan = world.plan(
+        "テスト計画",
+        {
+            "code": "1-1",
+            "name": "相談件数",
+            "unit": "件",
+            "metric": "contacts",
+            "accumulation": "cumulative",
+            "cap_ratio": True,
+        },
+        {"code": "1-2", "name": "新規相談件数", "unit": "件", "metric": "new_consultations"},
+        {"code": "1-3", "name": "=SUM(A1:A9)", "unit": "%"},
     )
-    direction = Direction.objects.create(plan=plan, number=1, name="相談支援")
-    contacts = Indicator.objects.create(
-        direction=direction,
-        code="1-1",
-        name="相談件数",
-        unit="件",
-        metric="contacts",
-        accumulation="cumulative",
-        cap_ratio=True,
-    )
-    new = Indicator.objects.create(
-        direction=direction, code="1-2", name="新規相談件数", unit="件", metric="new_consultations"
-    )
-    manual = Indicator.objects.create(direction=direction, code="1-3", name="=SUM(A1:A9)", unit="%")
+    contacts, new, manual = plan.directions.get().indicators.order_by("code")
     for year in (2024, 2025):
         Target.objects.create(indicator=contacts, fiscal_year=year, value=4)
         Target.objects.create(indicator=new, fiscal_year=year, value=3)

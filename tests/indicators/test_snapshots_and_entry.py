@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from audit.models import Action, Event
 from indicators import services
-from indicators.models import Assessment, Direction, Indicator, ManualValue, Plan, Snapshot, Target
+from indicators.models import Assessment, Indicator, ManualValue, Snapshot, Target
 from indicators.reports import progress_report
 
 from .conftest import at
@@ -21,14 +21,11 @@ AS_OF = datetime.date(2025, 12, 31)
 
 @pytest.fixture
 def plan(world):
-    plan = Plan.objects.create(
-        name="提出テスト", organisation=world.centre, first_year=2024, last_year=2026
+    plan = world.plan(
+        "提出テスト",
+        {"code": "1", "name": "相談件数", "unit": "件", "metric": "contacts"},
+        {"code": "2", "name": "SNS投稿件数", "unit": "件"},
     )
-    direction = Direction.objects.create(plan=plan, number=1, name="方向")
-    Indicator.objects.create(
-        direction=direction, code="1", name="相談件数", unit="件", metric="contacts"
-    )
-    Indicator.objects.create(direction=direction, code="2", name="SNS投稿件数", unit="件")
     case = world.case()
     for day in (1, 2, 3):
         world.contact(case, at(2025, 6, day))

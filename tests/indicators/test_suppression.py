@@ -10,7 +10,6 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from indicators.models import Direction, Indicator, Plan
 from indicators.suppression import suppress_grid, suppress_list
 
 from .conftest import at
@@ -112,15 +111,10 @@ def test_one_way_breakdown_hides_a_complement_and_keeps_zeros_and_large_cells():
 
 @pytest.fixture
 def plan(world):
-    plan = Plan.objects.create(
-        name="秘匿テスト", organisation=world.centre, first_year=2024, last_year=2026
-    )
-    direction = Direction.objects.create(plan=plan, number=1, name="方向")
-    Indicator.objects.create(
-        direction=direction, code="1", name="就労", unit="人", metric="people_supported"
-    )
-    Indicator.objects.create(
-        direction=direction, code="2", name="会議", unit="回", metric="meetings_held"
+    plan = world.plan(
+        "秘匿テスト",
+        {"code": "1", "name": "就労", "unit": "人", "metric": "people_supported"},
+        {"code": "2", "name": "会議", "unit": "回", "metric": "meetings_held"},
     )
     world.contact(world.case(), at(2025, 6, 1))
     world.contact(world.case(), at(2025, 6, 2))
