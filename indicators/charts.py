@@ -28,7 +28,10 @@ def column_chart(
     """Vertical bars (a monthly trend). None is a hidden value."""
     width, height, left, bottom, top = 640, 220, 48, 36, 24
     shown = [float(v) for _label, v in points if v is not None]
-    peak = max([*shown, 1.0])
+    # A scale of four steps with round labels: the peak rounded up to a multiple of 4 × 10^k.
+    top_value = max([*shown, 1.0])
+    unit_step = 10 ** max(len(str(int(top_value / 4))) - 1, 0)
+    peak = float(-(-top_value // (4 * unit_step)) * 4 * unit_step)
     step = (width - left - 8) / max(len(points), 1)
     plot = height - bottom - top
     parts = [
@@ -42,7 +45,7 @@ def column_chart(
         parts.append(
             f'<line x1="{left}" y1="{y:.1f}" x2="{width - 8}" y2="{y:.1f}" stroke="{GRID}" '
             f'stroke-width="0.5"/><text x="{left - 4}" y="{y + 4:.1f}" font-size="10" '
-            f'text-anchor="end">{_number(Decimal(str(round(peak * k / 4, 1))))}</text>'
+            f'text-anchor="end">{_number(Decimal(int(peak * k / 4)))}</text>'
         )
     for i, (label, value) in enumerate(points):
         x = left + i * step + step * 0.15

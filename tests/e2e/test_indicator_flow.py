@@ -4,6 +4,8 @@ small cells hidden."""
 
 from __future__ import annotations
 
+import io
+
 import openpyxl
 import pytest
 from django.utils import timezone
@@ -70,7 +72,8 @@ def test_progress_report_entry_export_and_suppressed_breakdown(
 
     with page.expect_download() as download:
         page.get_by_role("link", name="Excel（XLSX）で保存").click()
-    sheet = openpyxl.load_workbook(download.value.path()).active
+    # The saved download has no file extension, which openpyxl insists on: read the bytes.
+    sheet = openpyxl.load_workbook(io.BytesIO(download.value.path().read_bytes())).active
     values = [row for row in sheet.iter_rows(values_only=True)]
     assert any(r[2] == "居場所の数" and 6 in r for r in values)
 
