@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "meetings",
     "referrals",
     "indicators",
+    "operations",
 ]
 
 MIDDLEWARE = [

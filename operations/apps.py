@@ -1,0 +1,9 @@
+"""App configuration for operations: backup, restore and the restore drill."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class OperationsConfig(AppConfig):
+    name = "operations"
+    verbose_name = _("運用")
