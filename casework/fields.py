@@ -17,8 +17,10 @@ import datetime
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.query_utils import DeferredAttribute
+from django.utils.translation import gettext
 
 from . import crypto
 
@@ -27,6 +29,18 @@ class Ciphertext(str):
     """A stored value as it came from the database. Never a plaintext."""
 
     __slots__ = ()
+
+
+class Erased(str):
+    """What a value reads as once its data key was destroyed (retention ended, or an
+    erasure): a marker for screens, never written back. Any other write under a destroyed
+    key is refused with a ValidationError naming the record, not the content."""
+
+    __slots__ = ()
+
+
+def erased() -> Erased:
+    return Erased(gettext("（消去済み）"))
 
 
 def _original_model(instance: models.Model) -> type[models.Model]:
@@ -59,9 +73,12 @@ class _EncryptedAttribute(DeferredAttribute):
         cached = cache.get(self.field.attname)
         if cached is not None and cached[0] is value:
             return cached[1]
-        plain = self.field.from_text(
-            crypto.decrypt_value(value, _row_binding(instance, self.field.name))
-        )
+        try:
+            plain = self.field.from_text(
+                crypto.decrypt_value(value, _row_binding(instance, self.field.name))
+            )
+        except crypto.DataKeyDestroyed:
+            plain = erased()
         cache[self.field.attname] = (value, plain)
         return plain
 
@@ -105,17 +122,26 @@ class EncryptedMixin:
         value = model_instance.__dict__.get(self.attname)
         if value is None or isinstance(value, Ciphertext):
             return value
+        if isinstance(value, Erased):
+            raise ValidationError(
+                gettext("この記録は保存期間を過ぎて消去されているため、変更できません。")
+            )
         key_id = getattr(model_instance, f"{self.key_field}_id")
         if key_id is None:
             raise crypto.EncryptionError(
                 f"{_original_model(model_instance)._meta.label}.{self.name}: no data key is "
                 "assigned to this row, so its sensitive fields cannot be written."
             )
-        encrypted = Ciphertext(
-            crypto.encrypt_value(
-                self.to_text(value), key_id, _row_binding(model_instance, self.name)
+        try:
+            encrypted = Ciphertext(
+                crypto.encrypt_value(
+                    self.to_text(value), key_id, _row_binding(model_instance, self.name)
+                )
             )
-        )
+        except crypto.DataKeyDestroyed:
+            raise ValidationError(
+                gettext("この記録は保存期間を過ぎて消去されているため、変更できません。")
+            ) from None
         model_instance.__dict__[self.attname] = encrypted
         model_instance.__dict__.setdefault("_decrypted_values", {})[self.attname] = (
             encrypted,
@@ -189,6 +215,8 @@ class BlindIndexField(models.CharField):
         parts = []
         for source, normalise in zip(self.sources, self.normalisers, strict=True):
             value = getattr(instance, source)
+            if isinstance(value, Erased):
+                return None  # an erased person can no longer be matched
             text = normalise(value.isoformat() if isinstance(value, datetime.date) else value or "")
             if not text:
                 return None

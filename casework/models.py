@@ -6,6 +6,7 @@ bound to its row before the row is first written.
 
 from __future__ import annotations
 
+import datetime
 import os
 import secrets
 import uuid
@@ -219,7 +220,7 @@ class Client(PseudonymousRecord, Versioned):
         permissions = [("reveal_identity", _("当事者の個人情報を表示できる"))]
 
     def save(self, *args: object, **kwargs: object) -> None:
-        if self.birth_date is not None:
+        if isinstance(self.birth_date, datetime.date):  # not when erased
             self.birth_year = self.birth_date.year
         super().save(*args, **kwargs)
 

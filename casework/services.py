@@ -360,3 +360,89 @@ def rewrap_data_keys(
             detail={"rewrapped": total},
         )
     return total
+
+
+# --- retention ------------------------------------------------------------------------------
+
+
+def retention_cutoff(today: datetime.date | None = None) -> datetime.date:
+    """Cases closed on or before this day are past retention (RETENTION_YEARS, default 5)."""
+    from django.conf import settings
+
+    today = today or timezone.localdate()
+    years = settings.RETENTION_YEARS
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - years, day=28)
+
+
+def expired_cases(cutoff: datetime.date) -> Iterable[Case]:
+    """Closed cases past retention whose content is still readable. A case merged into
+    another goes with the case it was merged into, never on its own (its moved contacts
+    still use its key)."""
+    return (
+        Case.objects.filter(
+            status=Case.Status.CLOSED,
+            closed_on__lte=cutoff,
+            merged_into__isnull=True,
+            data_key__destroyed_at__isnull=True,
+        )
+        .select_related("data_key", "client__data_key")
+        .order_by("closed_on", "code")
+    )
+
+
+def expired_year_keys(cutoff: datetime.date) -> Iterable[DataKey]:
+    """Organisation-year keys (anonymous contacts) of fiscal years ended before the cutoff."""
+    return DataKey.objects.live().filter(
+        fiscal_year__isnull=False, fiscal_year__lt=fiscal_year(cutoff)
+    )
+
+
+def purge_case(case: Case) -> int:
+    """Crypto-shred one expired case: destroy its data key and those of the cases merged
+    into it, and its client's key and blind indexes once no readable case of the client
+    remains. Rows stay, so every count is unchanged; their sensitive text reads as erased,
+    in history tables too. Returns the number of data keys destroyed."""
+    with transaction.atomic():
+        keys = [case.data_key]
+        merged = list(Case.objects.filter(merged_into=case).select_related("data_key"))
+        while merged:
+            keys += [m.data_key for m in merged]
+            merged = list(Case.objects.filter(merged_into__in=merged).select_related("data_key"))
+        client = case.client
+        if client is not None:
+            others = (
+                Case.objects.filter(client=client, data_key__destroyed_at__isnull=True)
+                .exclude(pk__in=[case.pk])
+                .exclude(merged_into__isnull=False)
+            )
+            if not others.exists():
+                keys.append(client.data_key)
+                Client.objects.filter(pk=client.pk).update(kana_birth_index=None, phone_index=None)
+                Client.history.model.objects.filter(id=client.pk).update(
+                    kana_birth_index=None, phone_index=None
+                )
+        destroyed = 0
+        for key in keys:
+            if key.destroyed_at is None:
+                key.destroy()
+                destroyed += 1
+        record(
+            Action.ERASURE,
+            obj=case,
+            detail={"closed_on": case.closed_on.isoformat(), "data_keys": destroyed},
+        )
+    return destroyed
+
+
+def purge_year_key(key: DataKey) -> None:
+    with transaction.atomic():
+        key.destroy()
+        record(
+            Action.ERASURE,
+            object_type="casework.DataKey",
+            object_ref=str(key.pk),
+            detail={"organisation": key.organisation_id, "fiscal_year": key.fiscal_year},
+        )

@@ -155,6 +155,8 @@ AXES_IPWARE_PROXY_COUNT = 1 if env.bool("BEHIND_TLS_PROXY", default=False) else 
 # Session policy (accounts.middleware): idle and absolute timeouts; the cookie itself
 # expires with the browser and after the absolute limit.
 SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=15)
+# Years after a case's closure before `purge_expired` crypto-shreds its content.
+RETENTION_YEARS = env.int("RETENTION_YEARS", default=5)
 SESSION_ABSOLUTE_HOURS = env.int("SESSION_ABSOLUTE_HOURS", default=10)
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_HOURS * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
