@@ -52,6 +52,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "guardian",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "simple_history",
     "django_filters",
     "django_htmx",
@@ -76,12 +79,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "accounts.two_factor.TwoFactorMiddleware",
     "accounts.access.AccessMiddleware",
     # Last, as django-axes requires: turns a lockout into its 429 page.
     "axes.middleware.AxesMiddleware",
@@ -155,6 +160,11 @@ AXES_IPWARE_PROXY_COUNT = 1 if env.bool("BEHIND_TLS_PROXY", default=False) else 
 # Session policy (accounts.middleware): idle and absolute timeouts; the cookie itself
 # expires with the browser and after the absolute limit.
 SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=15)
+# Roles that must pass a second factor (TOTP or a recovery code) in every session.
+TWO_FACTOR_REQUIRED_ROLES = env.list(
+    "TWO_FACTOR_REQUIRED_ROLES", default=["supervisor", "auditor", "system_admin"]
+)
+OTP_TOTP_ISSUER = "ひきこもり支援ケース管理"
 # Years after a case's closure before `purge_expired` crypto-shreds its content.
 RETENTION_YEARS = env.int("RETENTION_YEARS", default=5)
 SESSION_ABSOLUTE_HOURS = env.int("SESSION_ABSOLUTE_HOURS", default=10)

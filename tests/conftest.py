@@ -70,3 +70,12 @@ def _default_language():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def _second_factor_policy(request: pytest.FixtureRequest, settings) -> None:
+    """Tests sign users in with `force_login`, which cannot pass a second factor; the
+    two-factor policy is switched off for them. Tests marked `two_factor` keep the
+    production policy (tests/accounts/test_two_factor.py)."""
+    if request.node.get_closest_marker("two_factor") is None:
+        settings.TWO_FACTOR_REQUIRED_ROLES = []

@@ -121,6 +121,8 @@ PROBES: dict[str, dict] = {
     "accounts:login": {},
     "accounts:logout": {"method": "post"},
     "accounts:password_change": {},
+    "accounts:two_factor_setup": {},
+    "accounts:two_factor_verify": {},
     "accounts:password_change_done": {},
     "set_language": {"method": "post", "data": {"language": "en"}},
     "admin:index": {},

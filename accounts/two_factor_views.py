@@ -1,0 +1,73 @@
+"""Screens for the second factor: enrolment (key, confirmation, recovery codes) and
+verification after sign-in. Access: config/access.py (any signed-in user)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from . import two_factor
+
+SESSION_DEVICE = "two_factor_pending_device"
+
+
+def _secret(device: TOTPDevice) -> str:
+    """The key in base32, in groups of four, as authenticator apps ask for it."""
+    import base64
+
+    text = base64.b32encode(device.bin_key).decode().rstrip("=")
+    return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def setup(request: HttpRequest) -> HttpResponse:
+    device = None
+    pending = request.session.get(SESSION_DEVICE)
+    if pending:
+        device = TOTPDevice.objects.filter(pk=pending, user=request.user, confirmed=False).first()
+    if request.method == "POST" and device is not None:
+        codes = two_factor.confirm_enrolment(request, device, request.POST.get("token", ""))
+        if codes is not None:
+            request.session.pop(SESSION_DEVICE, None)
+            return render(request, "accounts/two_factor_codes.html", {"codes": codes})
+        messages.error(
+            request,
+            _("確認コードが正しくありません。アプリに表示されている6桁の数字を入力してください。"),
+        )
+    elif request.method == "GET" or device is None:
+        device = two_factor.start_enrolment(request.user)
+        request.session[SESSION_DEVICE] = device.pk
+    return render(
+        request,
+        "accounts/two_factor_setup.html",
+        {
+            "secret": _secret(device),
+            "config_url": device.config_url,
+            "required": two_factor.required_for(request.user),
+            "enrolled": two_factor.enrolled(request.user),
+        },
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def verify(request: HttpRequest) -> HttpResponse:
+    if not two_factor.enrolled(request.user):
+        return redirect("accounts:two_factor_setup")
+    if request.method == "POST":
+        if two_factor.verify(request, request.POST.get("token", "")):
+            target = request.POST.get("next") or "/"
+            if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
+                target = "/"
+            return redirect(target)
+        messages.error(
+            request, _("コードが正しくありません。数秒待ってから、もう一度入力してください。")
+        )
+    return render(request, "accounts/two_factor_verify.html", {"next": request.GET.get("next", "")})
