@@ -35,6 +35,7 @@ _CASEWORK = [
     "casework.change_contact",
     "casework.view_milestone",
     "casework.add_milestone",
+    "casework.break_glass",
 ]
 
 # Permissions that open case content. Roles outside casework must never hold one of these;

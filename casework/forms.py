@@ -302,3 +302,12 @@ class MergeForm(forms.Form):
         if self.absorbed is None or self.absorbed.pk == self.keep.pk:
             raise forms.ValidationError(_("統合できるケースが見つかりません。"))
         return code
+
+
+class BreakGlassForm(forms.Form):
+    code = forms.CharField(label=_("ケースコード"), max_length=12)
+    reason = forms.CharField(
+        label=_("緊急に閲覧する理由"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("理由は監査記録に残り、スーパーバイザーが確認します。"),
+    )

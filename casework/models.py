@@ -521,3 +521,42 @@ class Milestone(EncryptedRecord):
 
     def __str__(self) -> str:
         return f"{self.achieved_on} {self.get_kind_display()}"
+
+
+class BreakGlass(models.Model):
+    """Emergency access (緊急アクセス) to a case outside one's normal access: granted at once
+    on a stated reason, for BREAK_GLASS_MINUTES, audited, and queued for a supervisor's
+    review until reviewed. Kept apart from the guardian grants other mechanisms manage."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="break_glass",
+        verbose_name=_("職員"),
+    )
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="break_glass", verbose_name=_("ケース")
+    )
+    reason = models.TextField(_("理由"))
+    granted_at = models.DateTimeField(_("開始"), default=timezone.now)
+    expires_at = models.DateTimeField(_("終了"))
+    reviewed_at = models.DateTimeField(_("確認日時"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("確認者"),
+    )
+    review_note = models.TextField(_("確認メモ"), blank=True)
+
+    class Meta:
+        verbose_name = _("緊急アクセス")
+        verbose_name_plural = _("緊急アクセス")
+        ordering = ["-granted_at"]
+        permissions = [("break_glass", _("理由を記録して担当外のケースを緊急に閲覧できる"))]
+        indexes = [models.Index(fields=["user", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.case.code} {self.granted_at:%Y-%m-%d %H:%M}"

@@ -18,6 +18,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from .models import (
+    BreakGlass,
     Case,
     CaseGroupObjectPermission,
     CaseUserObjectPermission,
@@ -40,7 +41,11 @@ def granted(user, codename: str = "view_case") -> Q:
 def visible_cases(user) -> QuerySet[Case]:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Case.objects.none()
-    scope = granted(user)
+    scope = granted(user) | Q(
+        pk__in=BreakGlass.objects.filter(user_id=user.pk, expires_at__gt=timezone.now()).values(
+            "case_id"
+        )
+    )
     if user.has_perm("casework.view_org_cases") and user.organisation_id is not None:
         own = Q(organisation_id=user.organisation_id)
         if not user.has_perm("casework.supervise_case"):
@@ -172,3 +177,16 @@ def find_duplicates(
             )
         )
     return DuplicateCheck(same, others)
+
+
+def break_glass_queue(user) -> QuerySet[BreakGlass]:
+    """Unreviewed emergency accesses a supervisor must look at: to the cases of their
+    organisation, or by their organisation's staff."""
+    if not user.has_perm("casework.supervise_case") or user.organisation_id is None:
+        return BreakGlass.objects.none()
+    own = user.organisation_id
+    return (
+        BreakGlass.objects.filter(reviewed_at__isnull=True)
+        .filter(Q(case__organisation_id=own) | Q(user__organisation_id=own))
+        .select_related("user", "case", "case__organisation")
+    )

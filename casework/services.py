@@ -446,3 +446,70 @@ def purge_year_key(key: DataKey) -> None:
             object_ref=str(key.pk),
             detail={"organisation": key.organisation_id, "fiscal_year": key.fiscal_year},
         )
+
+
+# --- break-glass -----------------------------------------------------------------------------
+
+BREAK_GLASS_MIN_REASON = 10
+
+
+def break_glass(user, code: str, reason: str) -> Case:
+    """Open a case outside the user's access for BREAK_GLASS_MINUTES on a stated reason.
+    The reason goes into the audit event; a supervisor reviews the access afterwards."""
+    from django.conf import settings
+
+    from .models import BreakGlass
+
+    if not user.has_perm("casework.break_glass"):
+        raise PermissionDenied
+    reason = reason.strip()
+    if len(reason) < BREAK_GLASS_MIN_REASON:
+        raise ValidationError(
+            {
+                "reason": _("理由を具体的に（%(n)d文字以上）書いてください。")
+                % {"n": BREAK_GLASS_MIN_REASON}
+            }
+        )
+    case = Case.objects.filter(code=code.strip().upper()).first()
+    if case is None:
+        record(
+            Action.BREAK_GLASS,
+            object_type="casework.Case",
+            object_ref=code[:20],
+            detail={"found": False},
+        )
+        raise ValidationError({"code": _("このケースコードは見つかりません。")})
+    now = timezone.now()
+    with transaction.atomic():
+        grant = BreakGlass.objects.create(
+            user=user,
+            case=case,
+            reason=reason,
+            granted_at=now,
+            expires_at=now + datetime.timedelta(minutes=settings.BREAK_GLASS_MINUTES),
+        )
+        record(
+            Action.BREAK_GLASS,
+            obj=case,
+            detail={"reason": reason, "until": grant.expires_at.isoformat(), "grant": grant.pk},
+        )
+    return case
+
+
+def review_break_glass(user, grant_id: int, note: str) -> None:
+    from .selectors import break_glass_queue
+
+    grant = break_glass_queue(user).filter(pk=grant_id).first()
+    if grant is None:
+        raise PermissionDenied
+    with transaction.atomic():
+        grant.reviewed_at = timezone.now()
+        grant.reviewed_by = user
+        grant.review_note = note.strip()
+        grant.save(update_fields=["reviewed_at", "reviewed_by", "review_note"])
+        record(
+            Action.UPDATE,
+            object_type="casework.BreakGlass",
+            object_ref=str(grant.pk),
+            detail={"reviewed": True, "case": grant.case.code, "by_user": grant.user_id},
+        )

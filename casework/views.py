@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -18,6 +20,7 @@ from audit.services import record
 from . import selectors, services
 from .filters import CaseFilter
 from .forms import (
+    BreakGlassForm,
     CaseEditForm,
     CaseOpenForm,
     CloseForm,
@@ -45,6 +48,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {"roles": user.roles, "organisation": user.organisation}
     if user.has_perm("casework.view_case"):
         context["board"] = selectors.dashboard(user)
+    if user.has_perm("casework.supervise_case"):
+        context["break_glass_pending"] = selectors.break_glass_queue(user).count()
     # Other apps add panels through an AppConfig hook `dashboard_panel(user)` returning
     # (template, context) or None; casework imports none of them.
     context["panels"] = [
@@ -298,3 +303,44 @@ def follow_up_done(request: HttpRequest, pk: str) -> HttpResponse:
     services.complete_follow_up(request.user, contact)
     messages.success(request, _("対応済みにしました。"))
     return redirect("home")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def break_glass(request: HttpRequest) -> HttpResponse:
+    """緊急アクセス: open a case outside one's access, on a reason, for a limited time."""
+    form = BreakGlassForm(request.POST or None, initial={"code": request.GET.get("code", "")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = services.break_glass(
+                request.user, form.cleaned_data["code"], form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            _form_errors_from(exc, form)
+        else:
+            messages.warning(
+                request,
+                _(
+                    "緊急アクセスを記録しました（%(minutes)d分間）。理由とともに監査記録に残り、"
+                    "スーパーバイザーが確認します。"
+                )
+                % {"minutes": settings.BREAK_GLASS_MINUTES},
+            )
+            return redirect("casework:case_detail", code=case.code)
+    return render(request, "casework/break_glass.html", {"form": form})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def break_glass_review(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        grant = request.POST.get("grant", "")
+        if not grant.isdigit():
+            raise Http404
+        services.review_break_glass(request.user, int(grant), request.POST.get("note", ""))
+        messages.success(request, _("緊急アクセスを確認済みにしました。"))
+        return redirect("casework:break_glass_review")
+    queue = selectors.break_glass_queue(request.user).order_by("granted_at")[:200]
+    return render(
+        request, "casework/break_glass_review.html", {"queue": queue, "now": timezone.now()}
+    )

@@ -50,6 +50,12 @@ MATRIX: dict[str, Rule] = {
     ),
     "casework:follow_up_done": needs("casework.change_contact", object_rule="visible contacts"),
     "casework:milestone_new": needs("casework.add_milestone", object_rule=VISIBLE),
+    # Break-glass: any case by code on a stated reason, for a limited time, audited; the
+    # supervisors of the case's or the user's organisation review it.
+    "casework:break_glass": needs("casework.break_glass", object_rule="any case, on a reason"),
+    "casework:break_glass_review": needs(
+        "casework.supervise_case", object_rule="accesses to or by the own organisation"
+    ),
     # Outreach. Visits of visible cases only; programmes of the own organisation only.
     "outreach:schedule": needs("outreach.view_visit", object_rule="visits of visible cases"),
     "outreach:visit_new": needs("outreach.add_visit", object_rule=VISIBLE),

@@ -165,6 +165,8 @@ TWO_FACTOR_REQUIRED_ROLES = env.list(
     "TWO_FACTOR_REQUIRED_ROLES", default=["supervisor", "auditor", "system_admin"]
 )
 OTP_TOTP_ISSUER = "ひきこもり支援ケース管理"
+# How long a break-glass (emergency) access to a case lasts.
+BREAK_GLASS_MINUTES = env.int("BREAK_GLASS_MINUTES", default=60)
 # Years after a case's closure before `purge_expired` crypto-shreds its content.
 RETENTION_YEARS = env.int("RETENTION_YEARS", default=5)
 SESSION_ABSOLUTE_HOURS = env.int("SESSION_ABSOLUTE_HOURS", default=10)

@@ -44,6 +44,8 @@ PROBES: dict[str, dict] = {
     "casework:identity_edit": CASE,
     "casework:identity_reveal": {**CASE, "method": "post"},
     "casework:milestone_new": {**CASE, "method": "post"},
+    "casework:break_glass": {},
+    "casework:break_glass_review": {},
     "casework:follow_up_done": {
         "kwargs": lambda w: {"pk": w.contact.pk},
         "method": "post",
