@@ -311,3 +311,17 @@ class BreakGlassForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("理由は監査記録に残り、スーパーバイザーが確認します。"),
     )
+
+
+class AccessReviewForm(forms.Form):
+    start = forms.DateField(label=_("開始日"), widget=DateInput())
+    end = forms.DateField(label=_("終了日"), widget=DateInput())
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("start") and data.get("end"):
+            if data["end"] < data["start"]:
+                self.add_error("end", _("終了日は開始日以降にしてください。"))
+            elif (data["end"] - data["start"]).days > 366:
+                self.add_error("end", _("期間は1年以内にしてください。"))
+        return data

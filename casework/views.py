@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.apps import apps
 from django.conf import settings
 from django.contrib import messages
@@ -17,9 +19,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from audit.models import Action
 from audit.services import record
 
+from . import access_review as access_reviews
 from . import selectors, services
 from .filters import CaseFilter
 from .forms import (
+    AccessReviewForm,
     BreakGlassForm,
     CaseEditForm,
     CaseOpenForm,
@@ -344,3 +348,23 @@ def break_glass_review(request: HttpRequest) -> HttpResponse:
     return render(
         request, "casework/break_glass_review.html", {"queue": queue, "now": timezone.now()}
     )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def access_review(request: HttpRequest) -> HttpResponse:
+    """Who in the organisation opened or revealed which case in a period (default: the
+    last 30 days), flagged; marking the period reviewed is audited."""
+    today = timezone.localdate()
+    form = AccessReviewForm(
+        request.GET or {"start": today - datetime.timedelta(days=30), "end": today}
+    )
+    if not form.is_valid():
+        return render(request, "casework/access_review.html", {"form": form}, status=400)
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    if request.method == "POST":
+        access_reviews.mark_reviewed(request.user, start, end, request.POST.get("note", ""))
+        messages.success(request, _("この期間のアクセスをレビュー済みにしました。"))
+        return redirect(f"{request.path}?start={start}&end={end}")
+    result = access_reviews.review(request.user, start, end)
+    return render(request, "casework/access_review.html", {"form": form, "review": result})

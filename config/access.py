@@ -111,6 +111,12 @@ MATRIX: dict[str, Rule] = {
     "indicators:indicator_edit": needs(
         "indicators.view_plan", "indicators.change_assessment", object_rule=OWN_PLANS
     ),
+    # Auditors: the event browser, its audited export, and chain verification.
+    "audit:browser": needs("audit.view_event"),
+    "audit:export": needs("audit.view_event"),
+    "audit:verify": needs("audit.view_event", "audit.verify_chain"),
+    # Supervisors: who opened or revealed their organisation's cases, with flags.
+    "casework:access_review": needs("audit.review_access", object_rule="own organisation's staff"),
     # Django admin: system administrators manage users and master data. No casework model
     # is registered there, so the admin never shows case content.
     "admin:*": needs("accounts.change_user"),

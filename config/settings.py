@@ -165,6 +165,9 @@ TWO_FACTOR_REQUIRED_ROLES = env.list(
     "TWO_FACTOR_REQUIRED_ROLES", default=["supervisor", "auditor", "system_admin"]
 )
 OTP_TOTP_ISSUER = "ひきこもり支援ケース管理"
+# Access review flags: this many identity reveals in the period; night hours [from, to).
+ACCESS_REVIEW_REVEALS = env.int("ACCESS_REVIEW_REVEALS", default=10)
+ACCESS_REVIEW_NIGHT = (22, 6)
 # How long a break-glass (emergency) access to a case lasts.
 BREAK_GLASS_MINUTES = env.int("BREAK_GLASS_MINUTES", default=60)
 # Years after a case's closure before `purge_expired` crypto-shreds its content.

@@ -15,6 +15,7 @@ urlpatterns = [
     path("outreach/", include("outreach.urls")),
     path("meetings/", include("meetings.urls")),
     path("indicators/", include("indicators.urls")),
+    path("audit/", include("audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

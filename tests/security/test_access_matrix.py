@@ -45,6 +45,10 @@ PROBES: dict[str, dict] = {
     "casework:identity_reveal": {**CASE, "method": "post"},
     "casework:milestone_new": {**CASE, "method": "post"},
     "casework:break_glass": {},
+    "casework:access_review": {},
+    "audit:browser": {},
+    "audit:export": {},
+    "audit:verify": {"method": "post"},
     "casework:break_glass_review": {},
     "casework:follow_up_done": {
         "kwargs": lambda w: {"pk": w.contact.pk},
