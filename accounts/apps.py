@@ -12,9 +12,11 @@ class AccountsConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
 
         from .middleware import start_clock
+        from .reauth import mark
 
         def _start_session_clock(sender, request, user, **kwargs) -> None:
             start_clock(request.session)
+            mark(request.session)  # signing in is a recent authentication
 
         user_logged_in.connect(
             _start_session_clock, dispatch_uid="session_policy_clock", weak=False

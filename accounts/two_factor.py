@@ -30,6 +30,7 @@ OPEN_VIEWS = frozenset(
     {
         "accounts:two_factor_setup",
         "accounts:two_factor_verify",
+        "accounts:reauthenticate",
         "accounts:logout",
         "accounts:login",
         "set_language",

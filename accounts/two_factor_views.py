@@ -6,7 +6,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -28,6 +29,13 @@ def _secret(device: TOTPDevice) -> str:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def setup(request: HttpRequest) -> HttpResponse:
+    from . import reauth
+
+    if two_factor.enrolled(request.user) and not reauth.is_recent(request):
+        # Replacing a second factor is a sensitive change: confirm who is asking.
+        return redirect(
+            reverse("accounts:reauthenticate") + "?" + urlencode({"next": request.path})
+        )
     device = None
     pending = request.session.get(SESSION_DEVICE)
     if pending:
@@ -71,3 +79,36 @@ def verify(request: HttpRequest) -> HttpResponse:
             request, _("コードが正しくありません。数秒待ってから、もう一度入力してください。")
         )
     return render(request, "accounts/two_factor_verify.html", {"next": request.GET.get("next", "")})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def reauthenticate(request: HttpRequest) -> HttpResponse:
+    """Confirm the password (and the second factor when enrolled) before a sensitive step."""
+    from django.contrib.auth import authenticate
+
+    from audit.models import Action
+    from audit.services import record
+
+    from . import reauth
+
+    target = request.GET.get("next") or request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        target = "/"
+    needs_code = two_factor.enrolled(request.user)
+    if request.method == "POST":
+        user = authenticate(
+            request, username=request.user.get_username(), password=request.POST.get("password", "")
+        )
+        ok = user is not None and user.pk == request.user.pk
+        if ok and needs_code:
+            ok = two_factor.verify(request, request.POST.get("token", ""))
+        if ok:
+            reauth.mark(request.session)
+            record(Action.LOGIN, obj=request.user, detail={"reauthenticated": True})
+            messages.success(request, _("本人確認ができました。もう一度操作してください。"))
+            return redirect(target)
+        messages.error(request, _("パスワードまたはコードが正しくありません。"))
+    return render(
+        request, "accounts/reauthenticate.html", {"next": target, "needs_code": needs_code}
+    )

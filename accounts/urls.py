@@ -21,6 +21,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("two-factor/", two_factor_views.setup, name="two_factor_setup"),
     path("two-factor/verify/", two_factor_views.verify, name="two_factor_verify"),
+    path("reauthenticate/", two_factor_views.reauthenticate, name="reauthenticate"),
     path("lockouts/", views.lockouts, name="lockouts"),
     path("lockouts/unlock/", views.unlock, name="unlock"),
     path(

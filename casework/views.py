@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.reauth import recent_auth_required
 from audit.models import Action
 from audit.services import record
 
@@ -167,6 +168,7 @@ def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
 
 @never_cache
 @require_POST
+@recent_auth_required
 def identity_reveal(request: HttpRequest, code: str) -> HttpResponse:
     case = selectors.get_visible_case(request.user, code)
     identity = services.reveal_identity(request.user, case)

@@ -28,6 +28,7 @@ MATRIX: dict[str, Rule] = {
     # The second factor: enrolment and verification (accounts.two_factor).
     "accounts:two_factor_setup": AUTHENTICATED,
     "accounts:two_factor_verify": AUTHENTICATED,
+    "accounts:reauthenticate": AUTHENTICATED,
     # Lifting a login lockout: supervisors for their own staff, administrators for all.
     "accounts:lockouts": needs("accounts.unlock_user", object_rule="own staff, or all for admins"),
     "accounts:unlock": needs("accounts.unlock_user", object_rule="own staff, or all for admins"),

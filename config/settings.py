@@ -165,6 +165,8 @@ TWO_FACTOR_REQUIRED_ROLES = env.list(
     "TWO_FACTOR_REQUIRED_ROLES", default=["supervisor", "auditor", "system_admin"]
 )
 OTP_TOTP_ISSUER = "ひきこもり支援ケース管理"
+# Step-up: sensitive actions need a password (and second factor) this recent.
+REAUTH_MINUTES = env.int("REAUTH_MINUTES", default=5)
 # Access review flags: this many identity reveals in the period; night hours [from, to).
 ACCESS_REVIEW_REVEALS = env.int("ACCESS_REVIEW_REVEALS", default=10)
 ACCESS_REVIEW_NIGHT = (22, 6)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.reauth import recent_auth_required
 from audit.models import Action
 from audit.services import record
 from casework.selectors import get_visible_case
@@ -104,6 +105,7 @@ def referral_move(request: HttpRequest, pk: str, action: str) -> HttpResponse:
 
 @never_cache
 @require_POST
+@recent_auth_required
 def consent_withdraw(request: HttpRequest, pk: str) -> HttpResponse:
     referral = selectors.get_referral_for(request.user, pk)
     services.withdraw_consent(request.user, referral)

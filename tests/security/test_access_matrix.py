@@ -129,6 +129,7 @@ PROBES: dict[str, dict] = {
     "accounts:password_change": {},
     "accounts:two_factor_setup": {},
     "accounts:two_factor_verify": {},
+    "accounts:reauthenticate": {},
     "accounts:password_change_done": {},
     "set_language": {"method": "post", "data": {"language": "en"}},
     "admin:index": {},
