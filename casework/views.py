@@ -11,11 +11,14 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts import reauth
 from accounts.reauth import recent_auth_required
 from audit.models import Action
 from audit.services import record
@@ -207,19 +210,37 @@ def case_edit(request: HttpRequest, code: str) -> HttpResponse:
         "version": case.version,
     }
     form = CaseEditForm(request.POST or None, case=case, initial=initial)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and form.cleaned_data.get("sharing_consent_on") != case.sharing_consent_on
+        and not reauth.is_recent(request)
+    ):
+        # A consent change is a sensitive step: confirm who is making it, then redo it.
+        messages.warning(
+            request,
+            _("同意日を変更するには本人確認が必要です。確認のあと、もう一度変更してください。"),
+        )
+        return redirect(
+            reverse("accounts:reauthenticate") + "?" + urlencode({"next": request.path})
+        )
+
+    def save() -> None:
+        services.update_case(
+            request.user,
+            case,
+            expected_version=form.cleaned_data["version"],
+            changes=form.changes(),
+            lead_workers=form.cleaned_data["lead_workers"],
+        )
+
     return _case_form_page(
         request,
         case,
         form,
         title=_("ケースの編集"),
         success=_("ケースを更新しました。"),
-        save=lambda: services.update_case(
-            request.user,
-            case,
-            expected_version=form.cleaned_data["version"],
-            changes=form.changes(),
-            lead_workers=form.cleaned_data["lead_workers"],
-        ),
+        save=save,
     )
 
 

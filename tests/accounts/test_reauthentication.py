@@ -82,3 +82,28 @@ def test_the_return_address_stays_on_this_site(client, counsellor):
         reverse("accounts:reauthenticate"), {"password": PASSWORD, "next": "https://evil.example/"}
     )
     assert response["Location"] == "/"
+
+
+def test_changing_the_consent_date_needs_a_recent_authentication(client, counsellor):
+    from casework.models import Case
+
+    case = services.open_case(counsellor, identity={"name": "同意 次郎"}, case_fields={})
+    form = {
+        "status": "active",
+        "withdrawal_band": "unknown",
+        "summary": "",
+        "version": case.version,
+    }
+    url = reverse("casework:case_edit", args=[case.code])
+    client.force_login(counsellor)
+    _age_authentication(client, 60)
+    # Other fields save as before.
+    assert client.post(url, {**form, "summary": "経過"}).status_code == 302
+    form["version"] = Case.objects.get(pk=case.pk).version
+    refused = client.post(url, {**form, "summary": "経過", "sharing_consent_on": "2025-06-01"})
+    assert refused["Location"].startswith(reverse("accounts:reauthenticate"))
+    assert Case.objects.get(pk=case.pk).sharing_consent_on is None
+    client.post(reverse("accounts:reauthenticate"), {"password": PASSWORD})
+    saved = client.post(url, {**form, "summary": "経過", "sharing_consent_on": "2025-06-01"})
+    assert saved.status_code == 302
+    assert str(Case.objects.get(pk=case.pk).sharing_consent_on) == "2025-06-01"
