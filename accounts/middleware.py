@@ -67,3 +67,27 @@ def start_clock(session) -> None:
     now = time.time()
     session[SIGNED_IN] = now
     session[LAST_SEEN] = now
+
+
+class RejectNulMiddleware:
+    """Answer 400 to any request whose parameters contain a NUL character.
+
+    No text in this application contains one, PostgreSQL cannot store one, and views that
+    read a parameter directly (not through a form, whose fields already refuse it) would
+    otherwise fail with a database error. One check here covers them all.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        sources = [request.GET] + ([request.POST] if request.method == "POST" else [])
+        for params in sources:
+            for key, values in params.lists():
+                if "\x00" in key or any("\x00" in v for v in values):
+                    return HttpResponse(
+                        _("入力に使えない文字（NUL）が含まれています。"),
+                        status=400,
+                        content_type="text/plain; charset=utf-8",
+                    )
+        return self.get_response(request)

@@ -215,6 +215,9 @@ def add_session(actor, programme: Programme, **fields: Any) -> Session:
     return session
 
 
+MAX_ATTENDANCE = 10_000  # per cell: far above any session, far below the column's limit
+
+
 @transaction.atomic
 def record_attendance(actor, session: Session, grid: dict[tuple[str, int | None], int]) -> int:
     """Replace a session's attendance with `grid` {(participant type, residence id): count}.
@@ -239,6 +242,8 @@ def record_attendance(actor, session: Session, grid: dict[tuple[str, int | None]
             raise ValidationError(_("居住市町村が正しくありません。"))
         if count is None or count < 0:
             raise ValidationError(_("人数は0以上で入力してください。"))
+        if count > MAX_ATTENDANCE:
+            raise ValidationError(_("1つの欄の人数は%(max)d人までです。") % {"max": MAX_ATTENDANCE})
         if count:
             rows.append(
                 Attendance(
