@@ -70,11 +70,13 @@ def start_clock(session) -> None:
 
 
 class RejectNulMiddleware:
-    """Answer 400 to any request whose parameters contain a NUL character.
+    """Answer 400 to input the database cannot even be asked about.
 
-    No text in this application contains one, PostgreSQL cannot store one, and views that
-    read a parameter directly (not through a form, whose fields already refuse it) would
-    otherwise fail with a database error. One check here covers them all.
+    A NUL character in any parameter: no text in this application contains one,
+    PostgreSQL cannot store one, and views that read a parameter directly (not through a
+    form, whose fields already refuse it) would otherwise fail with a database error.
+    A number too large for the database driver (an id of 2**63 in a choice field reaches
+    SQLite as an OverflowError): answered the same way, whatever the view.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -91,3 +93,12 @@ class RejectNulMiddleware:
                         content_type="text/plain; charset=utf-8",
                     )
         return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, OverflowError):
+            return HttpResponse(
+                _("入力された数値が大きすぎます。"),
+                status=400,
+                content_type="text/plain; charset=utf-8",
+            )
+        return None
