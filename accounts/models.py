@@ -146,6 +146,7 @@ class User(AbstractUser):
         permissions = [
             ("view_statistics", _("統計（集計値）を閲覧できる")),
             ("unlock_user", _("ログインのロックを解除できる")),
+            ("requires_two_factor", _("2段階認証が必須")),
         ]
 
     def __str__(self) -> str:

@@ -91,13 +91,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "casework.supervise_case",
         "audit.review_access",
         "accounts.unlock_user",
+        "accounts.requires_two_factor",
         *_INDICATORS,
     ],
     # Liaisons see referred cases through object grants limited to the consented scope.
     Role.MUNICIPAL_LIAISON: ["referrals.view_referral", "referrals.change_referral"],
     Role.STATISTICS_VIEWER: ["accounts.view_statistics", "indicators.view_plan"],
-    Role.AUDITOR: ["audit.view_event", "audit.verify_chain"],
+    Role.AUDITOR: ["audit.view_event", "audit.verify_chain", "accounts.requires_two_factor"],
     Role.SYSTEM_ADMIN: [
+        "accounts.requires_two_factor",
         "accounts.unlock_user",
         "accounts.view_user",
         "accounts.add_user",

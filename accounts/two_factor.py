@@ -1,9 +1,10 @@
 """Two-factor authentication (TOTP, django-otp) with single-use recovery codes.
 
-Required for the roles in TWO_FACTOR_REQUIRED_ROLES (default: supervisors, auditors,
-system administrators), optional for everyone else. A signed-in user of such a role who
-has not passed the second factor in this session reaches no page but enrolment or
-verification (and sign-out): `TwoFactorMiddleware`. Enrolment shows the TOTP key for
+Required for holders of `accounts.requires_two_factor` (supervisors, auditors, system
+administrators) while TWO_FACTOR_ENFORCED, optional for everyone else. A permission, not a
+role name: the check reads the permission cache the access middleware loads anyway. Such a
+user who has not passed the second factor in this session reaches no page but enrolment
+or verification (and sign-out): `TwoFactorMiddleware`. Enrolment shows the TOTP key for
 an authenticator app, confirms it with a code, and shows ten recovery codes once; each
 works one time. django-otp throttles repeated wrong codes per device.
 """
@@ -40,8 +41,7 @@ OPEN_VIEWS = frozenset(
 
 
 def required_for(user) -> bool:
-    roles = set(getattr(settings, "TWO_FACTOR_REQUIRED_ROLES", ()))
-    return bool(roles) and user.groups.filter(name__in=roles).exists()
+    return settings.TWO_FACTOR_ENFORCED and user.has_perm("accounts.requires_two_factor")
 
 
 def enrolled(user) -> bool:

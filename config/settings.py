@@ -162,9 +162,9 @@ AXES_IPWARE_PROXY_COUNT = 1 if env.bool("BEHIND_TLS_PROXY", default=False) else 
 # expires with the browser and after the absolute limit.
 SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=15)
 # Roles that must pass a second factor (TOTP or a recovery code) in every session.
-TWO_FACTOR_REQUIRED_ROLES = env.list(
-    "TWO_FACTOR_REQUIRED_ROLES", default=["supervisor", "auditor", "system_admin"]
-)
+# Holders of accounts.requires_two_factor (supervisors, auditors, administrators) must pass
+# a second factor; switch off only for a demo without a phone.
+TWO_FACTOR_ENFORCED = env.bool("TWO_FACTOR_ENFORCED", default=True)
 OTP_TOTP_ISSUER = "ひきこもり支援ケース管理"
 # Step-up: sensitive actions need a password (and second factor) this recent.
 REAUTH_MINUTES = env.int("REAUTH_MINUTES", default=5)

@@ -78,4 +78,4 @@ def _second_factor_policy(request: pytest.FixtureRequest, settings) -> None:
     two-factor policy is switched off for them. Tests marked `two_factor` keep the
     production policy (tests/accounts/test_two_factor.py)."""
     if request.node.get_closest_marker("two_factor") is None:
-        settings.TWO_FACTOR_REQUIRED_ROLES = []
+        settings.TWO_FACTOR_ENFORCED = False
