@@ -36,11 +36,14 @@ _CASEWORK = [
     "casework.view_milestone",
     "casework.add_milestone",
     "casework.break_glass",
+    "casework.export_records",
 ]
 
 # Permissions that open case content. Roles outside casework must never hold one of these;
 # tests/accounts/test_roles.py checks it.
-CASE_CONTENT_PERMISSIONS = frozenset([*_CASEWORK, "casework.supervise_case"])
+CASE_CONTENT_PERMISSIONS = frozenset(
+    [*_CASEWORK, "casework.supervise_case", "casework.export_identity"]
+)
 
 _OUTREACH = [
     "outreach.view_visit",
@@ -89,6 +92,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_OUTREACH,
         *_MEETINGS,
         "casework.supervise_case",
+        "casework.export_identity",
         "audit.review_access",
         "accounts.unlock_user",
         "accounts.requires_two_factor",

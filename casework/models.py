@@ -324,6 +324,8 @@ class Case(PseudonymousRecord, Versioned):
         permissions = [
             ("view_org_cases", _("自組織のケースを閲覧できる")),
             ("supervise_case", _("組織内の全ケース（閲覧制限を含む）を監督できる")),
+            ("export_records", _("ケース一覧・相談記録を仮名のままファイルに書き出せる")),
+            ("export_identity", _("目的を記録して個人情報を含む書き出しができる")),
         ]
         indexes = [
             models.Index(fields=["organisation", "status"]),
