@@ -20,6 +20,10 @@ Usage:  .venv/bin/python benchmarks/indicators_report.py [--contacts 1000000]
           [--server-url postgres://postgres@127.0.0.1:5432/postgres] [--keep]
 A database named hikikomori_bench_<pid> is created on that server and dropped afterwards
 (unless --keep). Keys are generated for the run.
+
+Or, on a database made by benchmarks/generate.py (realistic distributions, encrypted
+columns filled), for the current fiscal year as of today:
+        .venv/bin/python benchmarks/indicators_report.py --env-file /tmp/hk_bench/<db>.env
 """
 
 from __future__ import annotations
@@ -347,7 +351,11 @@ def main() -> None:
     parser.add_argument("--server-url", default="postgres://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--env-file", type=Path, help="a database made by generate.py")
     args = parser.parse_args()
+    if args.env_file:
+        run_on_generated(args.env_file, args.repeat)
+        return
 
     import psycopg
 
@@ -357,59 +365,13 @@ def main() -> None:
     parts = urlsplit(args.server_url)
     try:
         configure(urlunsplit(parts._replace(path=f"/{name}")))
-        from django.db import connection
-
-        from indicators.periods import Period
-        from indicators.reports import progress_report
-
         started = time.perf_counter()
         counts = fill(args.contacts)
         plan = make_plan()
         print(f"data: {', '.join(f'{k} {v:,}' for k, v in counts.items())}")
         print(f"filled in {time.perf_counter() - started:.0f} s")
 
-        periods = {
-            year: ((p := Period.fiscal(year, AS_OF if year == YEAR else None)).start, p.end)
-            for year in (YEAR - 2, YEAR - 1, YEAR)
-        }
-        sql, keys = hand_sql(periods)
-
-        def by_hand() -> dict:
-            with connection.cursor() as cursor:
-                cursor.execute(sql)
-                row = cursor.fetchone()
-            flat = [int(v) for array in row for v in array]
-            return dict(zip(keys, flat, strict=True))
-
-        def by_app() -> dict:
-            report = progress_report(plan, YEAR, AS_OF, exact=True)
-            report.table()
-            return {
-                (row.indicator.metric, year): int(figure.value)
-                for row in report.rows
-                for year, figure in [*row.prior, (YEAR, row.actual)]
-            }
-
-        app_seconds, app_figures = timed(by_app, args.repeat)
-        hand_seconds, hand_figures = timed(by_hand, args.repeat)
-        wrong = {
-            k: (app_figures[k], hand_figures[k])
-            for k in hand_figures
-            if app_figures[k] != hand_figures[k]
-        }
-        if wrong:
-            raise SystemExit(f"figures differ (app, hand): {wrong}")
-        print(f"figures: {len(app_figures)} (15 metrics x 3 years), identical in both passes")
-        print(f"contacts FY{YEAR} to {AS_OF}: {app_figures[('contacts', YEAR)]:,}")
-        show("server defaults (JIT on)", app_seconds, hand_seconds, args.repeat)
-        # The single hand-written statement is costly enough for PostgreSQL's JIT to
-        # inline and optimise it, which takes longer than running it; compare without JIT
-        # as well, so that the hand-written pass is at its best.
-        with connection.cursor() as cursor:
-            cursor.execute("SET jit = off")
-        app_seconds, _ = timed(by_app, args.repeat)
-        hand_seconds, _ = timed(by_hand, args.repeat)
-        show("JIT off (session)", app_seconds, hand_seconds, args.repeat)
+        compare(plan, args.repeat)
     finally:
         from django.db import connections
 
@@ -417,6 +379,90 @@ def main() -> None:
         if not args.keep:
             with psycopg.connect(args.server_url, autocommit=True) as admin:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def run_on_generated(env_file: Path, repeat: int) -> None:
+    global YEAR, AS_OF
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from generate import configure as configure_generated
+    from generate import ensure_plan
+
+    configure_generated(env_file=env_file)
+    from django.db import connection
+    from django.utils import timezone
+
+    from casework.periods import fiscal_year
+
+    AS_OF = timezone.localdate()
+    YEAR = fiscal_year(AS_OF)
+    plan = ensure_plan()
+    with connection.cursor() as cursor:
+        counts = {}
+        for table in [
+            "casework_contact",
+            "casework_case",
+            "outreach_visit",
+            "meetings_meeting",
+            "meetings_agendaitem",
+            "outreach_session",
+            "referrals_referral",
+        ]:
+            cursor.execute(f"SELECT count(*) FROM {table}")
+            counts[table] = cursor.fetchone()[0]
+    print(f"data (generate.py): {', '.join(f'{k} {v:,}' for k, v in counts.items())}")
+    compare(plan, repeat)
+
+
+def compare(plan, repeat: int) -> None:
+    from django.db import connection
+
+    from indicators.periods import Period
+    from indicators.reports import progress_report
+
+    periods = {
+        year: ((p := Period.fiscal(year, AS_OF if year == YEAR else None)).start, p.end)
+        for year in (YEAR - 2, YEAR - 1, YEAR)
+    }
+    sql, keys = hand_sql(periods)
+
+    def by_hand() -> dict:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            row = cursor.fetchone()
+        flat = [int(v) for array in row for v in array]
+        return dict(zip(keys, flat, strict=True))
+
+    def by_app() -> dict:
+        report = progress_report(plan, YEAR, AS_OF, exact=True)
+        report.table()
+        return {
+            (row.indicator.metric, year): int(figure.value)
+            for row in report.rows
+            for year, figure in [*row.prior, (YEAR, row.actual)]
+        }
+
+    app_seconds, app_figures = timed(by_app, repeat)
+    hand_seconds, hand_figures = timed(by_hand, repeat)
+    wrong = {
+        k: (app_figures[k], hand_figures[k])
+        for k in hand_figures
+        if app_figures[k] != hand_figures[k]
+    }
+    if wrong:
+        raise SystemExit(f"figures differ (app, hand): {wrong}")
+    print(f"figures: {len(app_figures)} (15 metrics x 3 years), identical in both passes")
+    print(f"contacts FY{YEAR} to {AS_OF}: {app_figures[('contacts', YEAR)]:,}")
+    show("server defaults (JIT on)", app_seconds, hand_seconds, repeat)
+    # The single hand-written statement is costly enough for PostgreSQL's JIT to
+    # inline and optimise it, which takes longer than running it; compare without JIT
+    # as well, so that the hand-written pass is at its best.
+    with connection.cursor() as cursor:
+        cursor.execute("SET jit = off")
+    app_seconds, _ = timed(by_app, repeat)
+    hand_seconds, _ = timed(by_hand, repeat)
+    show("JIT off (session)", app_seconds, hand_seconds, repeat)
+    with connection.cursor() as cursor:
+        cursor.execute("RESET jit")
 
 
 if __name__ == "__main__":

@@ -46,7 +46,9 @@ class CaseFilter(django_filters.FilterSet):
         ).order_by("username")
 
     def filter_code(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(code__iexact=value.strip())
+        # Codes are upper case (casework.models.CODE_ALPHABET): an exact match on the upper
+        # form finds a case by the unique index, where a case-insensitive one reads them all.
+        return queryset.filter(code=value.strip().upper())
 
     def filter_no_contact(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
         if value is None or value < 0:

@@ -329,8 +329,17 @@ class Case(PseudonymousRecord, Versioned):
         ]
         indexes = [
             models.Index(fields=["organisation", "status"]),
-            models.Index(fields=["organisation", "-last_contact_at"]),
+            # The case list's order within an organisation, and across organisations (a
+            # page of 50 is read in index order instead of sorting every visible case).
+            models.Index(
+                fields=["organisation", "-last_contact_at", "-opened_on"],
+                name="case_org_list_order",
+            ),
+            models.Index(fields=["-last_contact_at", "-opened_on"], name="case_list_order"),
             models.Index(fields=["organisation", "opened_on"]),
+            # Counting the cases a counsellor may see (own organisation, not restricted
+            # unless assigned) from the index alone.
+            models.Index(fields=["organisation", "restricted", "id"], name="case_visibility"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -465,6 +474,8 @@ class Contact(EncryptedRecord, Versioned):
             models.Index(fields=["organisation", "occurred_at"]),
             models.Index(fields=["case", "-occurred_at"]),
             models.Index(fields=["staff", "follow_up_done", "follow_up_due"]),
+            # The dashboard's recent contacts of the signed-in worker.
+            models.Index(fields=["staff", "-occurred_at"], name="contact_staff_recent"),
         ]
         constraints = [
             models.CheckConstraint(

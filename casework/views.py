@@ -88,12 +88,7 @@ def contact_new(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 def case_list(request: HttpRequest) -> HttpResponse:
-    queryset = (
-        selectors.visible_cases(request.user)
-        .select_related("client__municipality__region")
-        .prefetch_related("lead_workers")
-        .order_by("-last_contact_at", "-opened_on")
-    )
+    queryset = selectors.case_list(request.user)
     case_filter = CaseFilter(request.GET or None, queryset=queryset, user=request.user)
     cases = case_filter.qs if case_filter.is_bound and case_filter.is_valid() else queryset
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -126,6 +126,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Optional read replica for the statistics (docs/scaling.md): the metric evaluation of
+# reports and metric pages reads from it through config.routers.StatisticsRouter; every
+# write and every other read stays on the primary. In tests it mirrors the default database.
+if env.str("STATISTICS_DATABASE_URL", default=""):
+    DATABASES["statistics"] = env.db("STATISTICS_DATABASE_URL")
+    DATABASES["statistics"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    DATABASES["statistics"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["statistics"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["config.routers.StatisticsRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

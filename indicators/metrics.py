@@ -39,6 +39,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, Region
 from casework.models import AgeBand, Case, Channel, Consulter, Contact, Gender, Milestone
+from config.routers import statistics_reads
 from meetings.models import AgendaItem, Meeting
 from outreach.models import Attendance, ParticipantType, Programme, Session, Visit
 from referrals.models import Referral
@@ -730,7 +731,8 @@ def evaluate(cells: Iterable[Cell], scope: Scope) -> dict[Cell, int]:
             f"c{i}": cell.metric.measure(cell.metric.filter(cell.param_dict, cell.period))
             for i, cell in enumerate(source_cells)
         }
-        answer = rows.aggregate(**aggregates)
+        with statistics_reads():  # from the replica, when one is configured
+            answer = rows.aggregate(**aggregates)
         for i, cell in enumerate(source_cells):
             results[cell] = int(answer[f"c{i}"] or 0)
     return results
@@ -762,7 +764,8 @@ def breakdown(cell: Cell, scope: Scope, dimension_key: str) -> list[BreakdownRow
         values = rows.values(k=F(dimension.path), k_name=F(dimension.name_path))
     else:
         values = rows.values(k=F(dimension.path))
-    found = list(values.annotate(v=metric.measure(None)).order_by())
+    with statistics_reads():
+        found = list(values.annotate(v=metric.measure(None)).order_by())
     if dimension.month:
         counts: dict[Any, int] = defaultdict(int)
         for row in found:

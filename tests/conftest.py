@@ -24,6 +24,22 @@ def _postgres_only(request: pytest.FixtureRequest) -> None:
     pytest.skip(message)
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
+    """The statistics replica alias (config/routers.py) exists in every test session, as a
+    test mirror of the default database, so that tests can route reads to it; its router
+    is installed only by the tests that exercise it (tests/performance)."""
+    from django.db import connections
+
+    # connections.settings is settings.DATABASES, with Django's defaults filled in.
+    if "statistics" not in connections.settings:
+        test = {"CHARSET": None, "COLLATION": None, "MIGRATE": True, "NAME": None}
+        connections.settings["statistics"] = {
+            **connections.settings["default"],
+            "TEST": {**test, "MIRROR": "default"},
+        }
+
+
 def set_audit_triggers(enabled: bool) -> None:
     if connection.vendor == "postgresql":
         state = "ENABLE" if enabled else "DISABLE"

@@ -1,0 +1,107 @@
+"""On PostgreSQL, the case list (with its permissions, for a counsellor and a supervisor)
+and the dashboard read casework_case and casework_contact through indexes, not by reading
+the whole table, once the tables are large enough for the planner to tell the difference.
+
+20,000 cases in 20 organisations and 60,000 contacts go in with INSERT ... SELECT (the
+encrypted columns stay empty: no plan depends on them), then ANALYZE.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+
+from accounts.roles import Role
+from casework import selectors
+from casework.models import Case, DataKey
+from tests.factories import make_organisation, make_user
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+CASES, CONTACTS, ORGANISATIONS = 20_000, 60_000, 20
+TABLES = ("casework_case", "casework_contact")
+
+
+@pytest.fixture
+def large():
+    orgs = [make_organisation(name=f"組織{i}") for i in range(ORGANISATIONS)]
+    counsellor = make_user(Role.COUNSELLOR, organisation=orgs[0])
+    supervisor = make_user(Role.SUPERVISOR, organisation=orgs[0])
+    key = DataKey.create()
+    org_ids = "ARRAY[" + ",".join(str(o.pk) for o in orgs) + "]::bigint[]"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO casework_case (id, code, status, opened_on, restricted, version,
+                created_at, organisation_id, data_key_id, closure_reason, employment_history,
+                mdt_supported, school_refusal_history, status_changed_on,
+                suspected_developmental_disability, suspected_mental_illness, updated_at,
+                withdrawal_band, last_contact_at, closed_on)
+            SELECT gen_random_uuid(), 'T-' || i,
+                   (ARRAY['intake','active','monitoring','closed'])[1 + i %% 4],
+                   DATE '2024-04-01' + i %% 700, i %% 50 = 0, 1, now(),
+                   ({org_ids})[1 + i %% {ORGANISATIONS}], %s, '', false, false, false,
+                   DATE '2024-04-01', false, false, now(), 'unknown',
+                   now() - i * interval '7 minutes',
+                   CASE WHEN i %% 4 = 3 THEN DATE '2025-04-01' END
+            FROM generate_series(1, {CASES}) i;
+            INSERT INTO casework_case_lead_workers (case_id, user_id)
+            SELECT id, %s FROM casework_case WHERE organisation_id = %s AND code LIKE 'T-%%0';
+            INSERT INTO casework_contact (id, version, updated_at, occurred_at, channel,
+                consulter, kind, minutes, topics, age_band, gender, follow_up_done,
+                follow_up_due, created_at, data_key_id, organisation_id, staff_id, case_id)
+            SELECT gen_random_uuid(), 1, now(), now() - i * interval '3 minutes', 'phone',
+                   'self', 'continuing', 10, '[]'::jsonb, 'unknown', 'unknown', i %% 3 > 0,
+                   CURRENT_DATE + i %% 20, now(), %s, c.organisation_id,
+                   CASE WHEN i %% 20 = 0 THEN %s ELSE %s END, c.id
+            FROM generate_series(1, {CONTACTS}) i
+            JOIN (SELECT id, organisation_id, row_number() OVER () AS n FROM casework_case) c
+              ON c.n = 1 + i %% {CASES};
+            ANALYZE casework_case; ANALYZE casework_contact; ANALYZE casework_case_lead_workers;
+            """,
+            [key.pk, counsellor.pk, orgs[0].pk, key.pk, counsellor.pk, supervisor.pk],
+        )
+    return counsellor, supervisor
+
+
+def plan(queryset) -> str:
+    return queryset.explain()
+
+
+def count_plan(queryset) -> str:
+    sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN SELECT count(*) FROM ({sql}) AS visible", params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def sequential_scans(text: str) -> list[str]:
+    pattern = re.compile(rf"Seq Scan on ({'|'.join(TABLES)})\b(?!_)")
+    return [line.strip() for line in text.splitlines() if pattern.search(line)]
+
+
+@pytest.mark.parametrize("who", ["counsellor", "supervisor"])
+def test_case_list_page_and_count_use_indexes(large, who):
+    user = dict(zip(["counsellor", "supervisor"], large, strict=True))[who]
+    cases = selectors.case_list(user)
+    for filters in ({}, {"status": "active"}, {"lead_workers": user}):
+        filtered = cases.filter(**filters)
+        page = plan(filtered[:50])
+        assert sequential_scans(page) == [], page
+        counting = count_plan(filtered)
+        assert sequential_scans(counting) == [], counting
+
+
+@pytest.mark.parametrize("who", ["counsellor", "supervisor"])
+def test_dashboard_queries_use_indexes(large, who):
+    user = dict(zip(["counsellor", "supervisor"], large, strict=True))[who]
+    for queryset in selectors.dashboard_queries(user):
+        found = plan(queryset)
+        assert sequential_scans(found) == [], found
+
+
+def test_the_checks_see_a_sequential_scan_when_there_is_one(large):
+    """The assertions above can fail: a condition no index covers reads the whole table."""
+    assert sequential_scans(count_plan(Case.objects.filter(withdrawal_band="unknown")))
