@@ -11,11 +11,12 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from tabular import SUPPRESSED, Table
+
 from . import metrics
 from .models import Assessment, Indicator, ManualValue, Plan, Snapshot, Status, Target
 from .periods import Period, era_label
 from .suppression import DEFAULT_THRESHOLD, is_small, suppress_list
-from .tables import SUPPRESSED, Table
 
 PRIOR_YEARS = 2
 HUNDRED = Decimal(100)
@@ -346,12 +347,22 @@ def progress_report(
 
 
 @dataclass
+class DimensionFigures:
+    """One breakdown as figures a viewer may see, keyed as the metric registry keys them."""
+
+    dimension: metrics.Dimension
+    rows: list[tuple[metrics.BreakdownRow, Figure]]
+    total: Figure
+
+
+@dataclass
 class Breakdown:
     cell: metrics.Cell
     scope: metrics.Scope
     total: Figure
     tables: list[tuple[metrics.Dimension, Table]]
     monthly: list[tuple[datetime.date, Figure]]
+    dimensions: list[DimensionFigures] = field(default_factory=list)
 
 
 def metric_breakdown(
@@ -369,6 +380,7 @@ def metric_breakdown(
     protect = not exact and metric.about_people
     tables: list[tuple[metrics.Dimension, Table]] = []
     monthly: list[tuple[datetime.date, Figure]] = []
+    dimensions: list[DimensionFigures] = []
     heading = [
         _("集計範囲：%(scope)s") % {"scope": scope.label()},
         _("対象期間：%(period)s") % {"period": cell.period.label()},
@@ -399,11 +411,13 @@ def metric_breakdown(
         if protect:
             table.notes.append(SUPPRESSION_NOTE)
         tables.append((dimension, table))
+        figures = [(row, Figure(Decimal(row.value), i in hidden)) for i, row in enumerate(rows)]
+        dimensions.append(
+            DimensionFigures(dimension, figures, Figure(Decimal(total_value), total_hidden))
+        )
         if dimension.month:
-            monthly = [
-                (row.key, Figure(Decimal(row.value), i in hidden)) for i, row in enumerate(rows)
-            ]
+            monthly = [(row.key, figure) for row, figure in figures]
     # With two or more categories a total is only ever hidden for being small itself, so it
     # is hidden in every table or in none.
     total = Figure(Decimal(total_value), protect and is_small(total_value, threshold))
-    return Breakdown(cell, scope, total, tables, monthly)
+    return Breakdown(cell, scope, total, tables, monthly, dimensions)

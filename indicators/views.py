@@ -18,13 +18,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import Organisation
 from audit.models import Action
 from audit.services import record
+from tabular import Table, to_csv, to_xlsx
 
 from . import charts, metrics, services
 from .forms import IndicatorYearForm, MetricQueryForm, ReportPeriodForm, SubmitForm
 from .models import Assessment, Indicator, ManualValue, Plan, Snapshot, Target
 from .periods import era_label
 from .reports import metric_breakdown, progress_report
-from .tables import Table, to_csv, to_xlsx
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",

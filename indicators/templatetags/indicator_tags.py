@@ -2,7 +2,7 @@
 
 from django import template
 
-from indicators.tables import SUPPRESSED, display
+from tabular import SUPPRESSED, display
 
 register = template.Library()
 

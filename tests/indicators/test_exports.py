@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from audit.models import Action, Event
 from indicators.models import ManualValue, Target
-from indicators.tables import Table, to_csv, to_xlsx
+from tabular import Table, to_csv, to_xlsx
 
 from .conftest import at
 

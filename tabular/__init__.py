@@ -1,8 +1,10 @@
 """One table, three renderings: the page, CSV (UTF-8 with BOM) and XLSX.
 
-Reports build a `Table` once; the HTML template, `to_csv` and `to_xlsx` all render the
-same cells, so an export can never disagree with the screen. A cell is a number (int or
-Decimal, written as a number in XLSX), text, or None (blank).
+A plain package below every app (it imports none of them): indicator reports and the
+record exports of casework both render through it. Reports build a `Table` once; the
+HTML template, `to_csv` and `to_xlsx` all render the same cells, so an export can never
+disagree with the screen. A cell is a number (int or Decimal, written as a number in
+XLSX), text, or None (blank).
 """
 
 from __future__ import annotations
