@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +87,16 @@ def _callback_path(callback: Callable) -> str:
     return f"{func.__module__}.{func.__qualname__}"
 
 
+def is_api_path(request: HttpRequest) -> bool:
+    """Under the REST API (`API_PATH_PREFIX`): answers are JSON, never a login page."""
+    return request.path_info.startswith(settings.API_PATH_PREFIX)
+
+
+def is_token_request(request: HttpRequest) -> bool:
+    """Authenticated by an API token (api.authentication), not by a session."""
+    return getattr(request, "api_token", None) is not None
+
+
 class AccessMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -104,6 +115,13 @@ class AccessMiddleware:
         if rule.public:
             return None
         if not request.user.is_authenticated:
+            if is_api_path(request):
+                response = JsonResponse(
+                    {"detail": _("認証が必要です。APIトークンまたはログインが必要です。")},
+                    status=401,
+                )
+                response["WWW-Authenticate"] = 'Bearer realm="api"'
+                return response
             return redirect_to_login(request.get_full_path())
         if not rule.allows(request.user):
             return self._deny(request, view_name, "missing permission")
@@ -119,4 +137,6 @@ class AccessMiddleware:
             object_ref=view_name[:100],
             detail={"path": request.path[:300], "method": request.method, "reason": reason},
         )
+        if is_api_path(request):
+            return JsonResponse({"detail": _("この操作を行う権限がありません。")}, status=403)
         raise PermissionDenied(reason)

@@ -15,8 +15,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+
+from .access import is_api_path, is_token_request
 
 LAST_SEEN = "policy_last_seen"
 SIGNED_IN = "policy_signed_in"
@@ -30,7 +32,7 @@ class SessionPolicyMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
+        if user is not None and user.is_authenticated and not is_token_request(request):
             expired = self._expired(request)
             if expired:
                 path = request.get_full_path()
@@ -87,18 +89,17 @@ class RejectNulMiddleware:
         for params in sources:
             for key, values in params.lists():
                 if "\x00" in key or any("\x00" in v for v in values):
-                    return HttpResponse(
-                        _("入力に使えない文字（NUL）が含まれています。"),
-                        status=400,
-                        content_type="text/plain; charset=utf-8",
-                    )
+                    return bad_request(request, _("入力に使えない文字（NUL）が含まれています。"))
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, OverflowError):
-            return HttpResponse(
-                _("入力された数値が大きすぎます。"),
-                status=400,
-                content_type="text/plain; charset=utf-8",
-            )
+            return bad_request(request, _("入力された数値が大きすぎます。"))
         return None
+
+
+def bad_request(request: HttpRequest, message: str) -> HttpResponse:
+    """A 400 with the reason: JSON under the API, plain text elsewhere."""
+    if is_api_path(request):
+        return JsonResponse({"detail": message}, status=400)
+    return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")

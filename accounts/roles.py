@@ -74,10 +74,12 @@ _INDICATORS = [
     "indicators.change_assessment",
 ]
 _REFERRALS = ["referrals.view_referral", "referrals.add_referral", "referrals.change_referral"]
+# Roles with API endpoints of their own may make tokens (api.models.ApiToken).
+_API = ["api.add_apitoken"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.COUNSELLOR: [*_CASEWORK, *_REFERRALS, *_OUTREACH, *_MEETINGS],
-    Role.OUTREACH_WORKER: [*_CASEWORK, *_REFERRALS, *_OUTREACH, *_MEETINGS],
+    Role.COUNSELLOR: [*_CASEWORK, *_REFERRALS, *_OUTREACH, *_MEETINGS, *_API],
+    Role.OUTREACH_WORKER: [*_CASEWORK, *_REFERRALS, *_OUTREACH, *_MEETINGS, *_API],
     # MDT members read cases only through object grants while a case is on their agenda.
     Role.MDT_MEMBER: [
         "casework.view_case",
@@ -97,10 +99,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.unlock_user",
         "accounts.requires_two_factor",
         *_INDICATORS,
+        "imports.run_import",
+        *_API,
     ],
     # Liaisons see referred cases through object grants limited to the consented scope.
-    Role.MUNICIPAL_LIAISON: ["referrals.view_referral", "referrals.change_referral"],
-    Role.STATISTICS_VIEWER: ["accounts.view_statistics", "indicators.view_plan"],
+    Role.MUNICIPAL_LIAISON: ["referrals.view_referral", "referrals.change_referral", *_API],
+    Role.STATISTICS_VIEWER: ["accounts.view_statistics", "indicators.view_plan", *_API],
     Role.AUDITOR: ["audit.view_event", "audit.verify_chain", "accounts.requires_two_factor"],
     Role.SYSTEM_ADMIN: [
         "accounts.requires_two_factor",

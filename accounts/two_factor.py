@@ -15,13 +15,15 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 from django_otp import devices_for_user
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.access import is_api_path, is_token_request
 from audit.models import Action
 from audit.services import record
 
@@ -100,6 +102,8 @@ class TwoFactorMiddleware:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated or user.is_verified():
             return None
+        if is_token_request(request):  # the token was made in a session that passed it
+            return None
         match = request.resolver_match
         if match is not None and match.view_name in OPEN_VIEWS:
             return None
@@ -107,5 +111,10 @@ class TwoFactorMiddleware:
             return None
         if not required_for(user):
             return None
+        if is_api_path(request):
+            return JsonResponse(
+                {"detail": _("二要素認証を済ませたセッション、またはAPIトークンが必要です。")},
+                status=403,
+            )
         target = "accounts:two_factor_verify" if enrolled(user) else "accounts:two_factor_setup"
         return redirect(target)

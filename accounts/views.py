@@ -1,14 +1,24 @@
-"""The health check and lockout management (the start page is the casework dashboard)."""
+"""The health check, the 404 handler and lockout management (the start page is the
+casework dashboard)."""
 
 from django.contrib import messages
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from . import services
+from .access import is_api_path
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """404 as JSON under the API, Django's page (templates/404.html) elsewhere."""
+    if is_api_path(request):
+        return JsonResponse({"detail": _("見つかりません。")}, status=404)
+    return defaults.page_not_found(request, exception)
 
 
 @require_GET

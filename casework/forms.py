@@ -325,3 +325,58 @@ class AccessReviewForm(forms.Form):
             elif (data["end"] - data["start"]).days > 366:
                 self.add_error("end", _("期間は1年以内にしてください。"))
         return data
+
+
+class ExportForm(forms.Form):
+    """What to write out: the file format and, for the contact log, the period."""
+
+    FORMAT_CHOICES = [("xlsx", _("Excel（XLSX）")), ("csv", _("CSV（UTF-8、BOM付き）"))]
+    MAX_DAYS = 366 * 5
+
+    fmt = forms.ChoiceField(label=_("形式"), choices=FORMAT_CHOICES, initial="xlsx")
+    start = forms.DateField(label=_("期間の開始日"), required=False, widget=DateInput())
+    end = forms.DateField(label=_("期間の終了日"), required=False, widget=DateInput())
+
+    def __init__(self, *args: Any, needs_period: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.needs_period = needs_period
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if self.needs_period:
+            if start is None and "start" not in self.errors:
+                self.add_error("start", _("開始日を入れてください。"))
+            if end is None and "end" not in self.errors:
+                self.add_error("end", _("終了日を入れてください。"))
+        if start and end and end < start:
+            self.add_error("end", _("終了日は開始日以降にしてください。"))
+        elif start and end and (end - start).days > self.MAX_DAYS:
+            self.add_error("end", _("期間は5年以内にしてください。"))
+        return data
+
+
+class IdentityExportForm(ExportForm):
+    """A supervisor's export with identity: what, and why (recorded in the audit trail)."""
+
+    KIND_CHOICES = [
+        ("cases", _("ケース一覧（氏名・連絡先を含む）")),
+        ("contacts", _("相談記録（記録の本文を含む）")),
+    ]
+
+    kind = forms.ChoiceField(label=_("書き出す内容"), choices=KIND_CHOICES)
+    purpose = forms.CharField(
+        label=_("利用目的"),
+        min_length=5,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("監査記録に残ります。例：転居に伴う移管先への引継ぎ資料の作成"),
+    )
+    field_order = ["kind", "fmt", "start", "end", "purpose"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, needs_period=False, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        self.needs_period = self.data.get("kind") == "contacts"
+        return super().clean()

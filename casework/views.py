@@ -25,6 +25,7 @@ from audit.services import record
 
 from . import access_review as access_reviews
 from . import selectors, services
+from .exports import FORMATS, export_cases, export_contacts
 from .filters import CaseFilter
 from .forms import (
     AccessReviewForm,
@@ -33,7 +34,9 @@ from .forms import (
     CaseOpenForm,
     CloseForm,
     ContactForm,
+    ExportForm,
     IdentityEditForm,
+    IdentityExportForm,
     MergeForm,
     MilestoneForm,
 )
@@ -99,6 +102,117 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "casework/case_list.html",
         {"filter": case_filter, "page": page, "query": query.urlencode()},
     )
+
+
+def _download(body: bytes, fmt: str, stem: str) -> HttpResponse:
+    response = HttpResponse(body, content_type=FORMATS[fmt])
+    stamp = timezone.localtime().strftime("%Y%m%d_%H%M")
+    response["Content-Disposition"] = f'attachment; filename="{stem}_{stamp}.{fmt}"'
+    return response
+
+
+def _refused(exc: ValidationError) -> HttpResponse:
+    return HttpResponse(
+        " ".join(exc.messages), status=400, content_type="text/plain; charset=utf-8"
+    )
+
+
+@never_cache
+@require_http_methods(["GET"])
+def case_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The case list as filtered on screen, pseudonymous."""
+    if fmt not in FORMATS:
+        raise Http404
+    queryset = selectors.visible_cases(request.user)
+    params = request.GET.copy()
+    params.pop("page", None)
+    case_filter = CaseFilter(params or None, queryset=queryset, user=request.user)
+    if case_filter.is_bound and not case_filter.is_valid():
+        return HttpResponse(
+            _("絞り込みの条件が正しくありません：%(errors)s")
+            % {"errors": case_filter.errors.as_text()},
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    cases = case_filter.qs if case_filter.is_bound else queryset
+    filters = {key: params.get(key) for key in params if params.get(key)}
+    try:
+        body, _rows = export_cases(
+            request.user, cases, fmt=fmt, identity=False, purpose="", filters=filters
+        )
+    except ValidationError as exc:
+        return _refused(exc)
+    return _download(body, fmt, "cases")
+
+
+@never_cache
+@require_http_methods(["GET"])
+def contact_export(request: HttpRequest) -> HttpResponse:
+    """The contact log of a period, pseudonymous: a form, then the file."""
+    if "fmt" not in request.GET:
+        today = timezone.localdate()
+        initial = {"start": today.replace(day=1), "end": today}
+        return render(request, "casework/export.html", {"form": ExportForm(initial=initial)})
+    form = ExportForm(request.GET)
+    if not form.is_valid():
+        return render(request, "casework/export.html", {"form": form}, status=400)
+    data = form.cleaned_data
+    try:
+        body, _rows = export_contacts(
+            request.user,
+            start=data["start"],
+            end=data["end"],
+            fmt=data["fmt"],
+            identity=False,
+            purpose="",
+        )
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return render(request, "casework/export.html", {"form": form}, status=400)
+    return _download(body, data["fmt"], "contacts")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def identity_export(request: HttpRequest) -> HttpResponse:
+    """Supervisors: an export with identity, on a stated purpose and a recent password."""
+    if request.method == "GET":
+        return render(
+            request, "casework/export.html", {"form": IdentityExportForm(), "identity": True}
+        )
+    return _identity_export_post(request)
+
+
+@recent_auth_required
+def _identity_export_post(request: HttpRequest) -> HttpResponse:
+    form = IdentityExportForm(request.POST)
+    context = {"form": form, "identity": True}
+    if not form.is_valid():
+        return render(request, "casework/export.html", context, status=400)
+    data = form.cleaned_data
+    try:
+        if data["kind"] == "cases":
+            body, _rows = export_cases(
+                request.user,
+                selectors.visible_cases(request.user),
+                fmt=data["fmt"],
+                identity=True,
+                purpose=data["purpose"],
+                filters={},
+            )
+        else:
+            body, _rows = export_contacts(
+                request.user,
+                start=data["start"],
+                end=data["end"],
+                fmt=data["fmt"],
+                identity=True,
+                purpose=data["purpose"],
+            )
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return render(request, "casework/export.html", context, status=400)
+    return _download(body, data["fmt"], f"{data['kind']}_identity")
 
 
 @never_cache

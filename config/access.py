@@ -14,6 +14,7 @@ OWN_PROGRAMMES = "organised by the own organisation"
 OWN_MEETINGS = "hosted by the own organisation"
 OWN_PLANS = "plans of the own organisation"
 SUPPRESSED_OUTSIDE = "exact figures only for the owning organisation; suppressed otherwise"
+OWN_UPLOAD = "an upload of the user's own, waiting between steps"
 
 MATRIX: dict[str, Rule] = {
     # Sign-in and language: reachable before login.
@@ -51,6 +52,13 @@ MATRIX: dict[str, Rule] = {
     ),
     "casework:follow_up_done": needs("casework.change_contact", object_rule="visible contacts"),
     "casework:milestone_new": needs("casework.add_milestone", object_rule=VISIBLE),
+    # Exports: pseudonymous for the staff who keep cases; with identity only for
+    # supervisors, on a stated purpose and a recent password (casework.exports).
+    "casework:case_export": needs("casework.export_records", object_rule=VISIBLE),
+    "casework:contact_export": needs("casework.export_records", object_rule="visible contacts"),
+    "casework:identity_export": needs(
+        "casework.export_records", "casework.export_identity", object_rule=VISIBLE
+    ),
     # Break-glass: any case by code on a stated reason, for a limited time, audited; the
     # supervisors of the case's or the user's organisation review it.
     "casework:break_glass": needs("casework.break_glass", object_rule="any case, on a reason"),
@@ -112,6 +120,33 @@ MATRIX: dict[str, Rule] = {
     "indicators:indicator_edit": needs(
         "indicators.view_plan", "indicators.change_assessment", object_rule=OWN_PLANS
     ),
+    # The REST API (api/): the same permissions as the matching screens, the same
+    # selectors and services behind them. Tokens act as their user (api.authentication).
+    "api:schema": AUTHENTICATED,
+    "api:metric_list": needs("indicators.view_plan"),
+    "api:metric_detail": needs("indicators.view_plan", object_rule=SUPPRESSED_OUTSIDE),
+    "api:plan_list": needs("indicators.view_plan"),
+    "api:plan_progress": needs("indicators.view_plan", object_rule=SUPPRESSED_OUTSIDE),
+    "api:referral_inbox": needs("referrals.view_referral", object_rule=OWN_REFERRALS),
+    "api:referral_outbox": needs("referrals.view_referral", object_rule=OWN_REFERRALS),
+    "api:referral_detail": needs("referrals.view_referral", object_rule=OWN_REFERRALS),
+    "api:referral_transition": needs(
+        "referrals.change_referral", object_rule=OWN_REFERRALS + "; side"
+    ),
+    "api:contact_create": needs(
+        "casework.add_contact", object_rule="case code among visible cases"
+    ),
+    # Each user's own API tokens; making one needs a recent password (accounts.reauth).
+    "api_tokens:list": needs("api.add_apitoken", object_rule="own tokens"),
+    "api_tokens:create": needs("api.add_apitoken"),
+    "api_tokens:revoke": needs("api.add_apitoken", object_rule="own tokens"),
+    # Imports from spreadsheets: supervisors, into their own organisation. The services
+    # also require the casework add permissions of the kind imported.
+    "imports:upload": needs("imports.run_import"),
+    "imports:mapping": needs("imports.run_import", object_rule=OWN_UPLOAD),
+    "imports:review": needs("imports.run_import", object_rule=OWN_UPLOAD),
+    "imports:cancel": needs("imports.run_import", object_rule=OWN_UPLOAD),
+    "imports:done": needs("imports.run_import", object_rule="imports of the own organisation"),
     # Auditors: the event browser, its audited export, and chain verification.
     "audit:browser": needs("audit.view_event"),
     "audit:export": needs("audit.view_event"),

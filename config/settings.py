@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "csp",
+    "rest_framework",
+    "drf_spectacular",
     # Project apps, in dependency order (DESIGN.md section 2).
     "audit",
     "accounts",
@@ -66,8 +68,10 @@ INSTALLED_APPS = [
     "outreach",
     "meetings",
     "referrals",
+    "imports",
     "indicators",
     "operations",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -80,6 +84,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "accounts.middleware.RejectNulMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # API tokens set request.user before the second-factor and access checks (api app).
+    "api.authentication.BearerTokenMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionPolicyMiddleware",
@@ -184,6 +190,8 @@ ACCESS_REVIEW_NIGHT = (22, 6)
 BREAK_GLASS_MINUTES = env.int("BREAK_GLASS_MINUTES", default=60)
 # Years after a case's closure before `purge_expired` crypto-shreds its content.
 RETENTION_YEARS = env.int("RETENTION_YEARS", default=5)
+# Largest export of records in one file; beyond it the user is asked to narrow the filters.
+EXPORT_MAX_ROWS = env.int("EXPORT_MAX_ROWS", default=100_000)
 SESSION_ABSOLUTE_HOURS = env.int("SESSION_ABSOLUTE_HOURS", default=10)
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_HOURS * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -245,8 +253,43 @@ CONTENT_SECURITY_POLICY = {
 
 WHITENOISE_USE_FINDERS = not env.bool("STATIC_MANIFEST", default=not DEBUG)
 
+# Spreadsheet imports (imports app): files up to this size, held in memory only. Uploads
+# are never spooled to a temporary file; a larger one is dropped and refused by the form.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
+FILE_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024  # the whole request body
+
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SIMPLE_HISTORY_HISTORY_ID_USE_UUID = True
+
+# The REST API (docs/api.md): JSON only, versioned in the path, under the same access
+# matrix as the screens (accounts.access.AccessMiddleware runs before every API view).
+API_PATH_PREFIX = "/api/"
+# An API token lives at most this many days (default offered: 30).
+API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=90)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    "SCHEMA_COERCE_PATH_PK": False,  # paths name {pk} as the URLs do
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Hikikomori support case management API",
+    "DESCRIPTION": "Indicator figures (suppressed as on the screens), the referral inbox and "
+    "its status transitions, and contact logging for integrations. See docs/api.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"ReferralStatusEnum": "referrals.models.Referral.Status"},
+}
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,237 @@
+"""Exports of the case list and the contact log, as CSV (UTF-8 with BOM) or XLSX.
+
+Pseudonymous by default: codes and coded attributes, no identity and no free text (free
+text may name people). With identity — for holders of casework.export_identity who state
+a purpose, with a recent password — the client's identity and the records' text are added.
+Every export is one audit event with its row count, the filters and, for identity, the
+purpose; never a value from the file.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.models import Action
+from audit.services import record
+from tabular import Table, to_csv, to_xlsx
+
+from .models import Case, Contact, Topic
+from .periods import AgeBand, age_band
+from .selectors import visible_cases, visible_contacts
+
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+TOPIC_LABELS = dict(Topic.choices)
+
+
+def _date(value: datetime.date | datetime.datetime | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    return value.isoformat()
+
+
+def _text(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+def _heading(user, *, identity: bool, lines: Iterable[str]) -> list[str]:
+    kind = _("個人情報を含む（取扱注意）") if identity else _("仮名（個人情報を含みません）")
+    return [
+        _("出力日時：%(when)s　出力者：%(who)s")
+        % {"when": _date(timezone.now()), "who": user.username},
+        _("区分：%(kind)s") % {"kind": kind},
+        *lines,
+    ]
+
+
+def _limit(queryset: QuerySet) -> int:
+    rows = queryset.count()
+    if rows > settings.EXPORT_MAX_ROWS:
+        raise ValidationError(
+            _("書き出せるのは%(max)s行までです（該当%(rows)s行）。条件を絞ってください。")
+            % {"max": f"{settings.EXPORT_MAX_ROWS:,}", "rows": f"{rows:,}"}
+        )
+    return rows
+
+
+def case_table(user, cases: QuerySet[Case], *, identity: bool, lines: Iterable[str] = ()) -> Table:
+    columns = [
+        _("ケースコード"),
+        _("状態"),
+        _("受付日"),
+        _("終結日"),
+        _("終結理由"),
+        _("性別"),
+        _("年代"),
+        _("居住市町村"),
+        _("ひきこもり期間"),
+        _("多職種連携チーム支援"),
+        _("閲覧制限"),
+        _("担当者"),
+        _("最終相談日時"),
+    ]
+    if identity:
+        columns += [_("氏名"), _("フリガナ"), _("生年月日"), _("電話番号"), _("住所")]
+    table = Table(
+        title=_("ケース一覧"),
+        heading=_heading(user, identity=identity, lines=lines),
+        columns=columns,
+    )
+    today = timezone.localdate()
+    for case in cases:
+        client = case.client
+        row: list[Any] = [
+            case.code,
+            case.get_status_display(),
+            _date(case.opened_on),
+            _date(case.closed_on),
+            case.get_closure_reason_display() or None,
+            client.get_gender_display() if client else None,
+            AgeBand(age_band(client.birth_year if client else None, today)).label,
+            str(client.municipality) if client and client.municipality else None,
+            case.get_withdrawal_band_display(),
+            _("あり") if case.mdt_supported else None,
+            _("あり") if case.restricted else None,
+            "、".join(sorted(w.username for w in case.lead_workers.all())),
+            _date(case.last_contact_at),
+        ]
+        if identity:
+            row += (
+                [
+                    _text(client.name),
+                    _text(client.name_kana),
+                    _date(client.birth_date) if client.birth_date else None,
+                    _text(client.phone),
+                    _text(client.address),
+                ]
+                if client
+                else [None] * 5
+            )
+        table.rows.append([str(v) if not isinstance(v, str | type(None)) else v for v in row])
+    return table
+
+
+def contact_table(
+    user, contacts: QuerySet[Contact], *, identity: bool, lines: Iterable[str] = ()
+) -> Table:
+    columns = [
+        _("相談日時"),
+        _("ケースコード"),
+        _("相談方法"),
+        _("相談者"),
+        _("新規／継続"),
+        _("対応時間（分）"),
+        _("相談内容"),
+        _("年代"),
+        _("性別"),
+        _("居住市町村"),
+        _("対応職員"),
+        _("対応予定日"),
+        _("対応済み"),
+    ]
+    if identity:
+        columns += [_("氏名"), _("相談内容の記録"), _("今後の対応")]
+    table = Table(
+        title=_("相談記録"),
+        heading=_heading(user, identity=identity, lines=lines),
+        columns=columns,
+        number_formats={5: "#,##0"},
+    )
+    for contact in contacts:
+        row: list[Any] = [
+            _date(contact.occurred_at),
+            contact.case.code if contact.case_id else _("（匿名）"),
+            contact.get_channel_display(),
+            contact.get_consulter_display(),
+            contact.get_kind_display(),
+            contact.minutes,
+            "・".join(str(TOPIC_LABELS.get(t, t)) for t in contact.topics or []) or None,
+            contact.get_age_band_display(),
+            contact.get_gender_display(),
+            str(contact.municipality) if contact.municipality_id else None,
+            contact.staff.username,
+            _date(contact.follow_up_due),
+            _("済") if contact.follow_up_done else None,
+        ]
+        if identity:
+            client = contact.case.client if contact.case_id else None
+            row += [
+                _text(client.name) if client else None,
+                _text(contact.summary),
+                _text(contact.follow_up),
+            ]
+        table.rows.append([v if isinstance(v, int | str | type(None)) else str(v) for v in row])
+    return table
+
+
+def export_cases(
+    user, cases: QuerySet[Case], *, fmt: str, identity: bool, purpose: str, filters: dict
+) -> tuple[bytes, int]:
+    """The case list as a file; audited with its row count."""
+    _check(user, fmt, identity, purpose)
+    cases = cases.filter(pk__in=visible_cases(user).values("pk"))
+    rows = _limit(cases)
+    cases = cases.select_related("client__municipality").prefetch_related("lead_workers")
+    table = case_table(user, cases.order_by("code"), identity=identity)
+    return _render(user, table, fmt, "casework.Case", rows, identity, purpose, filters), rows
+
+
+def export_contacts(
+    user,
+    *,
+    start: datetime.date,
+    end: datetime.date,
+    fmt: str,
+    identity: bool,
+    purpose: str,
+) -> tuple[bytes, int]:
+    """The contact log of [start, end] the user may see; audited with its row count."""
+    _check(user, fmt, identity, purpose)
+    tz = timezone.get_current_timezone()
+    since = datetime.datetime.combine(start, datetime.time.min, tzinfo=tz)
+    until = datetime.datetime.combine(
+        end + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz
+    )
+    contacts = visible_contacts(user).filter(occurred_at__gte=since, occurred_at__lt=until)
+    rows = _limit(contacts)
+    contacts = contacts.select_related("case__client", "staff", "municipality").order_by(
+        "occurred_at", "pk"
+    )
+    period = _("対象期間：%(start)s～%(end)s") % {"start": start, "end": end}
+    table = contact_table(user, contacts, identity=identity, lines=[period])
+    filters = {"start": start.isoformat(), "end": end.isoformat()}
+    return _render(user, table, fmt, "casework.Contact", rows, identity, purpose, filters), rows
+
+
+def _check(user, fmt: str, identity: bool, purpose: str) -> None:
+    if not user.has_perm("casework.export_records"):
+        raise PermissionDenied
+    if identity and not user.has_perm("casework.export_identity"):
+        raise PermissionDenied
+    if identity and len(purpose.strip()) < 5:
+        raise ValidationError(
+            {"purpose": _("個人情報を含む書き出しには目的を具体的に記入してください。")}
+        )
+    if fmt not in FORMATS:
+        raise ValidationError(_("形式はCSVかExcelを選んでください。"))
+
+
+def _render(user, table, fmt, object_type, rows, identity, purpose, filters) -> bytes:
+    body = to_csv([table]) if fmt == "csv" else to_xlsx([table], table.title)
+    detail = {"format": fmt, "rows": rows, "identity": identity, "filters": filters}
+    if identity:
+        detail["purpose"] = purpose.strip()
+    record(Action.EXPORT, object_type=object_type, object_ref="list", detail=detail, actor=user)
+    return body
