@@ -177,7 +177,13 @@ def contact_table(
 
 
 def export_cases(
-    user, cases: QuerySet[Case], *, fmt: str, identity: bool, purpose: str, filters: dict
+    user,
+    cases: QuerySet[Case],
+    *,
+    fmt: str,
+    identity: bool = False,
+    purpose: str = "",
+    filters: dict | None = None,
 ) -> tuple[bytes, int]:
     """The case list as a file; audited with its row count."""
     _check(user, fmt, identity, purpose)
@@ -185,7 +191,7 @@ def export_cases(
     rows = _limit(cases)
     cases = cases.select_related("client__municipality").prefetch_related("lead_workers")
     table = case_table(user, cases.order_by("code"), identity=identity)
-    return _render(user, table, fmt, "casework.Case", rows, identity, purpose, filters), rows
+    return _render(user, table, fmt, "casework.Case", rows, identity, purpose, filters or {}), rows
 
 
 def export_contacts(
@@ -194,8 +200,8 @@ def export_contacts(
     start: datetime.date,
     end: datetime.date,
     fmt: str,
-    identity: bool,
-    purpose: str,
+    identity: bool = False,
+    purpose: str = "",
 ) -> tuple[bytes, int]:
     """The contact log of [start, end] the user may see; audited with its row count."""
     _check(user, fmt, identity, purpose)

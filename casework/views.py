@@ -137,12 +137,23 @@ def case_export(request: HttpRequest, fmt: str) -> HttpResponse:
     cases = case_filter.qs if case_filter.is_bound else queryset
     filters = {key: params.get(key) for key in params if params.get(key)}
     try:
-        body, _rows = export_cases(
-            request.user, cases, fmt=fmt, identity=False, purpose="", filters=filters
-        )
+        body, _rows = export_cases(request.user, cases, fmt=fmt, filters=filters)
     except ValidationError as exc:
         return _refused(exc)
     return _download(body, fmt, "cases")
+
+
+def _export_or_errors(request: HttpRequest, context: dict, export, stem: str) -> HttpResponse:
+    """The file the valid form asks for; otherwise the form again, with its errors."""
+    form = context["form"]
+    if form.is_valid():
+        try:
+            body, _rows = export(form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return _download(body, form.cleaned_data["fmt"], stem)
+    return render(request, "casework/export.html", context, status=400)
 
 
 @never_cache
@@ -153,23 +164,14 @@ def contact_export(request: HttpRequest) -> HttpResponse:
         today = timezone.localdate()
         initial = {"start": today.replace(day=1), "end": today}
         return render(request, "casework/export.html", {"form": ExportForm(initial=initial)})
-    form = ExportForm(request.GET)
-    if not form.is_valid():
-        return render(request, "casework/export.html", {"form": form}, status=400)
-    data = form.cleaned_data
-    try:
-        body, _rows = export_contacts(
-            request.user,
-            start=data["start"],
-            end=data["end"],
-            fmt=data["fmt"],
-            identity=False,
-            purpose="",
-        )
-    except ValidationError as exc:
-        form.add_error(None, exc)
-        return render(request, "casework/export.html", {"form": form}, status=400)
-    return _download(body, data["fmt"], "contacts")
+    return _export_or_errors(
+        request,
+        {"form": ExportForm(request.GET)},
+        lambda data: export_contacts(
+            request.user, start=data["start"], end=data["end"], fmt=data["fmt"]
+        ),
+        "contacts",
+    )
 
 
 @never_cache
@@ -185,34 +187,28 @@ def identity_export(request: HttpRequest) -> HttpResponse:
 
 @recent_auth_required
 def _identity_export_post(request: HttpRequest) -> HttpResponse:
-    form = IdentityExportForm(request.POST)
-    context = {"form": form, "identity": True}
-    if not form.is_valid():
-        return render(request, "casework/export.html", context, status=400)
-    data = form.cleaned_data
-    try:
+    def export(data: dict):
         if data["kind"] == "cases":
-            body, _rows = export_cases(
-                request.user,
-                selectors.visible_cases(request.user),
-                fmt=data["fmt"],
-                identity=True,
-                purpose=data["purpose"],
-                filters={},
+            cases = selectors.visible_cases(request.user)
+            return export_cases(
+                request.user, cases, fmt=data["fmt"], identity=True, purpose=data["purpose"]
             )
-        else:
-            body, _rows = export_contacts(
-                request.user,
-                start=data["start"],
-                end=data["end"],
-                fmt=data["fmt"],
-                identity=True,
-                purpose=data["purpose"],
-            )
-    except ValidationError as exc:
-        form.add_error(None, exc)
-        return render(request, "casework/export.html", context, status=400)
-    return _download(body, data["fmt"], f"{data['kind']}_identity")
+        return export_contacts(
+            request.user,
+            start=data["start"],
+            end=data["end"],
+            fmt=data["fmt"],
+            identity=True,
+            purpose=data["purpose"],
+        )
+
+    kind = request.POST.get("kind", "")
+    return _export_or_errors(
+        request,
+        {"form": IdentityExportForm(request.POST), "identity": True},
+        export,
+        f"{kind}_identity" if kind in ("cases", "contacts") else "export",
+    )
 
 
 @never_cache
