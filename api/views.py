@@ -248,15 +248,17 @@ STATUS_PARAMETER = OpenApiParameter("status", str, enum=Referral.Status.values)
 
 
 class _ReferralList(generics.ListAPIView):
+    """A box of referrals (`box`: the selector the referral screens use), filtered by status."""
+
     serializer_class = s.ReferralSerializer
     pagination_class = ReferralPagination
-
-    def boxed(self) -> QuerySet[Referral]:
-        raise NotImplementedError
+    box = staticmethod(referral_selectors.inbox)
 
     def get_queryset(self) -> QuerySet[Referral]:
         referrals = (
-            self.boxed().select_related("case__client__municipality").order_by("-created_at", "pk")
+            self.box(self.request.user)
+            .select_related("case__client__municipality", "from_organisation", "to_organisation")
+            .order_by("-created_at", "pk")
         )
         wanted = self.request.query_params.get("status")
         if wanted:
@@ -272,8 +274,7 @@ class _ReferralList(generics.ListAPIView):
     responses={200: s.ReferralSerializer(many=True), **_errors(400, 404)},
 )
 class ReferralInbox(_ReferralList):
-    def boxed(self) -> QuerySet[Referral]:
-        return referral_selectors.inbox(self.request.user).select_related("to_organisation")
+    box = staticmethod(referral_selectors.inbox)
 
 
 @extend_schema(
@@ -282,8 +283,7 @@ class ReferralInbox(_ReferralList):
     responses={200: s.ReferralSerializer(many=True), **_errors(400, 404)},
 )
 class ReferralOutbox(_ReferralList):
-    def boxed(self) -> QuerySet[Referral]:
-        return referral_selectors.outbox(self.request.user).select_related("from_organisation")
+    box = staticmethod(referral_selectors.outbox)
 
 
 def _referral(request: Request, pk: Any) -> Referral:

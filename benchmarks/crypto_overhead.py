@@ -14,33 +14,12 @@ generated for the run (never read from the repository).
 from __future__ import annotations
 
 import argparse
-import base64
 import os
 import statistics
-import sys
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-
-def configure(database_url: str | None) -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ["SECRET_KEY"] = base64.b64encode(os.urandom(32)).decode()
-    os.environ["FIELD_ENCRYPTION_KEYS"] = "bench:" + base64.b64encode(os.urandom(32)).decode()
-    os.environ["BLIND_INDEX_KEY"] = base64.b64encode(os.urandom(32)).decode()
-    os.environ["DATABASE_URL"] = database_url or (
-        f"sqlite:///{tempfile.mkdtemp(prefix='bench-')}/bench.sqlite3"
-    )
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+from django_setup import configure
 
 
 def timed(func, repeat: int = 5) -> float:

@@ -14,19 +14,14 @@ must name a scratch database: it is migrated and filled. Keys are generated for 
 from __future__ import annotations
 
 import argparse
-import base64
 import csv
 import functools
 import io
 import os
 import random
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from django_setup import configure
 
 HEADER = [
     "相談日",
@@ -51,22 +46,6 @@ CASE_HEADER = [
     "受付日",
     "状態",
 ]
-
-
-def configure(database_url: str | None) -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ["SECRET_KEY"] = base64.b64encode(os.urandom(32)).decode()
-    os.environ["FIELD_ENCRYPTION_KEYS"] = "bench:" + base64.b64encode(os.urandom(32)).decode()
-    os.environ["BLIND_INDEX_KEY"] = base64.b64encode(os.urandom(32)).decode()
-    os.environ["DATABASE_URL"] = database_url or (
-        f"sqlite:///{tempfile.mkdtemp(prefix='bench-')}/bench.sqlite3"
-    )
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def contact_rows(count: int, cases: int, rng: random.Random) -> list[list]:

@@ -29,7 +29,6 @@ columns filled), for the current fiscal year as of today:
 from __future__ import annotations
 
 import argparse
-import base64
 import datetime
 import os
 import statistics
@@ -38,26 +37,10 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from django_setup import configure
 
 YEAR = 2025
 AS_OF = datetime.date(2025, 12, 31)
-
-
-def configure(database_url: str) -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ["SECRET_KEY"] = base64.b64encode(os.urandom(32)).decode()
-    os.environ["FIELD_ENCRYPTION_KEYS"] = "bench:" + base64.b64encode(os.urandom(32)).decode()
-    os.environ["BLIND_INDEX_KEY"] = base64.b64encode(os.urandom(32)).decode()
-    os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("DEBUG", "false")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def timed(func, repeat: int) -> tuple[float, object]:

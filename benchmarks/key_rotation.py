@@ -15,34 +15,10 @@ Without --database-url it uses a fresh SQLite file in a temporary folder.
 from __future__ import annotations
 
 import argparse
-import base64
 import hashlib
-import os
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-
-def configure(database_url: str | None) -> str:
-    first = base64.b64encode(os.urandom(32)).decode()
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ["SECRET_KEY"] = base64.b64encode(os.urandom(32)).decode()
-    os.environ["FIELD_ENCRYPTION_KEYS"] = f"old:{first}"
-    os.environ["BLIND_INDEX_KEY"] = base64.b64encode(os.urandom(32)).decode()
-    os.environ["DATABASE_URL"] = database_url or (
-        f"sqlite:///{tempfile.mkdtemp(prefix='bench-')}/bench.sqlite3"
-    )
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    return first
+from django_setup import configure
 
 
 def fingerprint() -> tuple[int, str]:
@@ -119,7 +95,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--database-url")
     args = parser.parse_args()
-    first = configure(args.database_url)
+    first = configure(args.database_url, key_id="old")
 
     from django.conf import settings
 
