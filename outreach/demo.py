@@ -37,8 +37,12 @@ def seed(context) -> None:
             if kind == Visit.Kind.ACCOMPANIMENT
             else Visit.Destination.HOME
         )
-        if i < 20:  # done in the past weeks
-            when = now - datetime.timedelta(days=rng.randint(1, 60), hours=rng.randint(0, 5))
+        # Days since the case opened: a visit done in the past weeks falls at least a day
+        # after the case's first contact.
+        age = (context.today - case.opened_on).days
+        if i < 20 and age >= 3:  # done in the past weeks
+            back = rng.randint(1, min(60, age - 2))
+            when = now - datetime.timedelta(days=back, hours=rng.randint(0, 5))
             visit = services.plan_visit(
                 worker,
                 case,
