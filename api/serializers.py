@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.models import Organisation
-from casework.models import Channel, Consulter, Contact, Gender, Topic
+from casework.models import MINUTES_IN_A_DAY, Channel, Consulter, Contact, Gender, Topic
 from casework.periods import AgeBand
 from referrals.models import Referral
 from referrals.selectors import non_identifying_profile
@@ -236,7 +236,7 @@ class ContactCreateSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=Channel.choices)
     consulter = serializers.ChoiceField(choices=Consulter.choices, default=Consulter.SELF)
     kind = serializers.ChoiceField(choices=Contact.Kind.choices, default=Contact.Kind.CONTINUING)
-    minutes = serializers.IntegerField(min_value=0, max_value=24 * 60, default=0)
+    minutes = serializers.IntegerField(min_value=0, max_value=MINUTES_IN_A_DAY, default=0)
     topics = serializers.ListField(
         child=serializers.ChoiceField(choices=Topic.choices), default=list, max_length=20
     )

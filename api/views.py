@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from casework import services as casework_services
-from casework.selectors import visible_cases
+from casework.selectors import find_visible_case
 from indicators import metrics
 from indicators.forms import MetricQueryForm, ReportPeriodForm
 from indicators.models import Plan
@@ -344,7 +344,7 @@ class ContactCreate(APIView):
         code = fields.pop("case", "")
         case = None
         if code:
-            case = visible_cases(request.user).filter(code=code).first()
+            case = find_visible_case(request.user, code, "client")
             if case is None:
                 raise exceptions.ValidationError({"case": [_("そのケースは見つかりません。")]})
             for attribute in ("age_band", "gender", "municipality"):

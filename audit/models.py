@@ -49,7 +49,8 @@ class Event(models.Model):
     request_id = models.CharField(_("リクエストID"), max_length=32, blank=True)
     source_ip = models.GenericIPAddressField(_("接続元"), null=True)
     prev_hash = models.CharField(max_length=64, editable=False)
-    hash = models.CharField(max_length=64, unique=True, editable=False)
+    # Nothing looks an event up by its hash (the chain is walked by seq), so no index.
+    hash = models.CharField(max_length=64, editable=False)
 
     class Meta:
         ordering = ["seq"]

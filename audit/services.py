@@ -18,8 +18,10 @@ from django.utils import timezone
 from . import context
 from .models import GENESIS_HASH, Action, Event
 
-# Arbitrary constant naming the advisory lock that serialises audit appends.
-_CHAIN_LOCK_ID = 0x61756469  # "audi"
+# The advisory lock that serialises audit appends, named by an arbitrary constant
+# (0x61756469, "audi"), and the read of the chain's newest event.
+_LOCK_CHAIN = "SELECT pg_advisory_xact_lock(1635083369); "
+_NEWEST_EVENT = "SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1"
 
 _PSEUDONYMOUS_ATTRS = ("code", "username")
 
@@ -31,6 +33,23 @@ def object_reference(obj: Any) -> tuple[str, str]:
         if value:
             return obj._meta.label, str(value)
     return obj._meta.label, str(obj.pk)
+
+
+def _hold_chain() -> tuple[int, str]:
+    """Serialise appends for the rest of the transaction; (seq, hash) of the newest event.
+
+    On PostgreSQL the lock and the read go in one round trip: each statement of a
+    multi-statement query takes its own snapshot under READ COMMITTED, so the read sees
+    every event committed before the lock was granted.
+    """
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(_LOCK_CHAIN + _NEWEST_EVENT)
+            cursor.nextset()
+        else:
+            cursor.execute(_NEWEST_EVENT)
+        row = cursor.fetchone()
+    return (row[0], row[1]) if row else (0, GENESIS_HASH)
 
 
 def record(
@@ -48,13 +67,12 @@ def record(
         actor = request_context.user
     if obj is not None:
         object_type, object_ref = object_reference(obj)
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_ID])
-        last = Event.objects.order_by("-seq").values("seq", "hash").first()
+    # No savepoint inside the caller's transaction: an event that cannot be written must
+    # roll back the change it records, not only itself.
+    with transaction.atomic(savepoint=False):
+        last_seq, last_hash = _hold_chain()
         event = Event(
-            seq=(last["seq"] + 1) if last else 1,
+            seq=last_seq + 1,
             occurred_at=timezone.now(),
             action=str(action),
             actor_id=getattr(actor, "pk", None),
@@ -65,7 +83,7 @@ def record(
             detail=detail or {},
             request_id=request_context.request_id if request_context else "",
             source_ip=request_context.source_ip if request_context else None,
-            prev_hash=last["hash"] if last else GENESIS_HASH,
+            prev_hash=last_hash,
         )
         event.hash = event.compute_hash()
         event.save(force_insert=True)

@@ -11,9 +11,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, User
 
-from .models import Case, Channel, Consulter, Contact, Gender, Milestone, Topic
+from .models import MINUTES_IN_A_DAY, Case, Channel, Consulter, Contact, Gender, Milestone, Topic
 from .periods import AgeBand
-from .selectors import visible_cases
+from .selectors import find_visible_case
 
 SUMMARY_MAX = 4000
 NOTE_MAX = 2000
@@ -69,7 +69,7 @@ class ContactForm(forms.Form):
         label=_("新規／継続"), choices=Contact.Kind.choices, initial=Contact.Kind.CONTINUING
     )
     minutes = forms.IntegerField(
-        label=_("対応時間（分）"), min_value=0, max_value=24 * 60, initial=10
+        label=_("対応時間（分）"), min_value=0, max_value=MINUTES_IN_A_DAY, initial=10
     )
     topics = forms.MultipleChoiceField(
         label=_("相談内容"),
@@ -111,7 +111,7 @@ class ContactForm(forms.Form):
     def clean_case_code(self) -> str:
         code = self.cleaned_data["case_code"].strip().upper()
         if code:
-            self.case = visible_cases(self.user).filter(code=code).select_related("client").first()
+            self.case = find_visible_case(self.user, code, "client")
             if self.case is None:
                 raise forms.ValidationError(_("このケースコードは見つかりません。"))
         return code
@@ -298,7 +298,7 @@ class MergeForm(forms.Form):
 
     def clean_absorbed_code(self) -> str:
         code = self.cleaned_data["absorbed_code"].strip().upper()
-        self.absorbed = visible_cases(self.user).filter(code=code).first()
+        self.absorbed = find_visible_case(self.user, code)
         if self.absorbed is None or self.absorbed.pk == self.keep.pk:
             raise forms.ValidationError(_("統合できるケースが見つかりません。"))
         return code

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -71,13 +72,42 @@ def case_list(user) -> QuerySet[Case]:
     )
 
 
+# The attribute a case fetched through `find_visible_case` carries: the pk of the user it
+# was found visible to. Only this module sets it; an instance lives one request.
+_VISIBLE_TO = "_found_visible_to"
+
+
+def find_visible_case(user, code: str, *related: str) -> Case | None:
+    """The visible case with this code (its `related` rows joined), or None.
+
+    The instance remembers that `user` may see it, so a service that `user` calls with it
+    in the same request (`is_found_visible`) need not ask the database again.
+    """
+    case = visible_cases(user).select_related(*related).filter(code=code).first()
+    if case is not None:
+        setattr(case, _VISIBLE_TO, user.pk)
+    return case
+
+
+def is_found_visible(case: Case, user) -> bool:
+    """Whether `case` came from `find_visible_case` for this very user."""
+    return user.pk is not None and getattr(case, _VISIBLE_TO, None) == user.pk
+
+
+def require_visible(user, case: Case) -> None:
+    """Refuse (PermissionDenied) unless `user` may see `case`: the check every service that
+    acts on a case makes. A case found visible to the same user in this request passes
+    without a query."""
+    if is_found_visible(case, user):
+        return
+    if not visible_cases(user).filter(pk=case.pk).exists():
+        raise PermissionDenied
+
+
 def get_visible_case(user, code: str) -> Case:
     """The case, or 404 — the same answer whether it does not exist or is not the user's."""
-    case = (
-        visible_cases(user)
-        .select_related("client", "organisation", "client__municipality", "updated_by")
-        .filter(code=code)
-        .first()
+    case = find_visible_case(
+        user, code, "client", "organisation", "client__municipality", "updated_by"
     )
     if case is None:
         raise Http404

@@ -21,6 +21,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from openpyxl.utils.datetime import from_excel
 
+from casework.models import MINUTES_IN_A_DAY
 from casework.periods import AgeBand
 
 from .parsing import Formula
@@ -88,7 +89,7 @@ def minutes(value: Any) -> int:
         total = float(hours or 0) * 60 + float(mins or 0)
     if not total.is_integer():
         raise CellError(_("分数は整数で入力してください。"))
-    if not 0 <= total <= 24 * 60:
+    if not 0 <= total <= MINUTES_IN_A_DAY:
         raise CellError(_("分数は0から1440の間で入力してください。"))
     return int(total)
 

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connections
 from django.db.models import (
     Count,
     Exists,
@@ -31,6 +32,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Sum,
+    Value,
 )
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
@@ -305,17 +307,30 @@ COUNTING_LABELS = {TOTAL: _("延べ"), DISTINCT: _("実"), AS_OF: _("時点")}
 
 
 def _rows(filter_q: Q | None) -> Count:
-    return Count("id", filter=filter_q)
+    # COUNT(1), not COUNT(id): no column to read, so an index holding the filtered
+    # columns answers without the table (the contacts' statistics index).
+    return Count(Value(1), filter=filter_q)
 
 
-def _distinct(path: str) -> Callable[[Q | None], Count]:
-    return lambda filter_q: Count(path, filter=filter_q, distinct=True)
+@dataclass(frozen=True)
+class Distinct:
+    """実: how many distinct things the rows name (`path`: a case, a host). With
+    `as_people`, a case counts as its client, so that one person's two cases are one
+    person, and a case without a client record counts as itself."""
 
+    path: str
+    as_people: bool = False
 
-def _people(filter_q: Q | None) -> Count:
-    # A person is the case's client; a case without a client record counts as itself.
-    both = Q(case__isnull=False) if filter_q is None else filter_q & Q(case__isnull=False)
-    return Count(Coalesce("case__client_id", "case_id"), filter=both, distinct=True)
+    def __call__(self, filter_q: Q | None) -> Count:
+        """The aggregate, for a grouped query (a breakdown)."""
+        if not self.as_people:
+            return Count(self.path, filter=filter_q, distinct=True)
+        named = Q(**{f"{self.path}__isnull": False})
+        return Count(
+            Coalesce(f"{self.path}__client_id", f"{self.path}_id"),
+            filter=named if filter_q is None else filter_q & named,
+            distinct=True,
+        )
 
 
 def _heads(filter_q: Q | None) -> Sum:
@@ -468,7 +483,7 @@ register(
         _("人"),
         DISTINCT,
         CONTACTS,
-        _people,
+        Distinct("case", as_people=True),
         _(
             "期間内に相談記録のある当事者の数（実）。同じ人の複数の相談は1人と数え、"
             "匿名の相談は数えません。"
@@ -508,7 +523,7 @@ register(
         _("件"),
         DISTINCT,
         AGENDA,
-        _distinct("case"),
+        Distinct("case"),
         _("期間内に開催した多職種連携チーム会議（月例）で検討したケースの数（実件数）。"),
     )
 )
@@ -533,7 +548,7 @@ register(
         _("市町村"),
         DISTINCT,
         MEETINGS,
-        _distinct("host"),
+        Distinct("host"),
         _("期間内に個別ケース会議を開催した市町村の数（実）。"),
         condition=lambda params: Q(
             kind=Meeting.Kind.CASE_CONFERENCE, host__kind=Organisation.Kind.MUNICIPALITY
@@ -613,7 +628,7 @@ register(
         _("人"),
         DISTINCT,
         MILESTONES,
-        _distinct("case"),
+        Distinct("case"),
         _(
             "期間内に選んだ到達状況（既定：居場所につながった）を記録したケースの数（実）。"
             "同じケースの同じ期間の複数の記録は1人と数えます。"
@@ -642,7 +657,7 @@ register(
         _("人"),
         DISTINCT,
         MILESTONES,
-        _distinct("case"),
+        Distinct("case"),
         _(
             "期間内に「就労した」を記録したケースのうち、それ以前に「中間的就労を開始」の記録があるものの数（実）。"
         ),
@@ -711,14 +726,17 @@ class Cell:
 
 def evaluate(cells: Iterable[Cell], scope: Scope) -> dict[Cell, int]:
     """Every cell's figure, one aggregate query per source table involved."""
-    # Per table, plain counts and sums in one query and distinct counts in another: a
-    # COUNT(DISTINCT …) keeps PostgreSQL from aggregating in parallel and may need joins
-    # (a contact's client) the plain counts do not, so mixing them slows every figure.
-    by_source: dict[tuple[str, bool], list[Cell]] = defaultdict(list)
+    # Per table, plain counts and sums in one query and the distinct counts of each kind
+    # (cases, people, hosts) in another: counting distinct things needs a grouping (and,
+    # for people, the client of each case) that the plain counts do not.
+    by_source: dict[tuple[str, Distinct | None], list[Cell]] = defaultdict(list)
     for cell in dict.fromkeys(cells):
-        by_source[(cell.metric.source.key, cell.metric.counting == DISTINCT)].append(cell)
+        measure = cell.metric.measure
+        by_source[
+            (cell.metric.source.key, measure if isinstance(measure, Distinct) else None)
+        ].append(cell)
     results: dict[Cell, int] = {}
-    for source_cells in by_source.values():
+    for (_source_key, distinct), source_cells in by_source.items():
         source = source_cells[0].metric.source
         rows = source.queryset().filter(scope.q(source.organisation_path))
         if source.date_path is not None:
@@ -727,15 +745,58 @@ def evaluate(cells: Iterable[Cell], scope: Scope) -> dict[Cell, int]:
                 max(cell.period.end for cell in source_cells),
             )
             rows = rows.filter(source.period_q(whole))
-        aggregates = {
-            f"c{i}": cell.metric.measure(cell.metric.filter(cell.param_dict, cell.period))
-            for i, cell in enumerate(source_cells)
-        }
+        filters = [cell.metric.filter(cell.param_dict, cell.period) for cell in source_cells]
         with statistics_reads():  # from the replica, when one is configured
-            answer = rows.aggregate(**aggregates)
-        for i, cell in enumerate(source_cells):
-            results[cell] = int(answer[f"c{i}"] or 0)
+            if distinct is None:
+                aggregates = {
+                    f"c{i}": cell.metric.measure(filter_q)
+                    for i, (cell, filter_q) in enumerate(zip(source_cells, filters, strict=True))
+                }
+                answer = rows.aggregate(**aggregates)
+                figures = [answer[f"c{i}"] for i in range(len(source_cells))]
+            else:
+                figures = _distinct_figures(rows, distinct, filters)
+        for cell, figure in zip(source_cells, figures, strict=True):
+            results[cell] = int(figure or 0)
     return results
+
+
+def _distinct_figures(rows: QuerySet, distinct: Distinct, filters: list[Q]) -> list[int]:
+    """One distinct count per filter, in one query of two steps.
+
+    First the rows are grouped by the thing they name, each group flagged per filter
+    (how many of its rows meet it); then the flagged groups are counted, for people
+    after turning each case into its client. COUNT(DISTINCT …) of each figure over the
+    rows would sort every row once per figure and join every contact to its case; here
+    the table is read once, and only the groups (a case each) meet the case table.
+    """
+    groups = (
+        rows.filter(**{f"{distinct.path}__isnull": False})
+        .values(k=F(distinct.path))
+        .annotate(
+            **{f"c{i}": Count(Value(1), filter=filter_q) for i, filter_q in enumerate(filters)}
+        )
+        .order_by()
+    )
+    alias = groups.db
+    connection = connections[alias]
+    inner, params = groups.query.get_compiler(using=alias).as_sql()
+    quote = connection.ops.quote_name
+    if distinct.as_people:
+        cases = rows.model._meta.get_field(distinct.path).related_model._meta
+        thing = f"COALESCE(p.{quote(cases.get_field('client').column)}, g.k)"
+        joined = f" LEFT JOIN {quote(cases.db_table)} p ON p.{quote(cases.pk.column)} = g.k"
+        counts = [
+            f"COUNT(DISTINCT CASE WHEN g.c{i} > 0 THEN {thing} END)" for i in range(len(filters))
+        ]
+    else:
+        joined = ""
+        counts = [f"COUNT(CASE WHEN g.c{i} > 0 THEN 1 END)" for i in range(len(filters))]
+    # Identifiers come from the models' metadata, values only as parameters.
+    sql = f"SELECT {', '.join(counts)} FROM ({inner}) g{joined}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchone())
 
 
 @dataclass

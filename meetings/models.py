@@ -11,8 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
+from audit.history import HistoricalRecords
 from casework.fields import EncryptedTextField
 from casework.models import EncryptedRecord
 

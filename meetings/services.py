@@ -19,7 +19,7 @@ from accounts.roles import Role
 from audit.models import Action
 from audit.services import record
 from casework.models import Case, CaseUserObjectPermission
-from casework.selectors import visible_cases
+from casework.selectors import require_visible
 
 from .models import ActionItem, AgendaItem, ExternalAttendance, Meeting
 
@@ -120,8 +120,7 @@ def add_to_agenda(actor, meeting: Meeting, case: Case, *, reason: str = "") -> A
     _require(actor, "meetings.change_meeting", meeting)
     if meeting.status != Meeting.Status.PLANNED:
         raise ValidationError(_("開催済みの会議には議題を追加できません。"))
-    if not visible_cases(actor).filter(pk=case.pk).exists():
-        raise PermissionDenied
+    require_visible(actor, case)
     if consent_blocks(meeting, case):
         raise ValidationError(
             _("この会議は本人の同意が必要です。%(code)s は情報共有の同意が記録されていません。")

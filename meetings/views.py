@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.models import Action
 from audit.services import record
-from casework.selectors import visible_cases
+from casework.selectors import find_visible_case
 
 from . import selectors, services
 from .forms import AttendeesForm, ExternalAttendanceForm, MeetingForm, MinutesForm
@@ -83,7 +83,7 @@ def meeting_print(request: HttpRequest, pk: int) -> HttpResponse:
 def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _own_meeting(request, pk)
     code = request.POST.get("code", "").strip().upper()
-    case = visible_cases(request.user).filter(code=code).first()
+    case = find_visible_case(request.user, code)
     if case is None:
         messages.error(request, _("このケースコードは見つかりません。"))
     else:

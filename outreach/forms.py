@@ -9,8 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from casework.forms import DateInput, DateTimeInput
-from casework.models import Consulter
-from casework.selectors import visible_cases
+from casework.models import MINUTES_IN_A_DAY, Consulter
+from casework.selectors import find_visible_case
 
 from .models import Session, Visit
 
@@ -35,7 +35,7 @@ class VisitPlanForm(forms.Form):
 
     def clean_case_code(self) -> str:
         code = self.cleaned_data["case_code"].strip().upper()
-        self.case = visible_cases(self.user).filter(code=code).first()
+        self.case = find_visible_case(self.user, code)
         if self.case is None:
             raise forms.ValidationError(_("このケースコードは見つかりません。"))
         return code
@@ -53,10 +53,10 @@ class VisitCompleteForm(forms.Form):
         label=_("面談した相手"), choices=Consulter.choices, initial=Consulter.SELF
     )
     minutes = forms.IntegerField(
-        label=_("対応時間（分）"), min_value=0, max_value=24 * 60, initial=60
+        label=_("対応時間（分）"), min_value=0, max_value=MINUTES_IN_A_DAY, initial=60
     )
     travel_minutes = forms.IntegerField(
-        label=_("移動時間（分）"), min_value=0, max_value=24 * 60, initial=0
+        label=_("移動時間（分）"), min_value=0, max_value=MINUTES_IN_A_DAY, initial=0
     )
     notes = forms.CharField(
         label=_("訪問記録"),

@@ -13,8 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
+from audit.history import HistoricalRecords
 from casework.fields import EncryptedTextField
 from casework.models import Channel, EncryptedRecord
 

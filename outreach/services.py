@@ -21,7 +21,7 @@ from accounts.models import Organisation
 from audit.models import Action
 from audit.services import record
 from casework.models import Case
-from casework.selectors import visible_cases
+from casework.selectors import require_visible
 from casework.services import log_contact
 
 from .models import Attendance, ParticipantType, Programme, Session, Visit
@@ -32,11 +32,6 @@ V = Visit.Status
 def checkin_minutes() -> int:
     """How long after a visit starts the worker must check in (VISIT_CHECKIN_MINUTES)."""
     return int(getattr(settings, "VISIT_CHECKIN_MINUTES", 120))
-
-
-def _require_case(actor, case: Case) -> None:
-    if not visible_cases(actor).filter(pk=case.pk).exists():
-        raise PermissionDenied
 
 
 @transaction.atomic
@@ -51,7 +46,7 @@ def plan_visit(
 ) -> Visit:
     if not actor.has_perm("outreach.add_visit"):
         raise PermissionDenied
-    _require_case(actor, case)
+    require_visible(actor, case)
     workers = list(workers) or [actor]
     if len(workers) > 2:
         raise ValidationError({"workers": _("訪問者は2人までです。")})
@@ -76,7 +71,7 @@ def plan_visit(
 def _lock_for_worker(actor, visit: Visit) -> Visit:
     if not actor.has_perm("outreach.change_visit"):
         raise PermissionDenied
-    _require_case(actor, visit.case)
+    require_visible(actor, visit.case)
     return Visit.objects.select_for_update().get(pk=visit.pk)
 
 

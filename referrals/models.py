@@ -9,8 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
-from simple_history.models import HistoricalRecords
 
+from audit.history import HistoricalRecords
 from casework.fields import EncryptedTextField
 from casework.models import EncryptedRecord
 

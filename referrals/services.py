@@ -22,7 +22,7 @@ from accounts.models import Organisation, organisation_group
 from audit.models import Action
 from audit.services import record
 from casework.models import Case, CaseGroupObjectPermission
-from casework.selectors import visible_cases
+from casework.selectors import require_visible
 
 from .models import Referral, ReferralTransition, Transfer
 
@@ -53,11 +53,9 @@ def create_referral(
 ) -> Referral:
     if not actor.has_perm("referrals.add_referral"):
         raise PermissionDenied
-    if (
-        case.organisation_id != actor.organisation_id
-        or not visible_cases(actor).filter(pk=case.pk).exists()
-    ):
+    if case.organisation_id != actor.organisation_id:
         raise PermissionDenied
+    require_visible(actor, case)
     referral = Referral(
         case=case,
         data_key=case.data_key,

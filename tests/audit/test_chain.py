@@ -12,7 +12,7 @@ from django.db import connection
 from audit.models import Action, Event
 from audit.services import chain_head, record, verify_chain
 from tests.conftest import set_audit_triggers
-from tests.factories import make_user
+from tests.factories import make_organisation, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -126,3 +126,25 @@ def test_events_cannot_be_changed_or_deleted_through_the_orm():
         event.save()
     with pytest.raises(PermissionError):
         event.delete()
+
+
+def test_history_managers_are_built_once_and_still_read_each_rows_history(db):
+    first = make_organisation(name="一つ目")
+    second = make_organisation(name="二つ目")
+    assert type(first.history) is type(second.history)
+    first.name = "一つ目（改称）"
+    first.save()
+    assert [h.name for h in first.history.order_by("history_date")] == ["一つ目", "一つ目（改称）"]
+    assert second.history.count() == 1
+
+
+def test_history_tables_index_the_recorded_row_not_the_copied_keys(db):
+    from casework.models import Contact
+
+    history = Contact.history.model
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, history._meta.db_table)
+    indexed = {tuple(c["columns"]) for c in constraints.values() if c["index"] or c["unique"]}
+    assert ("id",) in indexed  # a row's history is read by its id
+    for column in ("case_id", "organisation_id", "staff_id", "data_key_id", "municipality_id"):
+        assert (column,) not in indexed, column

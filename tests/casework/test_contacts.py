@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Count
 from django.urls import reverse
@@ -134,3 +135,14 @@ def test_contact_and_milestone_text_is_ciphertext_at_rest_history_included(centr
             assert rows, table
             assert "canary-contact" not in repr(rows), table
     assert Contact.objects.get(pk=contact.pk).follow_up == CANARY
+
+
+@pytest.mark.parametrize("minutes", [24 * 60 + 1, 5000])
+def test_the_service_refuses_more_minutes_than_a_day_has_and_saves_nothing(centre, minutes):
+    case = services.open_case(centre.counsellor, identity={"name": "時間 試験"})
+    with pytest.raises(ValidationError) as refused:
+        services.log_contact(centre.counsellor, case=case, minutes=minutes, summary="記録")
+    assert "minutes" in refused.value.message_dict
+    assert Contact.objects.count() == 0
+    contact = services.log_contact(centre.counsellor, case=case, minutes=24 * 60, summary="記録")
+    assert contact.minutes == 24 * 60

@@ -17,7 +17,7 @@ from indicators.periods import Period
 from indicators.reports import progress_report, ratio
 from meetings.models import Meeting
 from outreach.models import Visit
-from tests.factories import make_client
+from tests.factories import make_case, make_client
 
 from .conftest import at
 
@@ -318,3 +318,35 @@ def test_prior_years_are_whole_years_and_the_current_year_stops_at_the_as_of_dat
     row = report.rows[0]
     assert [(y, f.value) for y, f in row.prior] == [(2023, 2), (2024, 1)]
     assert row.actual.value == 1
+
+
+def test_distinct_figures_of_several_periods_and_conditions_come_right_together(world):
+    person = make_client(world.centre, municipality=world.town_a)
+    first = world.case(client=person)
+    second = world.case(client=person)  # the same person, a second case
+    other = make_case(world.centre, opened_on=datetime.date(2025, 5, 1))  # no client
+    world.contact(first, at(2024, 6, 1, 10, 0), channel="phone")
+    world.contact(second, at(2025, 5, 1, 10, 0), channel="centre_visit")
+    world.contact(second, at(2025, 6, 1, 10, 0), channel="phone")
+    world.contact(other, at(2025, 7, 1, 10, 0), channel="email")
+    world.contact(None, at(2025, 7, 2, 10, 0), channel="phone")  # anonymous: no one
+    cells = {
+        (key, period, channel): metrics.Cell.of(
+            key, {"channel": channel} if channel else {}, period
+        )
+        for key in ("people_supported",)
+        for period in (FY2024, FY2025)
+        for channel in (None, "phone", "email")
+    }
+    figures = metrics.evaluate(cells.values(), ALL)
+    by_hand = {
+        # FY2024: the person by phone. FY2025: the person (two cases, one person) and the
+        # case without a client record, which counts as one person itself.
+        (FY2024, None): 1,
+        (FY2024, "phone"): 1,
+        (FY2024, "email"): 0,
+        (FY2025, None): 2,
+        (FY2025, "phone"): 1,
+        (FY2025, "email"): 1,
+    }
+    assert {k[1:]: figures[cell] for k, cell in cells.items()} == by_hand

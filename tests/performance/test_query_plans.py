@@ -105,3 +105,12 @@ def test_dashboard_queries_use_indexes(large, who):
 def test_the_checks_see_a_sequential_scan_when_there_is_one(large):
     """The assertions above can fail: a condition no index covers reads the whole table."""
     assert sequential_scans(count_plan(Case.objects.filter(withdrawal_band="unknown")))
+
+
+def test_every_session_runs_with_the_settings_the_plans_assume():
+    """POSTGRES_SESSION_OPTIONS: no JIT, random reads priced for SSD storage."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
+        cursor.execute("SHOW random_page_cost")
+        assert float(cursor.fetchone()[0]) == pytest.approx(1.1)
