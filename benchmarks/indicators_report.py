@@ -435,7 +435,7 @@ def compare(plan, repeat: int) -> None:
         raise SystemExit(f"figures differ (app, hand): {wrong}")
     print(f"figures: {len(app_figures)} (15 metrics x 3 years), identical in both passes")
     print(f"contacts FY{YEAR} to {AS_OF}: {app_figures[('contacts', YEAR)]:,}")
-    show("server defaults (JIT on)", app_seconds, hand_seconds, repeat)
+    show("application settings (POSTGRES_SESSION_OPTIONS)", app_seconds, hand_seconds, repeat)
     # The single hand-written statement is costly enough for PostgreSQL's JIT to
     # inline and optimise it, which takes longer than running it; compare without JIT
     # as well, so that the hand-written pass is at its best.
