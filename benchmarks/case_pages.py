@@ -3,7 +3,7 @@
 On a database made by benchmarks/generate.py (100,000 cases and 1,000,000 contacts for the
 figures in docs/scaling.md):
 
-1. The case list's query as the view runs it — `casework.selectors.visible_cases(user)`,
+1. The case list's query as the view runs it — `casework.selectors.visible_cases(user)`
    the list's select_related/prefetch_related and ordering, the `CaseFilter` filters, and
    the paginator's count and page of 50 — against the same query without the permission
    scope (`Case.objects.all()` with the same filters, ordering and pagination), for a
@@ -20,6 +20,7 @@ Usage:  .venv/bin/python benchmarks/case_pages.py --env-file /tmp/hk_bench/hk_be
 from __future__ import annotations
 
 import argparse
+import importlib
 import statistics
 import sys
 import time
@@ -58,13 +59,10 @@ def list_query(user, queryset, params: dict):
     from django.core.paginator import Paginator
 
     from casework.filters import CaseFilter
+    from casework.selectors import listed
     from casework.views import PAGE_SIZE
 
-    queryset = (
-        queryset.select_related("client__municipality__region")
-        .prefetch_related("lead_workers")
-        .order_by("-last_contact_at", "-opened_on")
-    )
+    queryset = listed(queryset)
     case_filter = CaseFilter(params or None, queryset=queryset, user=user)
     cases = case_filter.qs if case_filter.is_bound and case_filter.is_valid() else queryset
     page = Paginator(cases, PAGE_SIZE).get_page(1)
@@ -79,7 +77,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()
     configure(env_file=args.env_file)
-
+    # Start as the server does (config/wsgi.py), which sets the start-up objects aside from
+    # the garbage collector.
+    importlib.import_module("config.wsgi")
     from django.db.models import Count
     from django.test import Client
     from django.urls import reverse

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",  # the stock widget templates, for FORM_RENDERER below
     "guardian",
     "axes",
     "django_otp",
@@ -117,6 +118,10 @@ TEMPLATES = [
         },
     },
 ]
+
+# Widgets render through the project's template settings, so that templates/django/forms/
+# can replace a stock widget template (the select, whose per-option includes were costly).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
