@@ -138,3 +138,26 @@ def test_every_session_runs_with_the_settings_the_plans_assume():
         assert cursor.fetchone()[0] == "off"
         cursor.execute("SHOW random_page_cost")
         assert float(cursor.fetchone()[0]) == pytest.approx(1.1)
+
+
+def test_a_counsellors_assigned_cases_are_read_through_the_user_case_index(large):
+    """Visibility asks which cases a counsellor leads on every list query: the lead-worker
+    table's (user, case) index (migration casework 0013) answers it, not a table scan."""
+    counsellor = large[0]
+    colleagues = [
+        make_user(Role.COUNSELLOR, organisation=counsellor.organisation) for _ in range(9)
+    ]
+    with connection.cursor() as cursor:
+        # Every case led by someone: the counsellor's rows are a small part of the table.
+        cursor.execute(
+            """
+            INSERT INTO casework_case_lead_workers (case_id, user_id)
+            SELECT c.id, (%s::bigint[])[1 + (row_number() OVER ()) %% 9]
+            FROM casework_case c;
+            ANALYZE casework_case_lead_workers;
+            """,
+            [[colleague.pk for colleague in colleagues]],
+        )
+    text = plan(selectors.case_list(counsellor)[:50])
+    assert "casework_case_lead_workers_user_case" in text, text
+    assert "Seq Scan on casework_case_lead_workers" not in text, text
