@@ -99,7 +99,7 @@ def run_wrk(url: str, cookie: str, *, connections: int, seconds: int, script: Pa
     result = subprocess.run(  # noqa: S603 - wrk with our arguments
         [
             shutil.which("wrk") or "wrk",
-            "-t2",
+            f"-t{min(2, connections)}",  # wrk needs a connection per thread
             f"-c{connections}",
             f"-d{seconds}s",
             "--timeout",
@@ -203,7 +203,7 @@ def main() -> None:
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
             script.write(COUNT_ERRORS)
         print(
-            f"gunicorn {args.workers} sync workers; wrk 2 threads, "
+            f"gunicorn {args.workers} sync workers; wrk up to 2 threads, "
             f"{args.seconds} s per page, timeout 30 s"
         )
         print(
