@@ -9,7 +9,7 @@ class CaseworkConfig(AppConfig):
     verbose_name = _("相談支援")
 
     def ready(self) -> None:
-        from . import crypto
+        from . import crypto, lookups  # noqa: F401 (lookups registers `in_array`)
 
         # A missing or malformed key stops every entry point here, with a clear message,
         # instead of failing on the first sensitive read.

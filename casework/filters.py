@@ -64,7 +64,7 @@ class CaseFilter(django_filters.FilterSet):
         # list order probing the lead-worker table for each (50–80 ms at 50,000 visible
         # cases); with the keys it tests each case against a hash of them (docs/scaling.md).
         assigned = Case.lead_workers.through.objects.filter(user_id=value)
-        return queryset.filter(pk__in=list(assigned.values_list("case_id", flat=True)))
+        return queryset.filter(pk__in_array=list(assigned.values_list("case_id", flat=True)))
 
     def filter_no_contact(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
         if value is None or value < 0:

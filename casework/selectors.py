@@ -54,7 +54,7 @@ def granted_case_ids(user) -> list:
 def visible_cases(user) -> QuerySet[Case]:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Case.objects.none()
-    scope = Q(pk__in=granted_case_ids(user))
+    scope = Q(pk__in_array=granted_case_ids(user))
     if user.has_perm("casework.view_org_cases") and user.organisation_id is not None:
         own = Q(organisation_id=user.organisation_id)
         if not user.has_perm("casework.supervise_case"):
