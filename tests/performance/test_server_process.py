@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import os
-import secrets
 import subprocess
 import sys
 
@@ -14,13 +12,8 @@ from django.conf import settings
 def test_loading_the_application_sets_its_objects_aside_from_the_collector(tmp_path):
     """config.wsgi freezes what starting made, so full collections do not walk it (without,
     one took up to 100 ms of a request: docs/scaling.md)."""
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "FIELD_ENCRYPTION_KEYS": "k1:" + base64.b64encode(os.urandom(32)).decode(),
-        "BLIND_INDEX_KEY": base64.b64encode(os.urandom(32)).decode(),
-        "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
-    }
+    # This run's keys (tests/ephemeral_env.py), a database of its own.
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"}
     probe = (
         "import gc; before = gc.get_freeze_count(); import config.wsgi; "
         "print(before, gc.get_freeze_count(), callable(config.wsgi.application))"
