@@ -79,7 +79,8 @@ CASE_LIST_COLUMNS = (
 
 
 # Most recently contacted first (never contacted last), then most recently opened: the
-# order of the indexes case_org_recent and case_recent.
+# order of the case list and the dashboard's open cases, and of the indexes
+# case_org_recent and case_recent.
 CASE_LIST_ORDER = (last_contact_key().desc(), F("opened_on").desc())
 
 
@@ -201,7 +202,7 @@ def dashboard_queries(user, *, days_ahead: int = 7, limit: int = 15) -> tuple[Qu
     open_cases = (
         cases.filter(lead_workers=user)
         .exclude(status=Case.Status.CLOSED)
-        .order_by("-last_contact_at")[:limit]
+        .order_by(*CASE_LIST_ORDER)[:limit]
     )
     follow_ups = (
         visible_contacts(user, cases)
