@@ -4,7 +4,7 @@ On a database made by benchmarks/generate.py (100,000 cases and 1,000,000 contac
 figures in docs/scaling.md):
 
 1. The case list's query as the view runs it — `casework.selectors.visible_cases(user)`
-   the list's select_related/prefetch_related and ordering, the `CaseFilter` filters, and
+   read as the list reads it (`selectors.listed`), the `CaseFilter` filters, and
    the paginator's count and page of 50 — against the same query without the permission
    scope (`Case.objects.all()` with the same filters, ordering and pagination), for a
    centre counsellor and a supervisor, over several filter sets. Median of --repeat runs

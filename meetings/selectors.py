@@ -12,10 +12,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.lookups import LessThan
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from casework.models import Case, Contact, Milestone
+from casework.models import Case, Contact, Milestone, last_contact_key
 from casework.selectors import visible_cases
 
 from .models import ActionItem, AgendaItem, ExternalAttendance, Meeting
@@ -82,7 +83,7 @@ def build_pack(user, meeting: Meeting, *, no_contact_days: int = DEFAULT_NO_CONT
         Q(mdt_supported=True),
         Q(next_review__lte=day),
         Q(opened_on__gt=timezone.localtime(previous.held_at).date()) if previous else Q(pk__in=[]),
-        Q(last_contact_at__lt=cutoff) | Q(last_contact_at__isnull=True),
+        Q(LessThan(last_contact_key(), cutoff)),  # never contacted counts as long ago
     ]
     agenda = {item.case_id: item for item in meeting.items.all()}
     combined = Q(pk__in=list(agenda))

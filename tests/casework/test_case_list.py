@@ -105,6 +105,7 @@ def test_the_worker_choices_are_the_active_staff_of_the_own_organisation(
     # Naming a worker who is not among the choices filters nothing and says so.
     response = client.get(reverse("casework:case_list"), {"worker": str(other.counsellor.pk)})
     assert response.context["filter"].errors["worker"]
+    assert '<ul class="errorlist"' in response.content.decode()
     assert len(response.context["page"].object_list) == 4
 
 
