@@ -15,6 +15,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 GENESIS_HASH = "0" * 64
+OBJECT_REF_MAX = 100
 
 
 class Action(models.TextChoices):
@@ -34,6 +35,18 @@ class Action(models.TextChoices):
     BREAK_GLASS = "break_glass", _("緊急アクセス")
     KEY_ROTATION = "key_rotation", _("鍵の更新")
     ERASURE = "erasure", _("消去（暗号鍵破棄）")
+    # Second round: security-relevant actions with an action of their own, so that a
+    # reviewer can filter for them (docs/security.md).
+    PASSWORD_CHANGE = "password_change", _("パスワード変更")
+    PASSWORD_RESET = "password_reset", _("パスワードの再設定（他者による）")
+    FACTOR_ENROL = "factor_enrol", _("二要素認証の登録")
+    FACTOR_REPLACE = "factor_replace", _("二要素認証の置き換え")
+    FACTOR_RESET = "factor_reset", _("二要素認証のリセット（他者による）")
+    ADMIN_CHANGE = "admin_change", _("管理画面での変更")
+    APPROVAL_REQUEST = "approval_request", _("承認の依頼")
+    APPROVAL_DECISION = "approval_decision", _("承認・却下")
+    TOKEN_REVOKE = "token_revoke", _("APIトークンの失効")
+    NOTICE = "notice", _("通知")
 
 
 class Event(models.Model):
@@ -44,7 +57,7 @@ class Event(models.Model):
     actor_label = models.CharField(_("操作者"), max_length=150, blank=True)
     organisation_id = models.BigIntegerField(_("組織ID"), null=True)
     object_type = models.CharField(_("対象種別"), max_length=100, blank=True)
-    object_ref = models.CharField(_("対象"), max_length=100, blank=True)
+    object_ref = models.CharField(_("対象"), max_length=OBJECT_REF_MAX, blank=True)
     detail = models.JSONField(_("詳細"), default=dict, blank=True)
     request_id = models.CharField(_("リクエストID"), max_length=32, blank=True)
     source_ip = models.GenericIPAddressField(_("接続元"), null=True)

@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from . import context
-from .models import GENESIS_HASH, Action, Event
+from .models import GENESIS_HASH, OBJECT_REF_MAX, Action, Event
 
 # The advisory lock that serialises audit appends, named by an arbitrary constant
 # (0x61756469, "audi"), and the read of the chain's newest event.
@@ -79,7 +79,9 @@ def record(
             actor_label=getattr(actor, "username", "") or "",
             organisation_id=getattr(actor, "organisation_id", None),
             object_type=object_type,
-            object_ref=object_ref,
+            # Every caller's reference fits the column on every database (PostgreSQL
+            # refuses an over-long value, SQLite would store it whole).
+            object_ref=str(object_ref)[:OBJECT_REF_MAX],
             detail=detail or {},
             request_id=request_context.request_id if request_context else "",
             source_ip=request_context.source_ip if request_context else None,
