@@ -1,0 +1,26 @@
+"""Notices to staff by e-mail: short, with codes and names of actions only, never case
+content, because a message leaves the system. Each notice sent is an audit event."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.mail import send_mail
+
+from audit.models import Action
+from audit.services import record
+
+
+def notify(users: Iterable, *, subject: str, body: str, topic: str) -> int:
+    """E-mail `users` who have an address; returns how many were told. `topic` names the
+    notice in the audit event (e.g. "factor_replace"); the text itself is not recorded."""
+    recipients = sorted({u.email for u in users if getattr(u, "email", "") and u.is_active})
+    if recipients:
+        send_mail(subject, body, None, recipients)
+    record(
+        Action.NOTICE,
+        object_type="notice",
+        object_ref=topic,
+        detail={"recipients": len(recipients)},
+    )
+    return len(recipients)
