@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from casework import services as casework_services
+from casework.access import Capability
 from casework.selectors import find_visible_case
 from indicators import metrics
 from indicators.forms import MetricQueryForm, ReportPeriodForm
@@ -344,7 +345,7 @@ class ContactCreate(APIView):
         code = fields.pop("case", "")
         case = None
         if code:
-            case = find_visible_case(request.user, code, "client")
+            case = find_visible_case(request.user, code, "client", capability=Capability.WRITE)
             if case is None:
                 raise exceptions.ValidationError({"case": [_("そのケースは見つかりません。")]})
             for attribute in ("age_band", "gender", "municipality"):
