@@ -31,7 +31,8 @@ import enum
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Case as DbCase
+from django.db.models import CharField, Q, Value, When
 from django.utils import timezone
 
 
@@ -107,64 +108,72 @@ def _owner_kind(user, case) -> Kind | None:
     return None
 
 
+# Tags of the grant query's rows: whether a grant may reach a restricted case.
+_UNRESTRICTED_ONLY, _REACHES_RESTRICTED = "g", "r"
+
+
 def grant_queries(user, capability: Capability = Capability.READ) -> list:
-    """The grant kinds that allow `capability`, as querysets of case ids (unevaluated).
-    Restriction is not applied here; `scope_q` and `access_to` apply it."""
+    """The grant kinds that allow `capability`, as querysets of (case id, tag) rows
+    (unevaluated). The tag says whether the grant may reach a restricted case: only a
+    break-glass within the user's own organisation may."""
     from .models import BreakGlass, CaseReadBack, CaseUserObjectPermission
 
     wanted = kinds_allowing(capability)
     now = timezone.now()
+    plain = Value(_UNRESTRICTED_ONLY, output_field=CharField())
     queries = []
     if Kind.AGENDA in wanted:
         # Agenda grants are the only user object grants on cases (meetings.services).
         queries.append(
             CaseUserObjectPermission.objects.filter(
                 user_id=user.pk, permission__codename="view_case"
-            ).values_list("content_object_id", flat=True)
+            ).values_list("content_object_id", plain)
         )
     if Kind.TRANSFER_READ_BACK in wanted and keeps_cases(user):
         queries.append(
             CaseReadBack.objects.active(now)
             .filter(organisation_id=user.organisation_id)
-            .values_list("case_id", flat=True)
+            .values_list("case_id", plain)
         )
     if Kind.BREAK_GLASS in wanted:
-        queries.append(
-            BreakGlass.objects.active(now).filter(user_id=user.pk).values_list("case_id", flat=True)
+        own = Q(case__organisation_id=user.organisation_id)
+        tag = DbCase(
+            When(own, then=Value(_REACHES_RESTRICTED)),
+            default=plain,
+            output_field=CharField(),
         )
+        glass = BreakGlass.objects.active(now).filter(user_id=user.pk)
+        queries.append(glass.values_list("case_id", tag))
     return queries
 
 
-def granted_case_ids(user, capability: Capability = Capability.READ) -> list:
-    """Case ids reached by a grant allowing `capability`: one query (a UNION).
+def granted_case_ids(user, capability: Capability = Capability.READ) -> tuple[list, list]:
+    """Case ids reached by a grant allowing `capability`, in one query (a UNION): those
+    that may not be restricted, and those that may.
 
     A person holds few grants, so the case query takes them as a list of ids rather than
     as sub-queries: an OR of sub-queries makes PostgreSQL test every row of the table,
     while an OR of an organisation and a list of keys can use the indexes
     (tests/performance/test_query_plans.py).
     """
-    queries = grant_queries(user, capability)
+    queries = [q.order_by() for q in grant_queries(user, capability)]
     if not queries:
-        return []
-    first, *rest = (q.order_by() for q in queries)
-    return list(first.union(*rest)) if rest else list(first)
+        return [], []
+    first, *rest = queries
+    rows = list(first.union(*rest)) if rest else list(first)
+    unrestricted = [case_id for case_id, tag in rows if tag == _UNRESTRICTED_ONLY]
+    any_case = [case_id for case_id, tag in rows if tag == _REACHES_RESTRICTED]
+    return unrestricted, any_case
 
 
 def scope_q(user, capability: Capability = Capability.READ) -> Q:
     """The cases `user` reaches with `capability`, as a filter on Case."""
-    from .models import BreakGlass
-
-    granted = granted_case_ids(user, capability)
-    scope = Q(pk__in_array=granted, restricted=False) if granted else Q(pk__in=[])
-    if Kind.BREAK_GLASS in kinds_allowing(capability):
-        # An emergency access within the case's own organisation reaches a restricted case.
-        glass = list(
-            BreakGlass.objects.active(timezone.now())
-            .filter(user_id=user.pk, case__organisation_id=user.organisation_id)
-            .values_list("case_id", flat=True)
-        )
-        if glass:
-            scope |= Q(pk__in_array=glass)
+    unrestricted, any_case = granted_case_ids(user, capability)
+    scope = Q(pk__in=[])
+    if unrestricted:
+        scope |= Q(pk__in_array=unrestricted, restricted=False)
+    if any_case:
+        scope |= Q(pk__in_array=any_case)
     if keeps_cases(user):
         own = Q(organisation_id=user.organisation_id)
         if not user.has_perm("casework.supervise_case"):
