@@ -287,9 +287,11 @@ class ReferralOutbox(_ReferralList):
     box = staticmethod(referral_selectors.outbox)
 
 
-def _referral(request: Request, pk: Any) -> Referral:
+def _referral(request: Request, pk: Any, *, read: bool = False) -> Referral:
+    """The referral; `read`: as its detail shows it, the read audited (the screen's path)."""
+    find = referral_selectors.read_referral if read else referral_selectors.get_referral_for
     try:
-        return referral_selectors.get_referral_for(request.user, pk)
+        return find(request.user, pk)
     except ValidationError:  # not a UUID
         raise exceptions.NotFound() from None
 
@@ -300,7 +302,7 @@ class ReferralDetail(APIView):
         responses={200: s.ReferralSerializer, **_errors(404)},
     )
     def get(self, request: Request, pk: str) -> Response:
-        referral = _referral(request, pk)
+        referral = _referral(request, pk, read=True)
         return Response(s.ReferralSerializer(referral, context={"request": request}).data)
 
 

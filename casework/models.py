@@ -76,6 +76,15 @@ class DataKey(models.Model):
                 name="datakey_live_has_material",
             ),
         ]
+        indexes = [
+            # The newest destruction, which every process reads once a request
+            # (crypto._Destructions): a few entries, read from the index alone.
+            models.Index(
+                fields=["destroyed_at"],
+                condition=Q(destroyed_at__isnull=False),
+                name="datakey_destroyed",
+            ),
+        ]
 
     def __str__(self) -> str:
         return str(self.id)

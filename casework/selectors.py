@@ -181,9 +181,16 @@ class DuplicateCheck:
 
 
 def find_duplicates(
-    user, *, name_kana: str = "", birth_date: datetime.date | None = None, phone: str = ""
+    user,
+    *,
+    name_kana: str = "",
+    birth_date: datetime.date | None = None,
+    phone: str = "",
+    other_organisations: bool = True,
 ) -> DuplicateCheck:
-    """Possible existing records of the same person, through the blind index only."""
+    """Possible existing records of the same person, through the blind index only. With
+    `other_organisations` (supervisors only) also the names of other organisations that
+    may know the person: a disclosure, so it is audited."""
     probe = Client(name_kana=name_kana or None, birth_date=birth_date, phone=phone or None)
     indexes = Q()
     kana_birth = Client._meta.get_field("kana_birth_index").compute(probe)
@@ -202,7 +209,7 @@ def find_duplicates(
         .order_by("-opened_on")
     )
     others: list[str] = []
-    if user.has_perm("casework.supervise_case"):
+    if other_organisations and user.has_perm("casework.supervise_case"):
         others = sorted(
             set(
                 matches.exclude(organisation_id=user.organisation_id).values_list(
@@ -210,6 +217,19 @@ def find_duplicates(
                 )
             )
         )
+        if others:
+            # Telling a supervisor that another organisation knows the person discloses
+            # something about the person: audited, with the count only.
+            from audit.models import Action
+            from audit.services import record
+
+            record(
+                Action.VIEW,
+                object_type="casework.Client",
+                object_ref="duplicate_check",
+                detail={"duplicates_elsewhere": len(others)},
+                actor=user,
+            )
     return DuplicateCheck(same, others)
 
 

@@ -96,6 +96,7 @@ def open_case(
                 name_kana=identity.get("name_kana", ""),
                 birth_date=identity.get("birth_date"),
                 phone=identity.get("phone", ""),
+                other_organisations=False,
             )
             if check.same_organisation:
                 raise DuplicateSuspected(check.same_organisation)

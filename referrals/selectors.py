@@ -54,6 +54,14 @@ def get_referral_for(user, pk: Any) -> Referral:
     raise Http404
 
 
+def read_referral(user, pk: Any) -> Referral:
+    """A referral as its detail pages show it (screen and API): found as `get_referral_for`
+    finds it, and the read audited here so that every caller's is."""
+    referral = get_referral_for(user, pk)
+    record(Action.VIEW, obj=referral, detail={"case": referral.case.code})
+    return referral
+
+
 def non_identifying_profile(referral: Referral) -> dict[str, Any]:
     """What any referral may carry, consent or not: nothing that names the person."""
     case = referral.case

@@ -13,8 +13,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import reauth
 from accounts.reauth import recent_auth_required
-from audit.models import Action
-from audit.services import record
 from casework.access import Capability
 from casework.selectors import get_visible_case
 
@@ -63,9 +61,8 @@ def referral_new(request: HttpRequest, code: str) -> HttpResponse:
 
 @never_cache
 def referral_detail(request: HttpRequest, pk: str) -> HttpResponse:
-    referral = selectors.get_referral_for(request.user, pk)
+    referral = selectors.read_referral(request.user, pk)
     sender = referral.from_organisation_id == request.user.organisation_id
-    record(Action.VIEW, obj=referral)
     return render(
         request,
         "referrals/referral_detail.html",
