@@ -181,7 +181,9 @@ def make_world() -> World:
 
 # (URL name, who asks, URL kwargs, query budget). Budgets: SQLite counts, measured.
 PAGES = {
-    "dashboard (counsellor)": ("home", "counsellor", None, 14),
+    # 15: a page that decrypts under a cached data key first reads the newest key
+    # destruction once (casework.crypto._Destructions, security round 2 finding 11).
+    "dashboard (counsellor)": ("home", "counsellor", None, 15),
     "dashboard (supervisor)": ("home", "supervisor", None, 17),
     "case list (counsellor)": ("casework:case_list", "counsellor", None, 12),
     "case list (supervisor)": ("casework:case_list", "supervisor", None, 12),
