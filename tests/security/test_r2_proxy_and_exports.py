@@ -128,12 +128,14 @@ def test_behind_the_proxy_audit_events_carry_the_client_address(client, behind_p
     login(client, "sato", "wrong", ATTACKER)
     assert login(client, "sato", PASSWORD, COLLEAGUE).status_code == 302
     via_proxy(client, "get", reverse("casework:case_detail", args=[case.code]), COLLEAGUE)
+    via_proxy(client, "post", reverse("accounts:logout"), COLLEAGUE)
     for n in range(5):
         login(client, f"guess{n}", "wrong", f"192.0.2.77, {ATTACKER}")
 
     assert Event.objects.get(action=Action.LOGIN_FAILED, object_ref="sato").source_ip == ATTACKER
     assert Event.objects.get(action=Action.LOGIN, actor_id=user.pk).source_ip == COLLEAGUE
     assert Event.objects.get(action=Action.VIEW, object_ref=case.code).source_ip == COLLEAGUE
+    assert Event.objects.get(action=Action.LOGOUT).source_ip == COLLEAGUE
     assert Event.objects.get(action=Action.LOCKOUT).source_ip == ATTACKER
     assert not Event.objects.filter(source_ip=PROXY).exists()
 
