@@ -44,5 +44,6 @@ def test_pages_carry_security_headers_and_a_request_id(client):
     policy = response["Content-Security-Policy"]
     assert "default-src 'self'" in policy and "'unsafe-inline'" not in policy
     assert response["X-Frame-Options"] == "DENY"
+    assert "camera=()" in response["Permissions-Policy"]
     assert len(response["X-Request-ID"]) == 32
     assert client.get("/accounts/login/")["X-Request-ID"] != response["X-Request-ID"]
