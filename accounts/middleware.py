@@ -1,4 +1,5 @@
-"""Session policy: idle and absolute timeouts, and no caching of signed-in pages.
+"""Session policy: idle and absolute timeouts, and no caching of signed-in pages; reads
+started by another site; the Permissions-Policy header; input refused before any view.
 
 The idle timeout ends a session left alone for SESSION_IDLE_MINUTES (default 15); the
 absolute timeout ends any session SESSION_ABSOLUTE_HOURS (default 10) after sign-in,
@@ -16,9 +17,10 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from .access import is_api_path, is_token_request
+from .access import is_api_path, is_token_request, rule_for
 
 LAST_SEEN = "policy_last_seen"
 SIGNED_IN = "policy_signed_in"
@@ -103,3 +105,69 @@ def bad_request(request: HttpRequest, message: str) -> HttpResponse:
     if is_api_path(request):
         return JsonResponse({"detail": message}, status=400)
     return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+
+
+class CrossSiteReadMiddleware:
+    """A read that another site started never runs a signed-in user's view.
+
+    Many reads record an audit event (a case view, an identity shown, minutes read, an
+    export), so a link or an image on another site could write events in a user's name.
+    Browsers say where a request comes from in `Sec-Fetch-Site`. For a signed-in user (not
+    an API token, whose client sends no cookies a site could borrow) and a view that is
+    not public, a GET or HEAD marked `cross-site` or `same-site` (another host of the same
+    registrable domain, which could be anyone's) does not reach the view: a top-level
+    navigation gets a short page with a link to continue on this site, whose click is a
+    same-origin request; anything else (images, scripts, fetches, frames) gets 403. A
+    request without the header (older browsers, scripts, the test client) and one marked
+    `same-origin` or `none` (typed, bookmarked) passes. Writes are CSRF-protected already.
+    """
+
+    SAFE_METHODS = ("GET", "HEAD")
+    FOREIGN = ("cross-site", "same-site")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Callable, view_args: tuple, view_kwargs: dict
+    ) -> HttpResponse | None:
+        if request.method not in self.SAFE_METHODS:
+            return None
+        if request.headers.get("Sec-Fetch-Site", "").lower() not in self.FOREIGN:
+            return None
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or is_token_request(request):
+            return None
+        rule = rule_for(request.resolver_match.view_name)
+        if rule is not None and rule.public:
+            return None
+        message = _("他のサイトから開かれたため、このページを表示しませんでした。")
+        if is_api_path(request):
+            return JsonResponse({"detail": message}, status=403)
+        navigation = request.headers.get("Sec-Fetch-Mode", "").lower() == "navigate"
+        document = request.headers.get("Sec-Fetch-Dest", "document").lower() == "document"
+        if navigation and document:
+            # One leading slash: "//host" would be a link to another site.
+            target = "/" + request.get_full_path().lstrip("/")
+            return render(request, "accounts/cross_site.html", {"target": target}, status=403)
+        return HttpResponse(message, status=403, content_type="text/plain; charset=utf-8")
+
+
+class PermissionsPolicyMiddleware:
+    """The Permissions-Policy header (settings.PERMISSIONS_POLICY) on every response,
+    static files and error pages included."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        policy = getattr(settings, "PERMISSIONS_POLICY", {})
+        if policy and "Permissions-Policy" not in response:
+            response["Permissions-Policy"] = ", ".join(
+                f"{feature}=({' '.join(allowed)})" for feature, allowed in policy.items()
+            )
+        return response

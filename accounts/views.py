@@ -2,9 +2,10 @@
 casework dashboard)."""
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
@@ -32,19 +33,31 @@ def health(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 def lockouts(request: HttpRequest) -> HttpResponse:
-    attempts = services.locked_attempts(request.user).order_by("-attempt_time")[:200]
-    return render(request, "accounts/lockouts.html", {"attempts": attempts})
+    return render(
+        request, "accounts/lockouts.html", {"lockouts": services.lockouts(request.user)[:200]}
+    )
 
 
 @never_cache
 @require_POST
 def unlock(request: HttpRequest) -> HttpResponse:
-    attempt_id = request.POST.get("attempt", "")
-    if not attempt_id.isdigit():
-        raise Http404
-    attempt = get_object_or_404(services.locked_attempts(request.user), pk=int(attempt_id))
-    services.unlock(request.user, attempt.pk)
-    messages.success(
-        request, _("%(username)s のロックを解除しました。") % {"username": attempt.username}
-    )
+    try:
+        lock = services.unlock(
+            request.user,
+            kind=request.POST.get("kind", ""),
+            value=request.POST.get("value", "")[:255],
+        )
+    except PermissionDenied:
+        raise Http404 from None  # no such lock, or not one this user may lift
+    if lock.kind == services.ADDRESS:
+        message = _("接続元 %(address)s のロックを解除しました。") % {
+            "address": lock.value or _("不明")
+        }
+    elif lock.unknown_name:
+        message = _("登録のないユーザー名（%(digest)s）のロックを解除しました。") % {
+            "digest": lock.digest
+        }
+    else:
+        message = _("%(username)s のロックを解除しました。") % {"username": lock.value}
+    messages.success(request, message)
     return redirect("accounts:lockouts")

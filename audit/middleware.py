@@ -18,12 +18,10 @@ class RequestContextMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = uuid.uuid4().hex
         request.request_id = request_id
-        # The direct peer. Behind a reverse proxy the proxy's address; the login policy
-        # (django-axes with ipware) resolves forwarded addresses where that matters.
         token = context.activate(
             context.RequestContext(
                 request_id=request_id,
-                source_ip=request.META.get("REMOTE_ADDR") or None,
+                source_ip=context.client_address(request),
                 request=request,
             )
         )

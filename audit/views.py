@@ -1,12 +1,11 @@
 """The auditors' browser: filter events by person, object, action and period, verify the
-chain from the page, export the selection as CSV (itself audited). Events hold ids, codes
-and reasons, never decrypted content. Access: config/access.py."""
+chain from the page, export the selection as CSV (itself audited) through the one table
+renderer, tabular, which escapes formulas. Events hold ids, codes and reasons, never
+decrypted content. Access: config/access.py."""
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 import json
 
 from django import forms
@@ -20,6 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+
+from tabular import Table, to_csv
 
 from .models import Action, Event
 from .services import record, verify_chain
@@ -97,19 +98,25 @@ def export(request: HttpRequest) -> HttpResponse:
         )
     events = form.events() if request.GET else Event.objects.order_by("-seq")
     rows = list(events[:50000])
+    filters = {k: v for k, v in request.GET.items() if k != "page"}
     record(
         Action.EXPORT,
         object_type="audit.Event",
         object_ref="selection",
-        detail={
-            "filters": {k: v for k, v in request.GET.items() if k != "page"},
-            "rows": len(rows),
-        },
+        detail={"filters": filters, "rows": len(rows)},
     )
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(
-        [
+    table = Table(
+        title=_("監査イベント"),
+        heading=[
+            _("出力日時：%(when)s　出力者：%(who)s")
+            % {
+                "when": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
+                "who": request.user.username,
+            },
+            _("抽出条件：%(filters)s")
+            % {"filters": json.dumps(filters, ensure_ascii=False) if filters else _("なし")},
+        ],
+        columns=[
             _("通番"),
             _("日時"),
             _("操作"),
@@ -120,26 +127,24 @@ def export(request: HttpRequest) -> HttpResponse:
             _("詳細"),
             _("接続元"),
             "hash",
-        ]
-    )
-    for e in rows:
-        writer.writerow(
+        ],
+        rows=[
             [
                 e.seq,
                 timezone.localtime(e.occurred_at).isoformat(),
                 e.action,
                 e.actor_label,
-                e.organisation_id or "",
+                e.organisation_id,
                 e.object_type,
                 e.object_ref,
                 json.dumps(e.detail, ensure_ascii=False),
-                e.source_ip or "",
+                e.source_ip,
                 e.hash,
             ]
-        )
-    response = HttpResponse(
-        ("\ufeff" + buffer.getvalue()).encode(), content_type="text/csv; charset=utf-8"
+            for e in rows
+        ],
     )
+    response = HttpResponse(to_csv([table]), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="audit_events.csv"'
     return response
 

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "audit.middleware.RequestContextMiddleware",
+    "accounts.middleware.PermissionsPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -95,6 +96,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "accounts.two_factor.TwoFactorMiddleware",
+    # Reads started by another site never reach a view (nor record its audit event).
+    "accounts.middleware.CrossSiteReadMiddleware",
     "accounts.access.AccessMiddleware",
     # Turns a service's StepUpRequired into the re-authentication page (accounts.reauth).
     "accounts.reauth.StepUpMiddleware",
@@ -188,16 +191,66 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+
+def _flag(name: str) -> bool:
+    """A yes/no variable that refuses anything but a clear yes or no (a misspelt "ture"
+    would otherwise silently mean no)."""
+    value = env.str(name, default="").strip().lower()
+    if value in ("", "0", "false", "no", "n", "off"):
+        return False
+    if value in ("1", "true", "yes", "y", "on", "ok"):
+        return True
+    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}.")
+
+
+# The client address (audit.context.client_address, used by the audit trail and the login
+# policy alike). Behind the TLS proxy it is taken from X-Forwarded-For: TRUSTED_PROXY_COUNT
+# proxies (default 1) each append the address they received the request from, so the
+# client is that many entries from the right; entries further left come from the client
+# and are ignored, and a request with fewer entries is taken from its direct peer. The
+# application must be reachable only through the proxy.
+BEHIND_TLS_PROXY = _flag("BEHIND_TLS_PROXY")
+
+
+def _trusted_proxy_count() -> int:
+    value = env.str("TRUSTED_PROXY_COUNT", default="").strip()
+    if not BEHIND_TLS_PROXY:
+        if value not in ("", "0"):
+            raise ImproperlyConfigured(
+                f"TRUSTED_PROXY_COUNT is {value!r} but BEHIND_TLS_PROXY is not true: set "
+                "BEHIND_TLS_PROXY=true when the application runs behind the TLS proxy, or "
+                "remove TRUSTED_PROXY_COUNT."
+            )
+        return 0
+    if not value:
+        return 1
+    if not (value.isascii() and value.isdigit() and 1 <= int(value) <= 10):
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXY_COUNT is {value!r}. Behind the TLS proxy (BEHIND_TLS_PROXY=true) "
+            "it must be the number of proxies in front of the application that append the "
+            "client address to X-Forwarded-For, a whole number from 1 to 10 (default 1). "
+            "Without it the client address cannot be resolved and the login lockout would "
+            "treat every client as one."
+        )
+    return int(value)
+
+
+TRUSTED_PROXY_COUNT = _trusted_proxy_count()
+
 # Login policy (django-axes): after LOGIN_FAILURE_LIMIT failures an account, and separately
 # a source address, is locked for LOGIN_LOCKOUT_MINUTES; supervisors and administrators can
-# unlock earlier. Behind the TLS proxy the client address comes from X-Forwarded-For.
+# unlock earlier (accounts:lockouts). A typed name that belongs to no account is kept only
+# as a keyed digest (audit.signals.recorded_login_name), in axes' tables as in the audit
+# trail: people type passwords into the user name field.
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = 1 if env.bool("BEHIND_TLS_PROXY", default=False) else None
+AXES_CLIENT_IP_CALLABLE = "audit.context.client_address"
+AXES_USERNAME_CALLABLE = "audit.signals.axes_username"
 
 # Session policy (accounts.middleware): idle and absolute timeouts; the cookie itself
 # expires with the browser and after the absolute limit.
@@ -260,14 +313,44 @@ CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
-)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Browser features no page of this application uses, refused for it and for anything it
+# could embed (accounts.middleware.PermissionsPolicyMiddleware sends the header on every
+# response). A feature a page comes to need gets its allowlist here, e.g. ["self"].
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "local-fonts",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-create",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "window-management",
+        "xr-spatial-tracking",
+    )
+}
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],

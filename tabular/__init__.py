@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -89,12 +90,24 @@ def display(value: Value) -> str:
     return str(value)
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A cell whose text starts with one of these is read as a formula by a spreadsheet (OWASP
+# "CSV injection": = + - @), also in the full-width forms that Japanese Excel accepts, and
+# "|" of DDE payloads; spreadsheets skip leading blanks (spaces, tabs, line breaks, the
+# ideographic space U+3000, zero-width characters) before they look.
+FORMULA_CHARS = frozenset("=+-@|＝＋－＠｜")
+_LEADING_BLANKS = re.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff]*")
+# OWASP also names a leading tab or carriage return on its own.
+_CONTROL_STARTS = ("\t", "\r", "\n")
 
 
 def safe_text(text: str) -> str:
-    """Text a spreadsheet will not run as a formula (CSV/formula injection)."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """Text a spreadsheet will not run as a formula (CSV/formula injection): the one
+    escaping function of every export. Such text gets a leading apostrophe, which shows
+    that the value was altered and makes Excel keep it as text."""
+    if text.startswith(_CONTROL_STARTS):
+        return "'" + text
+    first = text[_LEADING_BLANKS.match(text).end() :][:1]
+    return "'" + text if first in FORMULA_CHARS else text
 
 
 def _csv_value(value: Value) -> str:
@@ -138,13 +151,13 @@ def to_xlsx(tables: list[Table], sheet_title: str) -> bytes:
     row_number = 1
     widths: dict[int, int] = {}
     for table in tables:
-        sheet.cell(row_number, 1, safe_text(table.title)).font = Font(bold=True, size=14)
+        _text_cell(sheet, row_number, 1, table.title).font = Font(bold=True, size=14)
         row_number += 1
         for line in table.heading:
-            sheet.cell(row_number, 1, safe_text(line))
+            _text_cell(sheet, row_number, 1, line)
             row_number += 1
         for c, name in enumerate(table.columns, start=1):
-            cell = sheet.cell(row_number, c, safe_text(name))
+            cell = _text_cell(sheet, row_number, c, name)
             cell.font = Font(bold=True)
             cell.fill = HEADER_FILL
             cell.border = BORDER
@@ -156,10 +169,11 @@ def to_xlsx(tables: list[Table], sheet_title: str) -> bytes:
         for r, row in enumerate(table.rows):
             for c, value in enumerate(row, start=1):
                 if isinstance(value, str):
-                    value = safe_text(value)
-                cell = sheet.cell(
-                    row_number, c, float(value) if isinstance(value, Decimal) else value
-                )
+                    cell = _text_cell(sheet, row_number, c, value)
+                else:
+                    cell = sheet.cell(
+                        row_number, c, float(value) if isinstance(value, Decimal) else value
+                    )
                 cell.border = BORDER
                 if isinstance(value, int | Decimal) and not isinstance(value, bool):
                     cell.number_format = table.number_formats.get(
@@ -178,7 +192,7 @@ def to_xlsx(tables: list[Table], sheet_title: str) -> bytes:
         if tables[0] is table:
             sheet.freeze_panes = sheet.cell(header_row + 1, 1)
         for note in table.notes:
-            sheet.cell(row_number, 1, safe_text(note)).font = Font(size=9)
+            _text_cell(sheet, row_number, 1, note).font = Font(size=9)
             row_number += 1
         row_number += 1
     for c, width in widths.items():
@@ -192,6 +206,13 @@ def to_xlsx(tables: list[Table], sheet_title: str) -> bytes:
     workbook.properties.creator = _("ひきこもり支援ケース管理システム")
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _text_cell(sheet: Any, row: int, column: int, text: str) -> Any:
+    """A text cell: escaped like CSV, and typed as a string, never as a formula."""
+    cell = sheet.cell(row, column, safe_text(text))
+    cell.data_type = "s"
+    return cell
 
 
 def _width(text: str) -> int:

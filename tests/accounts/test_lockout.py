@@ -51,13 +51,52 @@ def test_a_supervisor_unlocks_their_own_staff_and_the_unlock_is_audited(client):
     client.force_login(supervisor)
     page = client.get(reverse("accounts:lockouts")).content.decode()
     assert "mine" in page
-    from axes.models import AccessAttempt
 
-    attempt_id = AccessAttempt.objects.get(username="mine").pk
+    lock = {"kind": "username", "value": "mine"}
     client.force_login(outsider_supervisor)
-    assert client.post(reverse("accounts:unlock"), {"attempt": attempt_id}).status_code == 404
+    assert client.post(reverse("accounts:unlock"), lock).status_code == 404
     client.force_login(supervisor)
-    assert client.post(reverse("accounts:unlock"), {"attempt": attempt_id}).status_code == 302
+    assert client.post(reverse("accounts:unlock"), lock).status_code == 302
     assert Event.objects.filter(action=Action.UNLOCK, object_ref="mine").exists()
     client.logout()
     assert attempt(client, "mine", PASSWORD).status_code == 302
+
+
+def test_failures_spread_over_sources_and_names_are_listed_where_they_lock(client):
+    # axes locks on the sum of a name's (or an address's) recent rows; the screen lists
+    # the lock even when no single row reached the limit.
+    org = make_organisation()
+    make_user(Role.COUNSELLOR, organisation=org, username="spread")
+    admin = make_user(Role.SYSTEM_ADMIN, organisation=make_organisation())
+    for n in range(5):
+        attempt(client, "spread", "wrong", ip=f"10.2.0.{n}")
+    for n in range(5):
+        attempt(client, f"nobody{n}", "wrong", ip="10.3.0.1")
+    client.force_login(admin)
+    page = client.get(reverse("accounts:lockouts"))
+    listed = {(lock.kind, lock.value) for lock in page.context["lockouts"]}
+    assert listed == {("username", "spread"), ("address", "10.3.0.1")}
+    assert "nobody" not in page.content.decode()
+
+
+def test_a_supervisor_lifts_a_source_only_when_every_failure_named_their_staff(client):
+    org = make_organisation()
+    make_user(Role.COUNSELLOR, organisation=org, username="ours1")
+    make_user(Role.COUNSELLOR, organisation=org, username="ours2")
+    make_user(Role.COUNSELLOR, organisation=make_organisation(), username="theirs")
+    supervisor = make_user(Role.SUPERVISOR, organisation=org)
+    for name in ("ours1", "ours2", "ours1", "ours2", "ours1"):
+        attempt(client, name, "wrong", ip="10.4.0.1")  # the office's shared address
+    for name in ("ours1", "theirs", "ours1", "theirs", "ours1"):
+        attempt(client, name, "wrong", ip="10.4.0.2")
+    client.force_login(supervisor)
+    page = client.get(reverse("accounts:lockouts"))
+    listed = {(lock.kind, lock.value) for lock in page.context["lockouts"]}
+    assert ("address", "10.4.0.1") in listed and ("address", "10.4.0.2") not in listed
+    unlock = reverse("accounts:unlock")
+    assert client.post(unlock, {"kind": "address", "value": "10.4.0.2"}).status_code == 404
+    assert client.post(unlock, {"kind": "address", "value": "10.4.0.1"}).status_code == 302
+    assert client.post(unlock, {"kind": "address", "value": "not an address"}).status_code == 404
+    assert client.post(unlock, {"kind": "other", "value": "10.4.0.2"}).status_code == 404
+    client.logout()
+    assert attempt(client, "ours2", PASSWORD, ip="10.4.0.1").status_code == 302

@@ -104,8 +104,12 @@ def test_audit_browser_filters_verifies_and_exports_with_an_event(client, crafte
 
     export = client.get(reverse("audit:export"), {"object_ref": crafted["theirs"].code})
     assert export.content.startswith(b"\xef\xbb\xbf")
-    rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
-    assert {row[2] for row in rows[1:]} == {"view", "break_glass"}
-    assert len(rows) - 1 == 3  # alice's night view, bob's break-glass, the stranger's view
+    lines = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
+    # Title and heading lines (who exported, the filters) above the column names.
+    assert crafted["theirs"].code in " ".join(lines[2])
+    header = next(i for i, row in enumerate(lines) if row[:1] == ["通番"])
+    rows = lines[header + 1 :]
+    assert {row[2] for row in rows} == {"view", "break_glass"}
+    assert len(rows) == 3  # alice's night view, bob's break-glass, the stranger's view
     logged = Event.objects.filter(action=Action.EXPORT, object_type="audit.Event").get()
     assert logged.detail["rows"] == 3

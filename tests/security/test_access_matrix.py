@@ -134,7 +134,11 @@ PROBES: dict[str, dict] = {
     "admin:indicators_indicator_changelist": {},
     "home": {},
     "accounts:lockouts": {},
-    "accounts:unlock": {"method": "post", "data": {"attempt": "999999"}, "object": "grant"},
+    "accounts:unlock": {
+        "method": "post",
+        "data": {"kind": "username", "value": "nobody-locked"},
+        "object": "grant",
+    },
     "health": {},
     "accounts:login": {},
     "accounts:logout": {"method": "post"},

@@ -12,8 +12,10 @@ import pytest
 from django.conf import settings
 
 
-def test_check_deploy_is_clean_with_production_settings(tmp_path):
+@pytest.mark.parametrize("proxy", [{}, {"BEHIND_TLS_PROXY": "true"}], ids=["direct", "proxy"])
+def test_check_deploy_is_clean_with_production_settings(tmp_path, proxy):
     env = {
+        **proxy,
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "SECRET_KEY": secrets.token_urlsafe(50),
         "FIELD_ENCRYPTION_KEYS": "prod1:" + base64.b64encode(os.urandom(32)).decode(),
@@ -42,5 +44,6 @@ def test_pages_carry_security_headers_and_a_request_id(client):
     policy = response["Content-Security-Policy"]
     assert "default-src 'self'" in policy and "'unsafe-inline'" not in policy
     assert response["X-Frame-Options"] == "DENY"
+    assert "camera=()" in response["Permissions-Policy"]
     assert len(response["X-Request-ID"]) == 32
     assert client.get("/accounts/login/")["X-Request-ID"] != response["X-Request-ID"]

@@ -201,7 +201,7 @@ def _endpoints(w):
         "case_merge": ("post", reverse("casework:case_merge", args=[case.code]), ["absorbed_code"]),
         "access_review": ("get", reverse("casework:access_review"), ["start", "end"]),
         "break_glass_review": ("post", reverse("casework:break_glass_review"), ["grant", "note"]),
-        "unlock": ("post", reverse("accounts:unlock"), ["attempt"]),
+        "unlock": ("post", reverse("accounts:unlock"), ["kind", "value"]),
         "progress_print": (
             "get",
             reverse("indicators:progress_print", args=[plan.pk]),
