@@ -18,12 +18,15 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext
 
 AUTHENTICATED_AT = "reauth_at"
 # {"at": epoch seconds, "device": persistent id of the device that passed the step-up}
@@ -53,6 +56,86 @@ def recent_auth_required(view: Callable[..., HttpResponse]) -> Callable[..., Htt
         return redirect(target)
 
     return wrapper
+
+
+# --- step-up as a proof the services check --------------------------------------------
+# A service that reveals something sensitive takes a `StepUp` from its caller and refuses
+# with `StepUpRequired` when it is not fresh, so no screen, export or API path can skip
+# the check by forgetting a decorator. `StepUpMiddleware` turns the refusal into the
+# re-authentication page (or HX-Redirect, or a JSON 403 for the API).
+
+
+class StepUpRequired(Exception):
+    """The action needs a fresh step-up re-authentication; nothing was revealed."""
+
+
+@dataclass(frozen=True)
+class StepUp:
+    """When the session last authenticated (password, and the second factor if enrolled)."""
+
+    at: float | None
+
+    def is_recent(self) -> bool:
+        return self.at is not None and time.time() - float(self.at) <= settings.REAUTH_MINUTES * 60
+
+    def require(self) -> None:
+        if not self.is_recent():
+            raise StepUpRequired
+
+
+NO_STEP_UP = StepUp(None)
+
+
+def step_up_of(request: HttpRequest) -> StepUp:
+    """The step-up state of a session; an API token never carries one."""
+    session = getattr(request, "session", None)
+    if session is None or getattr(request, "api_token", None) is not None:
+        return NO_STEP_UP
+    return StepUp(session.get(AUTHENTICATED_AT))
+
+
+def ask_for_step_up(request: HttpRequest) -> HttpResponse:
+    """Send the user to re-authenticate and back to the page they came from."""
+    back = request.headers.get("HX-Current-URL") or request.META.get("HTTP_REFERER") or "/"
+    if request.method == "GET":
+        back = request.get_full_path()
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}):
+        back = "/"
+    target = reverse("accounts:reauthenticate") + "?" + urlencode({"next": back})
+    if getattr(request, "htmx", False):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = target
+        return response
+    return redirect(target)
+
+
+class StepUpMiddleware:
+    """Answers `StepUpRequired` raised anywhere below a view."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        if not isinstance(exception, StepUpRequired):
+            return None
+        from .access import is_api_path
+
+        if is_api_path(request):
+            return JsonResponse(
+                {"detail": gettext("この操作には画面での本人確認（再認証）が必要です。")},
+                status=403,
+            )
+        messages.warning(
+            request,
+            gettext("この操作には本人確認が必要です。確認のあと、もう一度操作してください。"),
+        )
+        return ask_for_step_up(request)
+
+
+# --- step-up that included the second factor (accounts.two_factor.may_change_factor) ---
 
 
 def mark_with_factor(request: HttpRequest) -> None:

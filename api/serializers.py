@@ -11,7 +11,16 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.models import Organisation
-from casework.models import MINUTES_IN_A_DAY, Channel, Consulter, Contact, Gender, Topic
+from casework.models import (
+    MINUTES_IN_A_DAY,
+    NOTE_MAX,
+    SUMMARY_MAX,
+    Channel,
+    Consulter,
+    Contact,
+    Gender,
+    Topic,
+)
 from casework.periods import AgeBand
 from referrals.models import Referral
 from referrals.selectors import non_identifying_profile
@@ -240,8 +249,8 @@ class ContactCreateSerializer(serializers.Serializer):
     topics = serializers.ListField(
         child=serializers.ChoiceField(choices=Topic.choices), default=list, max_length=20
     )
-    summary = serializers.CharField(required=False, allow_blank=True, max_length=20000)
-    follow_up = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    summary = serializers.CharField(required=False, allow_blank=True, max_length=SUMMARY_MAX)
+    follow_up = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX)
     follow_up_due = serializers.DateField(required=False, allow_null=True)
     referring_organisation = serializers.PrimaryKeyRelatedField(
         queryset=Organisation.objects.filter(is_active=True), required=False, allow_null=True

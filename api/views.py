@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from casework import services as casework_services
+from casework.access import Capability
 from casework.selectors import find_visible_case
 from indicators import metrics
 from indicators.forms import MetricQueryForm, ReportPeriodForm
@@ -286,9 +287,11 @@ class ReferralOutbox(_ReferralList):
     box = staticmethod(referral_selectors.outbox)
 
 
-def _referral(request: Request, pk: Any) -> Referral:
+def _referral(request: Request, pk: Any, *, read: bool = False) -> Referral:
+    """The referral; `read`: as its detail shows it, the read audited (the screen's path)."""
+    find = referral_selectors.read_referral if read else referral_selectors.get_referral_for
     try:
-        return referral_selectors.get_referral_for(request.user, pk)
+        return find(request.user, pk)
     except ValidationError:  # not a UUID
         raise exceptions.NotFound() from None
 
@@ -299,7 +302,7 @@ class ReferralDetail(APIView):
         responses={200: s.ReferralSerializer, **_errors(404)},
     )
     def get(self, request: Request, pk: str) -> Response:
-        referral = _referral(request, pk)
+        referral = _referral(request, pk, read=True)
         return Response(s.ReferralSerializer(referral, context={"request": request}).data)
 
 
@@ -344,7 +347,7 @@ class ContactCreate(APIView):
         code = fields.pop("case", "")
         case = None
         if code:
-            case = find_visible_case(request.user, code, "client")
+            case = find_visible_case(request.user, code, "client", capability=Capability.WRITE)
             if case is None:
                 raise exceptions.ValidationError({"case": [_("そのケースは見つかりません。")]})
             for attribute in ("age_band", "gender", "municipality"):

@@ -33,7 +33,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.core.signals import setting_changed
+from django.core.signals import request_started, setting_changed
 from django.dispatch import receiver
 
 VALUE_PREFIX = "e1"
@@ -188,9 +188,59 @@ class _CipherCache:
 cipher_cache = _CipherCache()
 
 
+class _Destructions:
+    """Makes a data key destroyed in another process stop working here at once.
+
+    Destroying a key evicts it from this process's cache; other processes learn of it
+    here: before the first use of a cached key in each request (and, outside requests, at
+    most once a second) one indexed query reads the newest destruction time, and keys
+    destroyed since the last look are evicted. A request therefore never reads or writes
+    under a key destroyed before it began, in any process.
+    """
+
+    def __init__(self) -> None:
+        self.seen: object = None  # the newest destroyed_at known here
+        self.looked_at = 0.0
+        self.local = threading.local()
+
+    def request_started(self, **kwargs: object) -> None:
+        self.local.checked = False
+
+    def sync(self) -> None:
+        in_request = getattr(self.local, "checked", None)
+        if in_request is True:
+            return
+        if in_request is None and time.monotonic() - self.looked_at < 1.0:
+            return
+        from .models import DataKey  # the model depends on this module, not the reverse
+
+        newest = (
+            DataKey.objects.filter(destroyed_at__isnull=False)
+            .order_by("-destroyed_at")
+            .values_list("destroyed_at", flat=True)
+            .first()
+        )
+        if newest is not None and newest != self.seen:
+            since = DataKey.objects.filter(destroyed_at__isnull=False)
+            if self.seen is not None:
+                since = since.filter(destroyed_at__gt=self.seen)
+            for key_id in since.values_list("id", flat=True):
+                cipher_cache.evict(key_id.hex)
+            self.seen = newest
+        self.looked_at = time.monotonic()
+        if in_request is False:
+            self.local.checked = True
+
+
+destructions = _Destructions()
+
+
 def data_key_cipher(key_hex: str) -> AESGCM:
     """The cipher of a data key, by the key's id in hex."""
     cipher = cipher_cache.get(key_hex)
+    if cipher is not None:
+        destructions.sync()
+        cipher = cipher_cache.get(key_hex)
     if cipher is not None:
         return cipher
     from .models import DataKey  # the model depends on this module, not the reverse
@@ -269,6 +319,11 @@ def blind_index(purpose: str, *parts: str) -> str:
     """Keyed HMAC-SHA256 of normalised parts; equal inputs give equal digests."""
     message = "\x1f".join((purpose, *parts)).encode()
     return hmac.new(_blind_index_key(), message, hashlib.sha256).hexdigest()
+
+
+@receiver(request_started)
+def _new_request(**kwargs: object) -> None:
+    destructions.request_started()
 
 
 @receiver(setting_changed)

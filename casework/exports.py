@@ -19,10 +19,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.reauth import NO_STEP_UP, StepUp
 from audit.models import Action
 from audit.services import record
 from tabular import Table, to_csv, to_xlsx
 
+from .access import Capability
 from .models import Case, Contact, Topic
 from .periods import AgeBand, age_band
 from .selectors import visible_cases, visible_contacts
@@ -184,10 +186,12 @@ def export_cases(
     identity: bool = False,
     purpose: str = "",
     filters: dict | None = None,
+    step_up: StepUp = NO_STEP_UP,
 ) -> tuple[bytes, int]:
-    """The case list as a file; audited with its row count."""
-    _check(user, fmt, identity, purpose)
-    cases = cases.filter(pk__in=visible_cases(user).values("pk"))
+    """The case list as a file; audited with its row count. Only cases the user reaches
+    with an access kind that allows exports (casework.access: never a grant)."""
+    _check(user, fmt, identity, purpose, step_up)
+    cases = cases.filter(pk__in=visible_cases(user, Capability.EXPORT).values("pk"))
     rows = _limit(cases)
     cases = cases.select_related("client__municipality").prefetch_related("lead_workers")
     table = case_table(user, cases.order_by("code"), identity=identity)
@@ -202,15 +206,19 @@ def export_contacts(
     fmt: str,
     identity: bool = False,
     purpose: str = "",
+    step_up: StepUp = NO_STEP_UP,
 ) -> tuple[bytes, int]:
-    """The contact log of [start, end] the user may see; audited with its row count."""
-    _check(user, fmt, identity, purpose)
+    """The contact log of [start, end] the user may export; audited with its row count."""
+    _check(user, fmt, identity, purpose, step_up)
     tz = timezone.get_current_timezone()
     since = datetime.datetime.combine(start, datetime.time.min, tzinfo=tz)
     until = datetime.datetime.combine(
         end + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz
     )
-    contacts = visible_contacts(user).filter(occurred_at__gte=since, occurred_at__lt=until)
+    exportable = visible_cases(user, Capability.EXPORT)
+    contacts = visible_contacts(user, exportable).filter(
+        occurred_at__gte=since, occurred_at__lt=until
+    )
     rows = _limit(contacts)
     contacts = contacts.select_related("case__client", "staff", "municipality").order_by(
         "occurred_at", "pk"
@@ -221,11 +229,13 @@ def export_contacts(
     return _render(user, table, fmt, "casework.Contact", rows, identity, purpose, filters), rows
 
 
-def _check(user, fmt: str, identity: bool, purpose: str) -> None:
+def _check(user, fmt: str, identity: bool, purpose: str, step_up: StepUp) -> None:
     if not user.has_perm("casework.export_records"):
         raise PermissionDenied
     if identity and not user.has_perm("casework.export_identity"):
         raise PermissionDenied
+    if identity:
+        step_up.require()
     if identity and len(purpose.strip()) < 5:
         raise ValidationError(
             {"purpose": _("個人情報を含む書き出しには目的を具体的に記入してください。")}

@@ -11,12 +11,22 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, User
 
-from .models import MINUTES_IN_A_DAY, Case, Channel, Consulter, Contact, Gender, Milestone, Topic
+from .access import Capability
+from .models import (
+    MINUTES_IN_A_DAY,
+    NOTE_MAX,
+    SUMMARY_MAX,
+    BreakGlass,
+    Case,
+    Channel,
+    Consulter,
+    Contact,
+    Gender,
+    Milestone,
+    Topic,
+)
 from .periods import AgeBand
 from .selectors import find_visible_case
-
-SUMMARY_MAX = 4000
-NOTE_MAX = 2000
 
 
 class DateInput(forms.DateInput):
@@ -111,7 +121,7 @@ class ContactForm(forms.Form):
     def clean_case_code(self) -> str:
         code = self.cleaned_data["case_code"].strip().upper()
         if code:
-            self.case = find_visible_case(self.user, code, "client")
+            self.case = find_visible_case(self.user, code, "client", capability=Capability.WRITE)
             if self.case is None:
                 raise forms.ValidationError(_("このケースコードは見つかりません。"))
         return code
@@ -298,7 +308,7 @@ class MergeForm(forms.Form):
 
     def clean_absorbed_code(self) -> str:
         code = self.cleaned_data["absorbed_code"].strip().upper()
-        self.absorbed = find_visible_case(self.user, code)
+        self.absorbed = find_visible_case(self.user, code, capability=Capability.WRITE)
         if self.absorbed is None or self.absorbed.pk == self.keep.pk:
             raise forms.ValidationError(_("統合できるケースが見つかりません。"))
         return code
@@ -306,10 +316,17 @@ class MergeForm(forms.Form):
 
 class BreakGlassForm(forms.Form):
     code = forms.CharField(label=_("ケースコード"), max_length=12)
+    category = forms.ChoiceField(
+        label=_("理由の区分"), choices=[("", "---------"), *BreakGlass.Category.choices]
+    )
     reason = forms.CharField(
         label=_("緊急に閲覧する理由"),
+        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("理由は監査記録に残り、スーパーバイザーが確認します。"),
+        help_text=_(
+            "理由はケースの鍵で暗号化して保存され、スーパーバイザーが確認します。"
+            "監査記録には区分だけが残ります。"
+        ),
     )
 
 

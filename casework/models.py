@@ -13,7 +13,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
@@ -30,6 +30,10 @@ from .periods import AgeBand
 # Crockford's base32 without I, L, O, U: short codes that read aloud and type cleanly.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 MINUTES_IN_A_DAY = 24 * 60
+# Longest record texts, the same on every path in (screens, API, imports): the model's
+# validators, which every service's full_clean runs, hold them.
+SUMMARY_MAX = 4000
+NOTE_MAX = 2000
 
 
 def new_code(prefix: str) -> str:
@@ -70,6 +74,15 @@ class DataKey(models.Model):
             models.CheckConstraint(
                 condition=Q(destroyed_at__isnull=False) | Q(wrapped__isnull=False),
                 name="datakey_live_has_material",
+            ),
+        ]
+        indexes = [
+            # The newest destruction, which every process reads once a request
+            # (crypto._Destructions): a few entries, read from the index alone.
+            models.Index(
+                fields=["destroyed_at"],
+                condition=Q(destroyed_at__isnull=False),
+                name="datakey_destroyed",
             ),
         ]
 
@@ -333,7 +346,7 @@ class Case(PseudonymousRecord, Versioned):
         blank=True,
         help_text=_("本人同意が必要な会議で検討できるのは、同意が記録されたケースだけです。"),
     )
-    summary = EncryptedTextField(_("概要"))
+    summary = EncryptedTextField(_("概要"), validators=[MaxLengthValidator(SUMMARY_MAX)])
     lead_workers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="lead_cases", verbose_name=_("担当者")
     )
@@ -499,8 +512,8 @@ class Contact(EncryptedRecord, Versioned):
         limit_choices_to={"kind": "municipality"},
         verbose_name=_("居住市町村"),
     )
-    summary = EncryptedTextField(_("相談内容の記録"))
-    follow_up = EncryptedTextField(_("今後の対応"))
+    summary = EncryptedTextField(_("相談内容の記録"), validators=[MaxLengthValidator(SUMMARY_MAX)])
+    follow_up = EncryptedTextField(_("今後の対応"), validators=[MaxLengthValidator(NOTE_MAX)])
     follow_up_due = models.DateField(_("対応予定日"), null=True, blank=True)
     follow_up_done = models.BooleanField(_("対応済み"), default=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -593,10 +606,51 @@ class Milestone(EncryptedRecord):
         return f"{self.achieved_on} {self.get_kind_display()}"
 
 
+class ActiveGrantQuerySet(models.QuerySet):
+    def active(self, now=None):
+        now = now or timezone.now()
+        return self.filter(active_filter(now))
+
+
+def active_filter(now) -> Q:
+    return Q(ended_at__isnull=True, expires_at__gt=now)
+
+
+class BreakGlassQuerySet(models.QuerySet):
+    def active(self, now=None):
+        """Approved (or needing no approval), not expired, for an existing case."""
+        now = now or timezone.now()
+        return self.filter(case__isnull=False, approved_at__isnull=False, expires_at__gt=now)
+
+    def pending(self, now=None):
+        """Waiting for the case organisation's supervisor, not yet stale."""
+        now = now or timezone.now()
+        return self.filter(
+            case__isnull=False,
+            approved_at__isnull=True,
+            refused_at__isnull=True,
+            requested_at__gt=now - datetime.timedelta(hours=BREAK_GLASS_REQUEST_HOURS),
+        )
+
+
+# A request across organisations that no supervisor answered within this time lapses.
+BREAK_GLASS_REQUEST_HOURS = 24
+
+
 class BreakGlass(models.Model):
-    """Emergency access (緊急アクセス) to a case outside one's normal access: granted at once
-    on a stated reason, for BREAK_GLASS_MINUTES, audited, and queued for a supervisor's
-    review until reviewed. Kept apart from the guardian grants other mechanisms manage."""
+    """Emergency access (緊急アクセス) to a case outside one's normal access, on a reason
+    (a category, and free text encrypted under the case's data key), read-only, for
+    BREAK_GLASS_MINUTES, audited, and queued for a supervisor's review. Within one's own
+    organisation it starts at once and the supervisors are told; across organisations it
+    starts only when a supervisor of the case's organisation approves. A request for a code
+    that names no case one may ask for is kept too (without a case and without its text),
+    so that it looks the same to the requester. Policy: casework.services.break_glass."""
+
+    class Category(models.TextChoices):
+        DANGER = "danger", _("生命・身体への危険が疑われる")
+        WORKER_ABSENT = "worker_absent", _("担当者不在中の緊急の相談・連絡")
+        AGENCY_INQUIRY = "agency_inquiry", _("関係機関（警察・医療等）からの緊急の照会")
+        OTHER = "other", _("その他の緊急の事情")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -605,11 +659,35 @@ class BreakGlass(models.Model):
         verbose_name=_("職員"),
     )
     case = models.ForeignKey(
-        Case, on_delete=models.PROTECT, related_name="break_glass", verbose_name=_("ケース")
+        Case,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="break_glass",
+        verbose_name=_("ケース"),
     )
-    reason = models.TextField(_("理由"))
-    granted_at = models.DateTimeField(_("開始"), default=timezone.now)
-    expires_at = models.DateTimeField(_("終了"))
+    requested_code = models.CharField(_("申請されたケースコード"), max_length=20, blank=True)
+    category = models.CharField(
+        _("理由の区分"), max_length=20, choices=Category.choices, default=Category.OTHER
+    )
+    # The case's data key: the reason is erased with the case (crypto-shredding).
+    data_key = models.ForeignKey(
+        DataKey, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason_text = EncryptedTextField(_("理由"))
+    cross_organisation = models.BooleanField(_("他組織のケース"), default=False)
+    requested_at = models.DateTimeField(_("申請日時"), default=timezone.now)
+    approved_at = models.DateTimeField(_("開始"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("承認者"),
+    )
+    refused_at = models.DateTimeField(_("却下日時"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("終了"), null=True, blank=True)
     reviewed_at = models.DateTimeField(_("確認日時"), null=True, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -621,12 +699,74 @@ class BreakGlass(models.Model):
     )
     review_note = models.TextField(_("確認メモ"), blank=True)
 
+    objects = BreakGlassQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("緊急アクセス")
         verbose_name_plural = _("緊急アクセス")
-        ordering = ["-granted_at"]
+        ordering = ["-requested_at"]
         permissions = [("break_glass", _("理由を記録して担当外のケースを緊急に閲覧できる"))]
-        indexes = [models.Index(fields=["user", "expires_at"])]
+        indexes = [
+            models.Index(fields=["user", "expires_at"]),
+            models.Index(fields=["user", "requested_at"], name="breakglass_user_requests"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.user} → {self.case.code} {self.granted_at:%Y-%m-%d %H:%M}"
+        code = self.case.code if self.case_id else self.requested_code
+        return f"{self.user} → {code} {self.requested_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def granted_at(self):
+        return self.approved_at
+
+    @property
+    def state_label(self) -> str:
+        """What the requester sees. It never depends on whether the code named a case,
+        so an unknown code and one waiting for approval read alike."""
+        now = timezone.now()
+        if self.approved_at is not None:
+            return (
+                str(_("閲覧可能")) if self.expires_at and self.expires_at > now else str(_("終了"))
+            )
+        if self.refused_at is not None:
+            return str(_("却下"))
+        if self.requested_at <= now - datetime.timedelta(hours=BREAK_GLASS_REQUEST_HOURS):
+            return str(_("失効"))
+        return str(_("承認待ち"))
+
+
+class CaseReadBack(models.Model):
+    """Transfer read-back: after a transfer (移管) the organisation the case came from may
+    read the records it wrote, read-only, until `expires_at` or until a supervisor of
+    either side ends it. Made and ended only by casework.services (called by referrals)."""
+
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="read_backs", verbose_name=_("ケース")
+    )
+    organisation = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("移管元"),
+    )
+    granted_at = models.DateTimeField(_("開始"), default=timezone.now)
+    expires_at = models.DateTimeField(_("期限"))
+    ended_at = models.DateTimeField(_("終了日時"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("終了した職員"),
+    )
+
+    objects = ActiveGrantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("移管元による閲覧")
+        verbose_name_plural = _("移管元による閲覧")
+        indexes = [models.Index(fields=["organisation", "expires_at"], name="readback_org_expiry")]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id} ← {self.case_id} until {self.expires_at:%Y-%m-%d}"

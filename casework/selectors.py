@@ -14,54 +14,21 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from .models import (
-    BreakGlass,
-    Case,
-    CaseGroupObjectPermission,
-    CaseUserObjectPermission,
-    Client,
-    Contact,
-    last_contact_key,
-)
+from . import access
+from .access import Capability
+from .models import BreakGlass, Case, Client, Contact, last_contact_key
 
 
-def granted_case_ids(user) -> list:
-    """Cases the user may view by an object grant, directly or through a group, or by a
-    running break-glass access: one query.
-
-    A person holds few grants (agenda items, referrals, emergency accesses), so the case
-    query takes them as a list of ids rather than as sub-queries: an OR of sub-queries
-    makes PostgreSQL test every row of the table, while an OR of an organisation and a
-    list of keys can use the indexes (tests/performance/test_query_plans.py).
-    """
-    direct = CaseUserObjectPermission.objects.filter(
-        user_id=user.pk, permission__codename="view_case"
-    ).values_list("content_object_id", flat=True)
-    via_group = CaseGroupObjectPermission.objects.filter(
-        group__user=user, permission__codename="view_case"
-    ).values_list("content_object_id", flat=True)
-    break_glass = BreakGlass.objects.filter(
-        user_id=user.pk, expires_at__gt=timezone.now()
-    ).values_list("case_id", flat=True)
-    return list(direct.order_by().union(via_group.order_by(), break_glass.order_by()))
-
-
-def visible_cases(user) -> QuerySet[Case]:
+def visible_cases(user, capability: Capability = Capability.READ) -> QuerySet[Case]:
+    """The cases `user` reaches with `capability` (default: may read), by any access kind
+    (casework.access). `visible_cases(user, Capability.EXPORT)` is what they may export."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Case.objects.none()
-    scope = Q(pk__in_array=granted_case_ids(user))
-    if user.has_perm("casework.view_org_cases") and user.organisation_id is not None:
-        own = Q(organisation_id=user.organisation_id)
-        if not user.has_perm("casework.supervise_case"):
-            assigned = Case.lead_workers.through.objects.filter(user_id=user.pk).values("case_id")
-            own &= Q(restricted=False) | Q(pk__in=assigned)
-        scope = own | scope
-    return Case.objects.filter(scope)
+    return Case.objects.filter(access.scope_q(user, capability))
 
 
 # The columns the case list shows. The list reads only these: a whole case or client row
@@ -101,45 +68,29 @@ def listed(cases: QuerySet[Case]) -> QuerySet[Case]:
     )
 
 
-# The attribute a case fetched through `find_visible_case` carries: the pk of the user it
-# was found visible to. Only this module sets it; an instance lives one request.
-_VISIBLE_TO = "_found_visible_to"
+def find_visible_case(
+    user, code: str, *related: str, capability: Capability = Capability.READ
+) -> Case | None:
+    """The case with this code that `user` reaches with `capability` (its `related` rows
+    joined), or None."""
+    return visible_cases(user, capability).select_related(*related).filter(code=code).first()
 
 
-def find_visible_case(user, code: str, *related: str) -> Case | None:
-    """The visible case with this code (its `related` rows joined), or None.
-
-    The instance remembers that `user` may see it, so a service that `user` calls with it
-    in the same request (`is_found_visible`) need not ask the database again.
-    """
-    case = visible_cases(user).select_related(*related).filter(code=code).first()
-    if case is not None:
-        setattr(case, _VISIBLE_TO, user.pk)
-    return case
+def require_visible(user, case: Case, capability: Capability = Capability.READ) -> None:
+    """Refuse (PermissionDenied) unless `user` reaches `case` with `capability`: the check
+    every service that acts on a case makes (casework.access)."""
+    access.require(user, case, capability)
 
 
-def is_found_visible(case: Case, user) -> bool:
-    """Whether `case` came from `find_visible_case` for this very user."""
-    return user.pk is not None and getattr(case, _VISIBLE_TO, None) == user.pk
-
-
-def require_visible(user, case: Case) -> None:
-    """Refuse (PermissionDenied) unless `user` may see `case`: the check every service that
-    acts on a case makes. A case found visible to the same user in this request passes
-    without a query."""
-    if is_found_visible(case, user):
-        return
-    if not visible_cases(user).filter(pk=case.pk).exists():
-        raise PermissionDenied
-
-
-def get_visible_case(user, code: str) -> Case:
-    """The case, or 404 — the same answer whether it does not exist or is not the user's."""
+def get_visible_case(user, code: str, capability: Capability = Capability.READ) -> Case:
+    """The case, or 404 — the same answer whether it does not exist or is not the user's.
+    A case the user may read but not act on this way (`capability`) is a 403."""
     case = find_visible_case(
         user, code, "client", "organisation", "client__municipality", "updated_by"
     )
     if case is None:
         raise Http404
+    access.require(user, case, capability)
     return case
 
 
@@ -163,13 +114,13 @@ class TimelineEntry:
 def case_timeline(case: Case, viewer=None) -> list[TimelineEntry]:
     """Contacts, milestones and other apps' events of a case, newest first.
 
-    A viewer from outside the owning organisation (after a transfer) sees only the records
-    their own organisation wrote. Apps add events through an AppConfig hook
+    A viewer who reaches the case only by transfer read-back sees only the records their
+    own organisation wrote (casework.access). Apps add events through an AppConfig hook
     `case_timeline_entries(case)`, so casework needs no import of them.
     """
     contacts = case.contacts.select_related("staff").order_by("-occurred_at")
     milestones = case.milestones.select_related("recorded_by")
-    outsider = viewer is not None and viewer.organisation_id != case.organisation_id
+    outsider = viewer is not None and access.cached_access(viewer, case).own_records_only
     if outsider:
         contacts = contacts.filter(organisation_id=viewer.organisation_id)
         milestones = milestones.filter(recorded_by__organisation_id=viewer.organisation_id)
@@ -230,9 +181,16 @@ class DuplicateCheck:
 
 
 def find_duplicates(
-    user, *, name_kana: str = "", birth_date: datetime.date | None = None, phone: str = ""
+    user,
+    *,
+    name_kana: str = "",
+    birth_date: datetime.date | None = None,
+    phone: str = "",
+    other_organisations: bool = True,
 ) -> DuplicateCheck:
-    """Possible existing records of the same person, through the blind index only."""
+    """Possible existing records of the same person, through the blind index only. With
+    `other_organisations` (supervisors only) also the names of other organisations that
+    may know the person: a disclosure, so it is audited."""
     probe = Client(name_kana=name_kana or None, birth_date=birth_date, phone=phone or None)
     indexes = Q()
     kana_birth = Client._meta.get_field("kana_birth_index").compute(probe)
@@ -251,7 +209,7 @@ def find_duplicates(
         .order_by("-opened_on")
     )
     others: list[str] = []
-    if user.has_perm("casework.supervise_case"):
+    if other_organisations and user.has_perm("casework.supervise_case"):
         others = sorted(
             set(
                 matches.exclude(organisation_id=user.organisation_id).values_list(
@@ -259,17 +217,48 @@ def find_duplicates(
                 )
             )
         )
+        if others:
+            # Telling a supervisor that another organisation knows the person discloses
+            # something about the person: audited, with the count only.
+            from audit.models import Action
+            from audit.services import record
+
+            record(
+                Action.VIEW,
+                object_type="casework.Client",
+                object_ref="duplicate_check",
+                detail={"duplicates_elsewhere": len(others)},
+                actor=user,
+            )
     return DuplicateCheck(same, others)
 
 
 def break_glass_queue(user) -> QuerySet[BreakGlass]:
-    """Unreviewed emergency accesses a supervisor must look at: to the cases of their
-    organisation, or by their organisation's staff."""
+    """Emergency accesses that started and that a supervisor has not reviewed: to the
+    cases of their organisation, or by their organisation's staff."""
     if not user.has_perm("casework.supervise_case") or user.organisation_id is None:
         return BreakGlass.objects.none()
     own = user.organisation_id
     return (
-        BreakGlass.objects.filter(reviewed_at__isnull=True)
+        BreakGlass.objects.filter(
+            reviewed_at__isnull=True, approved_at__isnull=False, case__isnull=False
+        )
         .filter(Q(case__organisation_id=own) | Q(user__organisation_id=own))
-        .select_related("user", "case", "case__organisation")
+        .select_related("user__organisation", "case__organisation")
     )
+
+
+def break_glass_requests(user) -> QuerySet[BreakGlass]:
+    """Requests from other organisations' staff for this supervisor's cases, waiting."""
+    if not user.has_perm("casework.supervise_case") or user.organisation_id is None:
+        return BreakGlass.objects.none()
+    return (
+        BreakGlass.objects.pending()
+        .filter(case__organisation_id=user.organisation_id)
+        .select_related("user__organisation", "case__organisation")
+    )
+
+
+def my_break_glass(user, *, limit: int = 20) -> QuerySet[BreakGlass]:
+    """The user's own recent requests, as the break-glass page lists them."""
+    return BreakGlass.objects.filter(user_id=user.pk).select_related("case")[:limit]

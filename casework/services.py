@@ -14,13 +14,17 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from accounts.reauth import StepUp
 from audit.models import Action
 from audit.services import record
 
-from . import crypto
-from .models import Case, Client, Contact, DataKey, Milestone, Versioned
+from . import access, crypto
+from .access import Capability
+from .models import BreakGlass, Case, CaseReadBack, Client, Contact, DataKey, Milestone, Versioned
 from .periods import age_band, fiscal_year
 from .selectors import find_duplicates, require_visible
+
+WRITE = Capability.WRITE
 
 IDENTITY_FIELDS = ("name", "name_kana", "birth_date", "phone", "address", "notes")
 
@@ -92,6 +96,7 @@ def open_case(
                 name_kana=identity.get("name_kana", ""),
                 birth_date=identity.get("birth_date"),
                 phone=identity.get("phone", ""),
+                other_organisations=False,
             )
             if check.same_organisation:
                 raise DuplicateSuspected(check.same_organisation)
@@ -126,7 +131,7 @@ def update_case(
     lead_workers: Iterable | None = None,
 ) -> Case:
     _require(actor, "casework.change_case")
-    require_visible(actor, case)
+    require_visible(actor, case, WRITE)
     current = _lock(Case, case.pk, expected_version)
     if "status" in changes and changes["status"] != current.status:
         if changes["status"] == Case.Status.CLOSED:
@@ -150,7 +155,7 @@ def close_case(
     actor, case: Case, *, expected_version: int, reason: str, closed_on: datetime.date | None = None
 ) -> Case:
     _require(actor, "casework.change_case")
-    require_visible(actor, case)
+    require_visible(actor, case, WRITE)
     if reason not in Case.ClosureReason.values or reason == Case.ClosureReason.MERGED:
         raise ValidationError({"reason": _("終結理由を選んでください。")})
     current = _lock(Case, case.pk, expected_version)
@@ -175,8 +180,8 @@ def merge_cases(actor, keep: Case, absorbed: Case, *, expected_version: int | No
     _require(actor, "casework.change_case", "casework.supervise_case")
     if keep.pk == absorbed.pk or keep.organisation_id != absorbed.organisation_id:
         raise ValidationError(_("同じ組織の別のケースどうしだけを統合できます。"))
-    require_visible(actor, keep)
-    require_visible(actor, absorbed)
+    require_visible(actor, keep, WRITE)
+    require_visible(actor, absorbed, WRITE)
     target = _lock(Case, keep.pk, None)
     source = _lock(Case, absorbed.pk, expected_version)
     moved = 0
@@ -207,11 +212,19 @@ def _refresh_last_contact(case: Case) -> None:
 # --- identity ---------------------------------------------------------------------------
 
 
-@transaction.atomic
-def reveal_identity(actor, case: Case) -> dict[str, Any]:
-    """Decrypt the client's identity for display; the reveal itself is audited."""
+def _require_identity(actor, case: Case, step_up: StepUp) -> None:
+    """Who may decrypt an identity: the permission, an access kind that allows it, and a
+    fresh step-up in this session. Every path to an identity (screens, exports, referrals'
+    shared view) comes through here."""
     _require(actor, "casework.reveal_identity")
-    require_visible(actor, case)
+    require_visible(actor, case, Capability.IDENTITY)
+    step_up.require()
+
+
+@transaction.atomic
+def reveal_identity(actor, case: Case, *, step_up: StepUp) -> dict[str, Any]:
+    """Decrypt the client's identity for display; the reveal itself is audited."""
+    _require_identity(actor, case, step_up)
     if case.client is None:
         return {}
     record(Action.IDENTITY_REVEAL, obj=case.client, detail={"case": case.code})
@@ -226,9 +239,11 @@ def update_identity(
     expected_version: int,
     identity: dict[str, Any],
     attributes: dict[str, Any],
+    step_up: StepUp,
 ) -> Client:
-    _require(actor, "casework.change_client", "casework.reveal_identity")
-    require_visible(actor, case)
+    _require(actor, "casework.change_client")
+    _require_identity(actor, case, step_up)
+    require_visible(actor, case, WRITE)
     if case.client_id is None:
         raise ValidationError(_("このケースには当事者が登録されていません。"))
     client = _lock(Client, case.client_id, expected_version)
@@ -262,7 +277,7 @@ def log_contact(actor, *, case: Case | None = None, **fields: Any) -> Contact:
     trusted = ["data_key", "organisation", "staff", "updated_by"]
     if case is not None:
         trusted.append("case")
-        require_visible(actor, case)
+        require_visible(actor, case, WRITE)
         fields["data_key_id"] = case.data_key_id
         client = case.client
         if client is not None:
@@ -297,7 +312,7 @@ def log_contact(actor, *, case: Case | None = None, **fields: Any) -> Contact:
 def complete_follow_up(actor, contact: Contact) -> Contact:
     _require(actor, "casework.change_contact")
     if contact.case is not None:
-        require_visible(actor, contact.case)
+        require_visible(actor, contact.case, WRITE)
     elif contact.organisation_id != actor.organisation_id:
         raise PermissionDenied
     contact.follow_up_done = True
@@ -312,7 +327,7 @@ def record_milestone(
     actor, case: Case, *, kind: str, achieved_on: datetime.date, note: str = ""
 ) -> Milestone:
     _require(actor, "casework.add_milestone")
-    require_visible(actor, case)
+    require_visible(actor, case, WRITE)
     milestone = Milestone(
         case=case,
         data_key=case.data_key,
@@ -455,47 +470,190 @@ def purge_year_key(key: DataKey) -> None:
 BREAK_GLASS_MIN_REASON = 10
 
 
-def break_glass(user, code: str, reason: str) -> Case:
-    """Open a case outside the user's access for BREAK_GLASS_MINUTES on a stated reason.
-    The reason goes into the audit event; a supervisor reviews the access afterwards."""
+def _supervisors_of(organisation_id: int):
+    from django.contrib.auth import get_user_model
+
+    from accounts.roles import Role
+
+    return get_user_model().objects.filter(
+        organisation_id=organisation_id, groups__name=Role.SUPERVISOR.value, is_active=True
+    )
+
+
+def _notify_break_glass(grant: BreakGlass, *, to_users, topic: str, text: str) -> None:
+    from accounts.notices import notify
+
+    code = grant.case.code if grant.case_id else grant.requested_code
+    notify(
+        to_users,
+        subject=_("緊急アクセス：%(code)s") % {"code": code},
+        body=text
+        + "\n"
+        + _("ケース：%(code)s／職員：%(user)s／区分：%(category)s")
+        % {"code": code, "user": grant.user, "category": grant.get_category_display()},
+        topic=topic,
+    )
+
+
+def break_glass(user, code: str, *, category: str, reason: str) -> BreakGlass:
+    """緊急アクセス, by the policy of casework.access (docs/security.md, finding 6):
+
+    - only holders of casework.break_glass; at most BREAK_GLASS_DAILY_LIMIT requests a day;
+    - a reason category and a free text, which is encrypted under the case's data key (the
+      audit chain records the category, never the text);
+    - a case of the user's own organisation they cannot already read (a restricted one)
+      opens at once, read-only, for BREAK_GLASS_MINUTES, and its supervisors are told;
+    - a case of another organisation opens only when a supervisor of that organisation
+      approves; staff of partner organisations and restricted cases of other
+      organisations are never eligible;
+    - an unknown or ineligible code gets the same answer as a request waiting for approval
+      (it is kept, without a case and without its text, and lapses), so the form tells
+      nobody whether a code exists.
+    """
     from django.conf import settings
 
-    from .models import BreakGlass
+    from accounts.models import Organisation
 
     if not user.has_perm("casework.break_glass"):
         raise PermissionDenied
     reason = reason.strip()
+    errors = {}
+    if category not in BreakGlass.Category.values:
+        errors["category"] = _("理由の区分を選んでください。")
     if len(reason) < BREAK_GLASS_MIN_REASON:
-        raise ValidationError(
-            {
-                "reason": _("理由を具体的に（%(n)d文字以上）書いてください。")
-                % {"n": BREAK_GLASS_MIN_REASON}
-            }
-        )
-    case = Case.objects.filter(code=code.strip().upper()).first()
-    if case is None:
+        errors["reason"] = _("理由を具体的に（%(n)d文字以上）書いてください。") % {
+            "n": BREAK_GLASS_MIN_REASON
+        }
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    code = code.strip().upper()[:20]
+    recent = BreakGlass.objects.filter(
+        user_id=user.pk, requested_at__gt=now - datetime.timedelta(hours=24)
+    ).count()
+    if recent >= settings.BREAK_GLASS_DAILY_LIMIT:
         record(
             Action.BREAK_GLASS,
             object_type="casework.Case",
-            object_ref=code[:20],
-            detail={"found": False},
+            object_ref=code,
+            detail={"category": category, "outcome": "rate_limited", "recent": recent},
         )
-        raise ValidationError({"code": _("このケースコードは見つかりません。")})
-    now = timezone.now()
+        raise ValidationError(
+            {
+                "code": _(
+                    "緊急アクセスの申請は24時間に%(n)d件までです。スーパーバイザーに連絡してください。"
+                )
+                % {"n": settings.BREAK_GLASS_DAILY_LIMIT}
+            }
+        )
+    case = Case.objects.filter(code=code).select_related("organisation").first()
+    outcome = "lapsed"
+    if case is not None and case.organisation_id == user.organisation_id:
+        already = access.access_to(user, case).allows(Capability.READ)
+        outcome = "already" if already else "granted"
+    elif (
+        case is not None
+        and not case.restricted
+        and user.organisation is not None
+        and user.organisation.kind != Organisation.Kind.PARTNER
+    ):
+        outcome = "requested"
     with transaction.atomic():
         grant = BreakGlass.objects.create(
             user=user,
-            case=case,
-            reason=reason,
-            granted_at=now,
-            expires_at=now + datetime.timedelta(minutes=settings.BREAK_GLASS_MINUTES),
+            case=case if outcome != "lapsed" else None,
+            requested_code=code,
+            category=category,
+            cross_organisation=outcome == "requested",
+            requested_at=now,
+            approved_at=now if outcome in ("granted", "already") else None,
+            expires_at=(
+                now + datetime.timedelta(minutes=settings.BREAK_GLASS_MINUTES)
+                if outcome == "granted"
+                else (now if outcome == "already" else None)
+            ),
+            reviewed_at=now if outcome == "already" else None,
         )
+        if grant.case_id is not None and outcome != "already":
+            # Bound to the row, so the text is written once its key exists.
+            grant.data_key_id = case.data_key_id
+            grant.reason_text = reason
+            grant.save(update_fields=["data_key", "reason_text"])
         record(
             Action.BREAK_GLASS,
-            obj=case,
-            detail={"reason": reason, "until": grant.expires_at.isoformat(), "grant": grant.pk},
+            object_type="casework.Case",
+            object_ref=case.code if grant.case_id else code,
+            detail={"category": category, "outcome": outcome, "grant": grant.pk},
         )
-    return case
+        if outcome == "granted":
+            _notify_break_glass(
+                grant,
+                to_users=_supervisors_of(case.organisation_id),
+                topic="break_glass_granted",
+                text=_("緊急アクセスが開始されました。内容を確認してください。"),
+            )
+        elif outcome == "requested":
+            _notify_break_glass(
+                grant,
+                to_users=_supervisors_of(case.organisation_id),
+                topic="break_glass_requested",
+                text=_(
+                    "他の組織の職員から緊急アクセスの申請があります。承認または却下してください。"
+                ),
+            )
+    return grant
+
+
+def _decide_break_glass(user, grant_id: int, *, approve: bool) -> BreakGlass:
+    from django.conf import settings
+
+    from .selectors import break_glass_requests
+
+    with transaction.atomic():
+        grant = (
+            break_glass_requests(user).select_for_update(of=("self",)).filter(pk=grant_id).first()
+        )
+        if grant is None:
+            raise PermissionDenied
+        now = timezone.now()
+        if approve:
+            grant.approved_at = now
+            grant.approved_by = user
+            grant.expires_at = now + datetime.timedelta(minutes=settings.BREAK_GLASS_MINUTES)
+        else:
+            grant.refused_at = now
+            grant.approved_by = user
+        grant.save(update_fields=["approved_at", "approved_by", "expires_at", "refused_at"])
+        record(
+            Action.APPROVAL_DECISION,
+            object_type="casework.BreakGlass",
+            object_ref=str(grant.pk),
+            detail={
+                "case": grant.case.code,
+                "approved": approve,
+                "requested_by": grant.user_id,
+                "category": grant.category,
+            },
+        )
+        _notify_break_glass(
+            grant,
+            to_users=[grant.user],
+            topic="break_glass_decided",
+            text=_("緊急アクセスの申請が承認されました。")
+            if approve
+            else _("緊急アクセスの申請は却下されました。"),
+        )
+    return grant
+
+
+def approve_break_glass(user, grant_id: int) -> BreakGlass:
+    """A supervisor of the case's organisation lets a request from another organisation
+    start now, for BREAK_GLASS_MINUTES; both names are in the audit chain."""
+    return _decide_break_glass(user, grant_id, approve=True)
+
+
+def refuse_break_glass(user, grant_id: int) -> BreakGlass:
+    return _decide_break_glass(user, grant_id, approve=False)
 
 
 def review_break_glass(user, grant_id: int, note: str) -> None:
@@ -515,3 +673,36 @@ def review_break_glass(user, grant_id: int, note: str) -> None:
             object_ref=str(grant.pk),
             detail={"reviewed": True, "case": grant.case.code, "by_user": grant.user_id},
         )
+
+
+# --- transfer read-back ------------------------------------------------------------------
+
+
+def grant_read_back(actor, case: Case, *, organisation_id: int) -> CaseReadBack:
+    """After a transfer: the old organisation may read what it wrote, read-only, for
+    TRANSFER_READ_BACK_DAYS (casework.access). Called inside the transfer's transaction."""
+    from django.conf import settings
+
+    now = timezone.now()
+    read_back = CaseReadBack.objects.create(
+        case=case,
+        organisation_id=organisation_id,
+        granted_at=now,
+        expires_at=now + datetime.timedelta(days=settings.TRANSFER_READ_BACK_DAYS),
+    )
+    record(
+        Action.UPDATE,
+        obj=case,
+        detail={"read_back_for": organisation_id, "until": read_back.expires_at.isoformat()},
+        actor=actor,
+    )
+    return read_back
+
+
+def end_read_back(actor, case: Case, *, organisation_id: int) -> int:
+    """End the old organisation's read-back now; how many were running."""
+    ended = CaseReadBack.objects.active().filter(case=case, organisation_id=organisation_id)
+    count = ended.update(ended_at=timezone.now(), ended_by=actor)
+    if count:
+        record(Action.UPDATE, obj=case, detail={"read_back_ended": organisation_id}, actor=actor)
+    return count

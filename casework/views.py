@@ -19,12 +19,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import reauth
-from accounts.reauth import recent_auth_required
 from audit.models import Action
 from audit.services import record
 
 from . import access_review as access_reviews
 from . import selectors, services
+from .access import Capability, cached_access
 from .exports import FORMATS, export_cases, export_contacts
 from .filters import CaseFilter
 from .forms import (
@@ -185,13 +185,19 @@ def identity_export(request: HttpRequest) -> HttpResponse:
     return _identity_export_post(request)
 
 
-@recent_auth_required
 def _identity_export_post(request: HttpRequest) -> HttpResponse:
+    step_up = reauth.step_up_of(request)
+
     def export(data: dict):
         if data["kind"] == "cases":
             cases = selectors.visible_cases(request.user)
             return export_cases(
-                request.user, cases, fmt=data["fmt"], identity=True, purpose=data["purpose"]
+                request.user,
+                cases,
+                fmt=data["fmt"],
+                identity=True,
+                purpose=data["purpose"],
+                step_up=step_up,
             )
         return export_contacts(
             request.user,
@@ -200,6 +206,7 @@ def _identity_export_post(request: HttpRequest) -> HttpResponse:
             fmt=data["fmt"],
             identity=True,
             purpose=data["purpose"],
+            step_up=step_up,
         )
 
     kind = request.POST.get("kind", "")
@@ -265,8 +272,14 @@ def case_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
+    access = cached_access(request.user, case)
     return {
         "case": case,
+        # What the page offers follows the access kind (casework.access); the services
+        # refuse the rest anyway.
+        "can_write": access.allows(Capability.WRITE),
+        "can_reveal": access.allows(Capability.IDENTITY),
+        "own_records_only": access.own_records_only,
         "timeline": selectors.case_timeline(case, request.user),
         "lead_workers": list(case.lead_workers.all()),
         "milestone_form": MilestoneForm(),
@@ -276,10 +289,9 @@ def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
 
 @never_cache
 @require_POST
-@recent_auth_required
 def identity_reveal(request: HttpRequest, code: str) -> HttpResponse:
     case = selectors.get_visible_case(request.user, code)
-    identity = services.reveal_identity(request.user, case)
+    identity = services.reveal_identity(request.user, case, step_up=reauth.step_up_of(request))
     if request.htmx:
         return render(request, "casework/_identity.html", {"case": case, "identity": identity})
     return render(
@@ -308,12 +320,14 @@ def _case_form_page(request: HttpRequest, case: Case, form, *, title: str, save,
 @never_cache
 @require_http_methods(["GET", "POST"])
 def case_edit(request: HttpRequest, code: str) -> HttpResponse:
-    case = selectors.get_visible_case(request.user, code)
+    case = selectors.get_visible_case(request.user, code, Capability.WRITE)
     initial = {f: getattr(case, f) for f in CaseEditForm.CASE} | {
         "status": case.status,
         "lead_workers": list(case.lead_workers.all()),
         "version": case.version,
     }
+    if request.method == "GET":  # the form shows the case's summary: a read of content
+        record(Action.VIEW, obj=case, detail={"page": "edit"})
     form = CaseEditForm(request.POST or None, case=case, initial=initial)
     if (
         request.method == "POST"
@@ -352,14 +366,14 @@ def case_edit(request: HttpRequest, code: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def identity_edit(request: HttpRequest, code: str) -> HttpResponse:
-    case = selectors.get_visible_case(request.user, code)
+    case = selectors.get_visible_case(request.user, code, Capability.IDENTITY)
     if case.client is None:
         messages.error(request, _("このケースには当事者が登録されていません。"))
         return redirect("casework:case_detail", code=case.code)
     if request.method == "POST":
         form = IdentityEditForm(request.POST)
-    else:  # showing the identity to edit it is a reveal, audited
-        identity = services.reveal_identity(request.user, case)
+    else:  # showing the identity to edit it is a reveal, audited, after a step-up
+        identity = services.reveal_identity(request.user, case, step_up=reauth.step_up_of(request))
         attributes = {f: getattr(case.client, f) for f in IdentityEditForm.ATTRIBUTES}
         form = IdentityEditForm(initial={**identity, **attributes, "version": case.client.version})
     return _case_form_page(
@@ -374,6 +388,7 @@ def identity_edit(request: HttpRequest, code: str) -> HttpResponse:
             expected_version=form.cleaned_data["version"],
             identity=form.identity(),
             attributes=form.attributes(),
+            step_up=reauth.step_up_of(request),
         ),
     )
 
@@ -381,7 +396,7 @@ def identity_edit(request: HttpRequest, code: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def case_close(request: HttpRequest, code: str) -> HttpResponse:
-    case = selectors.get_visible_case(request.user, code)
+    case = selectors.get_visible_case(request.user, code, Capability.WRITE)
     form = CloseForm(request.POST or None, initial={"version": case.version})
     return _case_form_page(
         request,
@@ -402,7 +417,7 @@ def case_close(request: HttpRequest, code: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def case_merge(request: HttpRequest, code: str) -> HttpResponse:
-    keep = selectors.get_visible_case(request.user, code)
+    keep = selectors.get_visible_case(request.user, code, Capability.WRITE)
     form = MergeForm(request.POST or None, user=request.user, keep=keep)
     return _case_form_page(
         request,
@@ -417,7 +432,7 @@ def case_merge(request: HttpRequest, code: str) -> HttpResponse:
 @never_cache
 @require_POST
 def milestone_new(request: HttpRequest, code: str) -> HttpResponse:
-    case = selectors.get_visible_case(request.user, code)
+    case = selectors.get_visible_case(request.user, code, Capability.WRITE)
     form = MilestoneForm(request.POST)
     if form.is_valid():
         services.record_milestone(request.user, case, **form.cleaned_data)
@@ -440,41 +455,76 @@ def follow_up_done(request: HttpRequest, pk: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def break_glass(request: HttpRequest) -> HttpResponse:
-    """緊急アクセス: open a case outside one's access, on a reason, for a limited time."""
+    """緊急アクセス: ask to read a case outside one's access, on a reason (the policy:
+    casework.services.break_glass)."""
     form = BreakGlassForm(request.POST or None, initial={"code": request.GET.get("code", "")})
     if request.method == "POST" and form.is_valid():
         try:
-            case = services.break_glass(
-                request.user, form.cleaned_data["code"], form.cleaned_data["reason"]
+            grant = services.break_glass(
+                request.user,
+                form.cleaned_data["code"],
+                category=form.cleaned_data["category"],
+                reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
             _form_errors_from(exc, form)
         else:
-            messages.warning(
+            if grant.approved_at is not None and grant.case_id is not None:
+                messages.warning(
+                    request,
+                    _(
+                        "緊急アクセスを開始しました（%(minutes)d分間、閲覧のみ）。"
+                        "スーパーバイザーに通知され、確認されます。"
+                    )
+                    % {"minutes": settings.BREAK_GLASS_MINUTES},
+                )
+                return redirect("casework:case_detail", code=grant.case.code)
+            messages.info(
                 request,
                 _(
-                    "緊急アクセスを記録しました（%(minutes)d分間）。理由とともに監査記録に残り、"
-                    "スーパーバイザーが確認します。"
-                )
-                % {"minutes": settings.BREAK_GLASS_MINUTES},
+                    "申請を記録しました。対象のケースの組織のスーパーバイザーが承認した場合に限り、"
+                    "閲覧できるようになり、メールでお知らせします。"
+                ),
             )
-            return redirect("casework:case_detail", code=case.code)
-    return render(request, "casework/break_glass.html", {"form": form})
+            return redirect("casework:break_glass")
+    return render(
+        request,
+        "casework/break_glass.html",
+        {"form": form, "mine": selectors.my_break_glass(request.user)},
+    )
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 def break_glass_review(request: HttpRequest) -> HttpResponse:
+    """Supervisors: approve or refuse other organisations' requests for their cases, and
+    review the emergency accesses that ran."""
     if request.method == "POST":
         grant = request.POST.get("grant", "")
         if not grant.isdigit():
             raise Http404
-        services.review_break_glass(request.user, int(grant), request.POST.get("note", ""))
-        messages.success(request, _("緊急アクセスを確認済みにしました。"))
+        decision = request.POST.get("decision", "review")
+        if decision == "approve":
+            services.approve_break_glass(request.user, int(grant))
+            messages.success(request, _("緊急アクセスを承認しました。"))
+        elif decision == "refuse":
+            services.refuse_break_glass(request.user, int(grant))
+            messages.success(request, _("緊急アクセスの申請を却下しました。"))
+        else:
+            services.review_break_glass(request.user, int(grant), request.POST.get("note", ""))
+            messages.success(request, _("緊急アクセスを確認済みにしました。"))
         return redirect("casework:break_glass_review")
-    queue = selectors.break_glass_queue(request.user).order_by("granted_at")[:200]
+    queue = selectors.break_glass_queue(request.user).order_by("approved_at")[:200]
+    requests = selectors.break_glass_requests(request.user).order_by("requested_at")[:200]
     return render(
-        request, "casework/break_glass_review.html", {"queue": queue, "now": timezone.now()}
+        request,
+        "casework/break_glass_review.html",
+        {
+            "queue": queue,
+            "requests": requests,
+            "now": timezone.now(),
+            "own_organisation": request.user.organisation_id,
+        },
     )
 
 

@@ -96,6 +96,8 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "accounts.two_factor.TwoFactorMiddleware",
     "accounts.access.AccessMiddleware",
+    # Turns a service's StepUpRequired into the re-authentication page (accounts.reauth).
+    "accounts.reauth.StepUpMiddleware",
     # Last, as django-axes requires: turns a lockout into its 429 page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -212,6 +214,10 @@ ACCESS_REVIEW_REVEALS = env.int("ACCESS_REVIEW_REVEALS", default=10)
 ACCESS_REVIEW_NIGHT = (22, 6)
 # How long a break-glass (emergency) access to a case lasts.
 BREAK_GLASS_MINUTES = env.int("BREAK_GLASS_MINUTES", default=60)
+# Most break-glass requests one person may make in 24 hours (refused beyond, audited).
+BREAK_GLASS_DAILY_LIMIT = env.int("BREAK_GLASS_DAILY_LIMIT", default=3)
+# How long, after a transfer (移管), the old organisation may read the records it wrote.
+TRANSFER_READ_BACK_DAYS = env.int("TRANSFER_READ_BACK_DAYS", default=90)
 # Years after a case's closure before `purge_expired` crypto-shreds its content.
 RETENTION_YEARS = env.int("RETENTION_YEARS", default=5)
 # Largest export of records in one file; beyond it the user is asked to narrow the filters.

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from casework.access import Capability
 from casework.forms import DateInput, DateTimeInput
 from casework.models import MINUTES_IN_A_DAY, Consulter
 from casework.selectors import find_visible_case
@@ -35,7 +36,7 @@ class VisitPlanForm(forms.Form):
 
     def clean_case_code(self) -> str:
         code = self.cleaned_data["case_code"].strip().upper()
-        self.case = find_visible_case(self.user, code)
+        self.case = find_visible_case(self.user, code, capability=Capability.WRITE)
         if self.case is None:
             raise forms.ValidationError(_("このケースコードは見つかりません。"))
         return code

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Organisation
 from audit.models import Action
 from audit.services import record
+from casework.access import Capability
 from casework.models import Case
 from casework.selectors import require_visible
 from casework.services import log_contact
@@ -46,7 +47,7 @@ def plan_visit(
 ) -> Visit:
     if not actor.has_perm("outreach.add_visit"):
         raise PermissionDenied
-    require_visible(actor, case)
+    require_visible(actor, case, Capability.WRITE)
     workers = list(workers) or [actor]
     if len(workers) > 2:
         raise ValidationError({"workers": _("訪問者は2人までです。")})
@@ -71,7 +72,7 @@ def plan_visit(
 def _lock_for_worker(actor, visit: Visit) -> Visit:
     if not actor.has_perm("outreach.change_visit"):
         raise PermissionDenied
-    require_visible(actor, visit.case)
+    require_visible(actor, visit.case, Capability.WRITE)
     return Visit.objects.select_for_update().get(pk=visit.pk)
 
 

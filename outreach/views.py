@@ -14,6 +14,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Organisation
+from audit.models import Action
+from audit.services import record
 
 from . import selectors, services
 from .forms import SessionForm, VisitCompleteForm, VisitPlanForm
@@ -84,6 +86,8 @@ def visit_new(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def visit_detail(request: HttpRequest, pk: str) -> HttpResponse:
     visit = get_object_or_404(selectors.visible_visits(request.user).select_related("case"), pk=pk)
+    if request.method == "GET":  # the page shows the visit's notes: a read of content
+        record(Action.VIEW, obj=visit, detail={"case": visit.case.code})
     form = VisitCompleteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

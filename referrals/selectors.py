@@ -11,6 +11,9 @@ from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from accounts.reauth import NO_STEP_UP, StepUp
+from audit.models import Action
+from audit.services import record
 from casework.models import Contact
 
 from .models import Referral
@@ -51,6 +54,14 @@ def get_referral_for(user, pk: Any) -> Referral:
     raise Http404
 
 
+def read_referral(user, pk: Any) -> Referral:
+    """A referral as its detail pages show it (screen and API): found as `get_referral_for`
+    finds it, and the read audited here so that every caller's is."""
+    referral = get_referral_for(user, pk)
+    record(Action.VIEW, obj=referral, detail={"case": referral.case.code})
+    return referral
+
+
 def non_identifying_profile(referral: Referral) -> dict[str, Any]:
     """What any referral may carry, consent or not: nothing that names the person."""
     case = referral.case
@@ -65,20 +76,29 @@ def non_identifying_profile(referral: Referral) -> dict[str, Any]:
     }
 
 
-def shared_view(user, referral: Referral) -> dict[str, Any]:
-    """The consented parts of the case, for the receiving organisation while its grant lasts.
+def shared_view(
+    user, referral: Referral, *, reveal: bool = False, step_up: StepUp = NO_STEP_UP
+) -> dict[str, Any]:
+    """The consented parts of the case, for the receiving organisation while its grant
+    lasts; the read is audited here, so every caller's is.
 
     Raises Http404 without the grant (before acceptance, after completion, withdrawal or
-    consent withdrawal), so a guessed URL shows nothing either.
+    consent withdrawal), and for a restricted case (no grant reaches one), so a guessed
+    URL shows nothing either. The consented identity is decrypted only when asked for
+    (`reveal`) after a fresh step-up (StepUpRequired otherwise), and audited as a reveal.
     """
     if not user.has_perm("referrals.view_shared_case", referral) or referral.consent_withdrawn_on:
         raise Http404
     case = referral.case
+    if case.restricted:
+        raise Http404
     parts: dict[str, Any] = {
         "profile": non_identifying_profile(referral),
         "scopes": referral.shared_scopes,
+        "identity_shared": referral.share_basic_profile and case.client is not None,
     }
-    if referral.share_basic_profile and case.client is not None:
+    if reveal and parts["identity_shared"]:
+        step_up.require()
         client = case.client
         parts["identity"] = {
             "name": client.name,
@@ -104,6 +124,11 @@ def shared_view(user, referral: Referral) -> dict[str, Any]:
             if (hook := getattr(app_config, "case_meeting_decisions", None))
             for decision in hook(case)
         ]
+    record(
+        Action.IDENTITY_REVEAL if "identity" in parts else Action.VIEW,
+        obj=referral,
+        detail={"case": case.code, "shared_scopes": parts["scopes"]},
+    )
     return parts
 
 

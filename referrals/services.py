@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -21,7 +20,9 @@ from guardian.shortcuts import assign_perm, remove_perm
 from accounts.models import Organisation, organisation_group
 from audit.models import Action
 from audit.services import record
-from casework.models import Case, CaseGroupObjectPermission
+from casework import services as casework_services
+from casework.access import Capability
+from casework.models import Case
 from casework.selectors import require_visible
 
 from .models import Referral, ReferralTransition, Transfer
@@ -55,7 +56,12 @@ def create_referral(
         raise PermissionDenied
     if case.organisation_id != actor.organisation_id:
         raise PermissionDenied
-    require_visible(actor, case)
+    require_visible(actor, case, Capability.WRITE)
+    if case.restricted:
+        # No grant reaches a restricted case (casework.access), a referral's included.
+        raise ValidationError(
+            _("閲覧制限のあるケースは紹介できません。制限を外してから紹介してください。")
+        )
     referral = Referral(
         case=case,
         data_key=case.data_key,
@@ -154,18 +160,15 @@ def withdraw_consent(actor, referral: Referral, *, on=None) -> Referral:
 # --- transfers ----------------------------------------------------------------------------
 
 
-def _view_case_permission() -> Permission:
-    return Permission.objects.get(content_type__app_label="casework", codename="view_case")
-
-
 @transaction.atomic
 def transfer_case(actor, case: Case, *, to_organisation: Organisation) -> Transfer:
-    """移管: the case and its history move; the old organisation keeps read access to what
-    it wrote (casework shows outsiders only their own organisation's records)."""
+    """移管: the case and its history move; the old organisation keeps a read-only view of
+    the records it wrote for TRANSFER_READ_BACK_DAYS (casework.access, transfer read-back)."""
     if not actor.has_perms(["casework.supervise_case", "referrals.add_referral"]):
         raise PermissionDenied
     if case.organisation_id != actor.organisation_id:
         raise PermissionDenied
+    require_visible(actor, case, Capability.WRITE)
     if to_organisation.pk == case.organisation_id:
         raise ValidationError(_("移管先には別の組織を選んでください。"))
     locked = Case.objects.select_for_update().get(pk=case.pk)
@@ -175,17 +178,14 @@ def transfer_case(actor, case: Case, *, to_organisation: Organisation) -> Transf
         to_organisation=to_organisation,
         by=actor,
     )
-    CaseGroupObjectPermission.objects.get_or_create(
-        group=organisation_group(locked.organisation_id),
-        permission=_view_case_permission(),
-        content_object=locked,
-    )
+    old_organisation_id = locked.organisation_id
     locked.organisation = to_organisation
     locked.version += 1
     locked.updated_by = actor
     locked.updated_at = timezone.now()
     locked.save()
     locked.lead_workers.clear()
+    casework_services.grant_read_back(actor, locked, organisation_id=old_organisation_id)
     record(
         Action.UPDATE,
         obj=locked,
@@ -201,11 +201,9 @@ def end_transfer_access(actor, transfer: Transfer) -> Transfer:
         transfer.to_organisation_id,
     ):
         raise PermissionDenied
-    CaseGroupObjectPermission.objects.filter(
-        group=organisation_group(transfer.from_organisation_id),
-        permission=_view_case_permission(),
-        content_object=transfer.case,
-    ).delete()
+    casework_services.end_read_back(
+        actor, transfer.case, organisation_id=transfer.from_organisation_id
+    )
     transfer.access_ended_at = timezone.now()
     transfer.access_ended_by = actor
     transfer.save()

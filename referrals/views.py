@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts import reauth
 from accounts.reauth import recent_auth_required
-from audit.models import Action
-from audit.services import record
+from casework.access import Capability
 from casework.selectors import get_visible_case
 
 from . import selectors, services
@@ -44,7 +44,7 @@ def referral_lists(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def referral_new(request: HttpRequest, code: str) -> HttpResponse:
-    case = get_visible_case(request.user, code)
+    case = get_visible_case(request.user, code, Capability.WRITE)
     form = ReferralForm(request.POST or None, organisation_id=request.user.organisation_id)
     if request.method == "POST" and form.is_valid():
         try:
@@ -61,9 +61,8 @@ def referral_new(request: HttpRequest, code: str) -> HttpResponse:
 
 @never_cache
 def referral_detail(request: HttpRequest, pk: str) -> HttpResponse:
-    referral = selectors.get_referral_for(request.user, pk)
+    referral = selectors.read_referral(request.user, pk)
     sender = referral.from_organisation_id == request.user.organisation_id
-    record(Action.VIEW, obj=referral)
     return render(
         request,
         "referrals/referral_detail.html",
@@ -114,13 +113,15 @@ def consent_withdraw(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @never_cache
+@require_http_methods(["GET", "POST"])
 def shared_case(request: HttpRequest, pk: str) -> HttpResponse:
+    """The consented parts; the consented identity only on request (POST), after a step-up."""
     referral = selectors.get_referral_for(request.user, pk)
-    parts = selectors.shared_view(request.user, referral)
-    # Showing the consented identity is an identity reveal, audited as such.
-    action = Action.IDENTITY_REVEAL if "identity" in parts else Action.VIEW
-    record(
-        action, obj=referral, detail={"case": referral.case.code, "shared_scopes": parts["scopes"]}
+    parts = selectors.shared_view(
+        request.user,
+        referral,
+        reveal=request.method == "POST",
+        step_up=reauth.step_up_of(request),
     )
     return render(request, "referrals/shared_case.html", {"referral": referral, "parts": parts})
 
@@ -128,7 +129,7 @@ def shared_case(request: HttpRequest, pk: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def transfer_new(request: HttpRequest, code: str) -> HttpResponse:
-    case = get_visible_case(request.user, code)
+    case = get_visible_case(request.user, code, Capability.WRITE)
     form = TransferForm(request.POST or None, organisation_id=request.user.organisation_id)
     if request.method == "POST" and form.is_valid():
         try:

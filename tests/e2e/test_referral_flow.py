@@ -56,6 +56,10 @@ def test_refer_with_consent_scope_and_the_liaison_sees_exactly_that(
     expect(page.get_by_text("紹介 太郎")).to_have_count(0)
     page.get_by_role("button", name="受理する").click()
     page.get_by_role("link", name="共有された情報を見る").click()
+    # The consented identity shows only when asked for (within the step-up window of the
+    # sign-in just made), and the asking is an audited reveal.
+    expect(page.locator("#shared-identity")).not_to_contain_text("紹介 太郎")
+    page.get_by_role("button", name="個人情報を表示").click()
     expect(page.locator("#shared-identity")).to_contain_text("紹介 太郎")
     expect(page.locator("#shared-summary")).to_contain_text("居住地での支援を依頼します")
     expect(page.locator("#shared-summary")).to_contain_text("就労に向けた相談を継続中")

@@ -65,8 +65,10 @@ def refer(s, scopes=(), consent=CONSENT):
 
 
 def shared_page(client, user, referral):
+    """The shared page with the consented identity asked for (a POST right after signing
+    in, so within the step-up window)."""
     client.force_login(user)
-    return client.get(reverse("referrals:shared", kwargs={"pk": referral.pk}))
+    return client.post(reverse("referrals:shared", kwargs={"pk": referral.pk}))
 
 
 EXPECTED = {
