@@ -1,7 +1,10 @@
-"""Screens for the second factor: enrolment (key, confirmation, recovery codes) and
-verification after sign-in. Access: config/access.py (any signed-in user)."""
+"""Screens for the second factor: enrolment (key, confirmation, recovery codes),
+verification after sign-in, and the step-up re-authentication. Access: config/access.py
+(any signed-in user); who may change a factor: accounts.two_factor.may_change_factor."""
 
 from __future__ import annotations
+
+import base64
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -15,13 +18,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import two_factor
 
-SESSION_DEVICE = "two_factor_pending_device"
-
 
 def _secret(device: TOTPDevice) -> str:
     """The key in base32, in groups of four, as authenticator apps ask for it."""
-    import base64
-
     text = base64.b32encode(device.bin_key).decode().rstrip("=")
     return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
 
@@ -29,29 +28,28 @@ def _secret(device: TOTPDevice) -> str:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def setup(request: HttpRequest) -> HttpResponse:
-    from . import reauth
-
-    if two_factor.enrolled(request.user) and not reauth.is_recent(request):
-        # Replacing a second factor is a sensitive change: confirm who is asking.
+    if not two_factor.may_change_factor(request):
+        # Replacing a factor: pass it again on the step-up page (which also verifies a
+        # session that has not passed it yet), then come back.
+        messages.info(
+            request,
+            _(
+                "認証アプリを設定し直すには、パスワードと、いまの認証アプリのコード"
+                "（または回復コード）で本人確認をしてください。"
+            ),
+        )
         return redirect(
             reverse("accounts:reauthenticate") + "?" + urlencode({"next": request.path})
         )
-    device = None
-    pending = request.session.get(SESSION_DEVICE)
-    if pending:
-        device = TOTPDevice.objects.filter(pk=pending, user=request.user, confirmed=False).first()
-    if request.method == "POST" and device is not None:
-        codes = two_factor.confirm_enrolment(request, device, request.POST.get("token", ""))
+    if request.method == "POST":
+        codes = two_factor.confirm_enrolment(request, request.POST.get("token", ""))
         if codes is not None:
-            request.session.pop(SESSION_DEVICE, None)
             return render(request, "accounts/two_factor_codes.html", {"codes": codes})
         messages.error(
             request,
             _("確認コードが正しくありません。アプリに表示されている6桁の数字を入力してください。"),
         )
-    elif request.method == "GET" or device is None:
-        device = two_factor.start_enrolment(request.user)
-        request.session[SESSION_DEVICE] = device.pk
+    device = two_factor.pending_device(request)
     return render(
         request,
         "accounts/two_factor_setup.html",
@@ -105,7 +103,13 @@ def reauthenticate(request: HttpRequest) -> HttpResponse:
             ok = two_factor.verify(request, request.POST.get("token", ""))
         if ok:
             reauth.mark(request.session)
-            record(Action.LOGIN, obj=request.user, detail={"reauthenticated": True})
+            if needs_code:  # the only step-up that may change the factor
+                reauth.mark_with_factor(request)
+            record(
+                Action.LOGIN,
+                obj=request.user,
+                detail={"reauthenticated": True, "with_factor": needs_code},
+            )
             messages.success(request, _("本人確認ができました。もう一度操作してください。"))
             return redirect(target)
         messages.error(request, _("パスワードまたはコードが正しくありません。"))

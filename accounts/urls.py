@@ -1,7 +1,7 @@
 """Sign-in, sign-out and password change."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path, reverse_lazy
+from django.urls import path
 
 from . import two_factor_views, views
 from .forms import LoginForm
@@ -24,14 +24,7 @@ urlpatterns = [
     path("reauthenticate/", two_factor_views.reauthenticate, name="reauthenticate"),
     path("lockouts/", views.lockouts, name="lockouts"),
     path("lockouts/unlock/", views.unlock, name="unlock"),
-    path(
-        "password/",
-        auth_views.PasswordChangeView.as_view(
-            template_name="accounts/password_change.html",
-            success_url=reverse_lazy("accounts:password_change_done"),
-        ),
-        name="password_change",
-    ),
+    path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "password/done/",
         auth_views.PasswordChangeDoneView.as_view(

@@ -1,17 +1,19 @@
-"""The health check, the 404 handler and lockout management (the start page is the
-casework dashboard)."""
+"""The health check, the 404 handler, lockout management and the own password change (the
+start page is the casework dashboard)."""
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from . import services
+from . import credentials, services
 from .access import is_api_path
 
 
@@ -61,3 +63,15 @@ def unlock(request: HttpRequest) -> HttpResponse:
         message = _("%(username)s のロックを解除しました。") % {"username": lock.value}
     messages.success(request, message)
     return redirect("accounts:lockouts")
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's form (old password, password rules); the change itself is
+    accounts.credentials.change_own_password: audited, API tokens revoked, owner told."""
+
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:password_change_done")
+
+    def form_valid(self, form):
+        credentials.change_own_password(self.request, form)
+        return HttpResponseRedirect(self.get_success_url())

@@ -1,5 +1,6 @@
 """Step-up re-authentication: revealing an identity or withdrawing a consent needs a
-password (and the second factor when enrolled) within REAUTH_MINUTES; signing in counts."""
+password (and the second factor when enrolled) within REAUTH_MINUTES; signing in counts.
+Replacing the second factor needs a step-up that included it; signing in does not count."""
 
 from __future__ import annotations
 
@@ -21,8 +22,14 @@ def counsellor(db):
 
 
 def _age_authentication(client, minutes: float) -> None:
+    """Let `minutes` pass since the last sign-in or step-up (with or without the factor)."""
     session = client.session
     session[reauth.AUTHENTICATED_AT] = time.time() - minutes * 60
+    if reauth.FACTOR_STEP_UP in session:
+        session[reauth.FACTOR_STEP_UP] = {
+            **session[reauth.FACTOR_STEP_UP],
+            "at": time.time() - minutes * 60,
+        }
     session.save()
 
 
@@ -71,9 +78,30 @@ def test_with_a_second_factor_the_code_is_needed_too(client, counsellor):
     code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
     accepted = client.post(page, {"password": PASSWORD, "token": code, "next": "/"})
     assert accepted.status_code == 302
-    # Replacing the second factor also needs a recent authentication.
+    assert reauth.is_recent_with_factor(accepted.wsgi_request)
+    assert client.get(reverse("accounts:two_factor_setup")).status_code == 200
+    # Replacing the second factor needs that step-up to be recent.
     _age_authentication(client, 60)
     assert client.get(reverse("accounts:two_factor_setup"))["Location"].startswith(page)
+
+
+@pytest.mark.two_factor
+def test_signing_in_with_both_factors_is_not_a_step_up_with_the_factor(client, db):
+    """Signing in counts as a recent password (for a reveal), never as the step-up that
+    may replace the factor."""
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    supervisor = make_user(Role.SUPERVISOR, organisation=make_organisation())
+    device = TOTPDevice.objects.create(user=supervisor, name="app", confirmed=True)
+    client.post(reverse("accounts:login"), {"username": supervisor.username, "password": PASSWORD})
+    code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+    verified = client.post(reverse("accounts:two_factor_verify"), {"token": code})
+    assert verified.status_code == 302
+    assert reauth.is_recent(verified.wsgi_request)
+    assert not reauth.is_recent_with_factor(verified.wsgi_request)
+    setup = client.get(reverse("accounts:two_factor_setup"))
+    assert setup["Location"].startswith(reverse("accounts:reauthenticate"))
 
 
 def test_the_return_address_stays_on_this_site(client, counsellor):
