@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import two_factor_views, views
+from . import approval_views, two_factor_views, views
 from .forms import LoginForm
 
 app_name = "accounts"
@@ -24,6 +24,8 @@ urlpatterns = [
     path("reauthenticate/", two_factor_views.reauthenticate, name="reauthenticate"),
     path("lockouts/", views.lockouts, name="lockouts"),
     path("lockouts/unlock/", views.unlock, name="unlock"),
+    path("approvals/", approval_views.approval_list, name="approvals"),
+    path("approvals/<int:pk>/decide/", approval_views.approval_decide, name="approval_decide"),
     path(
         "password/",
         auth_views.PasswordChangeView.as_view(

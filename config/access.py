@@ -33,6 +33,14 @@ MATRIX: dict[str, Rule] = {
     # Lifting a login lockout: supervisors for their own staff, administrators for all.
     "accounts:lockouts": needs("accounts.unlock_user", object_rule="own staff, or all for admins"),
     "accounts:unlock": needs("accounts.unlock_user", object_rule="own staff, or all for admins"),
+    # Second-person approvals (accounts.approvals): each user sees the requests they may
+    # decide (supervisors: their organisation's staff; administrators: privileged changes
+    # asked by another administrator) and the requests they made; others an empty page.
+    # Deciding: only a request the user may decide, else 404; POST only.
+    "accounts:approvals": Rule(object_rule="requests the user may decide or made"),
+    "accounts:approval_decide": Rule(
+        object_rule="accounts.approvals.may_decide; step-up for privileged changes"
+    ),
     # Casework. Which case: selectors.visible_cases (own organisation by role, restricted
     # cases only for lead workers and supervisors, plus object grants); others get 404.
     "casework:case_list": needs("casework.view_case", object_rule=VISIBLE),

@@ -95,6 +95,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "accounts.two_factor.TwoFactorMiddleware",
+    # After a reset by someone else: nothing but the password change page (accounts).
+    "accounts.middleware.PasswordChangeRequiredMiddleware",
     "accounts.access.AccessMiddleware",
     # Last, as django-axes requires: turns a lockout into its 429 page.
     "axes.middleware.AxesMiddleware",
