@@ -468,6 +468,38 @@ def test_every_admin_change_is_an_audit_event_with_field_names_only(centre):
     assert centre.counsellor.username in section
 
 
+def test_an_inline_change_in_the_admin_is_recorded_too(centre):
+    this_year = fiscal_year(timezone.localdate())
+    plan = Plan.objects.create(
+        name="推進計画", organisation=centre.org, first_year=this_year, last_year=this_year + 2
+    )
+    admin = sign_in(centre.admin)
+    data = admin_form(admin, change_url(plan))
+    total = next(k for k in data if k.endswith("-TOTAL_FORMS"))
+    prefix = total.removesuffix("-TOTAL_FORMS")
+    data[total] = ["1"]
+    data[f"{prefix}-0-number"] = ["1"]
+    data[f"{prefix}-0-name"] = ["居場所の充実"]
+    data["_save"] = ["保存"]
+    assert admin.post(change_url(plan), data).status_code == 302
+    event = Event.objects.get(action=Action.ADMIN_CHANGE, detail__model="indicators.Direction")
+    assert event.detail["operation"] == "add"
+    assert event.detail["parent"] == str(plan.pk)
+    assert "居場所の充実" not in str(event.detail)
+
+
+def test_every_model_admin_records_its_changes_and_none_shows_case_content_or_factors():
+    from django.contrib import admin as django_admin
+
+    from accounts.admin_audit import AuditedAdminMixin
+
+    registry = django_admin.site._registry
+    unaudited = [m._meta.label for m, a in registry.items() if not isinstance(a, AuditedAdminMixin)]
+    assert unaudited == []
+    labels = {model._meta.app_label for model in registry}
+    assert not labels & {"casework", "meetings", "referrals", "otp_totp", "otp_static"}
+
+
 # --- no aggregate statistics for the administrator ---
 
 
