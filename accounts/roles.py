@@ -99,6 +99,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.unlock_user",
         "accounts.requires_two_factor",
         "accounts.approve_staff_change",
+        "accounts.view_statistics",
         *_INDICATORS,
         "imports.run_import",
         *_API,
