@@ -17,7 +17,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from .access import is_api_path, is_token_request, rule_for
@@ -125,6 +125,26 @@ class CrossSiteReadMiddleware:
     SAFE_METHODS = ("GET", "HEAD")
     FOREIGN = ("cross-site", "same-site")
 
+
+class PasswordChangeRequiredMiddleware:
+    """A user whose password someone else reset (accounts.approvals) reaches only the
+    password change page, sign-out and the second-factor steps until they have chosen
+    their own password. Static files never reach a view."""
+
+    OPEN_VIEWS = frozenset(
+        {
+            "accounts:password_change",
+            "accounts:password_change_done",
+            "accounts:logout",
+            "accounts:login",
+            "accounts:two_factor_setup",
+            "accounts:two_factor_verify",
+            "accounts:reauthenticate",
+            "set_language",
+            "health",
+        }
+    )
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
@@ -171,3 +191,16 @@ class PermissionsPolicyMiddleware:
                 f"{feature}=({' '.join(allowed)})" for feature, allowed in policy.items()
             )
         return response
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or not user.must_change_password:
+            return None
+        match = request.resolver_match
+        if match is not None and match.view_name in self.OPEN_VIEWS:
+            return None
+        message = _("パスワードが再設定されています。新しいパスワードを設定してください。")
+        if is_api_path(request):
+            return JsonResponse({"detail": message}, status=403)
+        messages.warning(request, message)
+        return redirect("accounts:password_change")

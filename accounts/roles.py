@@ -98,6 +98,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "audit.review_access",
         "accounts.unlock_user",
         "accounts.requires_two_factor",
+        "accounts.approve_staff_change",
+        "accounts.view_statistics",
         *_INDICATORS,
         "imports.run_import",
         *_API,
@@ -106,8 +108,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.MUNICIPAL_LIAISON: ["referrals.view_referral", "referrals.change_referral", *_API],
     Role.STATISTICS_VIEWER: ["accounts.view_statistics", "indicators.view_plan", *_API],
     Role.AUDITOR: ["audit.view_event", "audit.verify_chain", "accounts.requires_two_factor"],
+    # Administrators keep accounts and master data, plans included (in the admin), but
+    # read no statistics: the report screens need accounts.view_statistics.
     Role.SYSTEM_ADMIN: [
         "accounts.requires_two_factor",
+        "accounts.approve_privileged_change",
         "accounts.unlock_user",
         "accounts.view_user",
         "accounts.add_user",
@@ -129,3 +134,30 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         ],
     ],
 }
+
+# Who must approve a change (accounts.approvals). A role that sees case content holds a
+# content permission or receives object grants (referrals, agenda items, transfers);
+# a privileged role can approve, review access, read the audit trail or keep accounts.
+GRANT_RECEIVING_ROLES = frozenset(
+    [
+        Role.COUNSELLOR,
+        Role.OUTREACH_WORKER,
+        Role.MDT_MEMBER,
+        Role.SUPERVISOR,
+        Role.MUNICIPAL_LIAISON,
+    ]
+)
+PRIVILEGED_ROLES = frozenset([Role.SUPERVISOR, Role.AUDITOR, Role.SYSTEM_ADMIN])
+
+
+def sees_case_content(role: str) -> bool:
+    return role in GRANT_RECEIVING_ROLES or bool(
+        set(ROLE_PERMISSIONS[role]) & CASE_CONTENT_PERMISSIONS
+    )
+
+
+# Roles that take effect only when a second person approves; the others (statistics
+# viewer) an administrator gives directly, audited.
+APPROVAL_ROLES = frozenset(
+    role for role in Role if role in PRIVILEGED_ROLES or sees_case_content(role)
+)

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import two_factor_views, views
+from . import approval_views, two_factor_views, views
 from .forms import LoginForm
 
 app_name = "accounts"
@@ -25,6 +25,8 @@ urlpatterns = [
     path("lockouts/", views.lockouts, name="lockouts"),
     path("lockouts/unlock/", views.unlock, name="unlock"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("approvals/", approval_views.approval_list, name="approvals"),
+    path("approvals/<int:pk>/decide/", approval_views.approval_decide, name="approval_decide"),
     path(
         "password/done/",
         auth_views.PasswordChangeDoneView.as_view(

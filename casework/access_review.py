@@ -1,7 +1,9 @@
 """Access review for supervisors: who in their organisation opened or revealed which case
 in a period, with flags for unusual patterns — many identity reveals, cases outside the
-person's assignment, access at night, break-glass. Read from the audit trail; marking a
-period reviewed is itself an audit event (the mark is the event)."""
+person's assignment, access at night, break-glass — and what administrators changed about
+the organisation's staff (admin changes, approval requests and decisions, password and
+second-factor resets). Read from the audit trail; marking a period reviewed is itself an
+audit event (the mark is the event)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from audit.models import Action, Event
@@ -18,6 +21,15 @@ from audit.services import record
 from .models import Case
 
 WATCHED = (Action.VIEW, Action.IDENTITY_REVEAL, Action.BREAK_GLASS)
+# Changes to accounts, recorded with the organisation concerned in
+# detail["target_organisation"] (accounts.admin_audit, accounts.approvals).
+ADMINISTRATION = (
+    Action.ADMIN_CHANGE,
+    Action.APPROVAL_REQUEST,
+    Action.APPROVAL_DECISION,
+    Action.PASSWORD_RESET,
+    Action.FACTOR_RESET,
+)
 REVIEW_TYPE = "casework.AccessReview"
 
 
@@ -55,12 +67,38 @@ class PersonSummary:
 
 
 @dataclass
+class AdminChange:
+    """One change to an account or master data, as the review lists it: names of fields,
+    roles and people, never values."""
+
+    event: Event
+
+    @property
+    def what(self) -> str:
+        d = self.event.detail
+        parts = [str(d.get("operation") or d.get("kind") or "")]
+        if d.get("role"):
+            parts.append(f"({d['role']})")
+        if d.get("decision"):
+            parts.append(str(d["decision"]))
+        if d.get("fields"):
+            parts.append(", ".join(d["fields"]))
+        return " ".join(p for p in parts if p)
+
+    @property
+    def people(self) -> str:
+        d = self.event.detail
+        return " → ".join(str(d[k]) for k in ("requested_by", "approved_by") if d.get(k))
+
+
+@dataclass
 class Review:
     start: datetime.date
     end: datetime.date
     people: list[PersonSummary]
     events: list[Event]
     marks: list[Event]
+    admin_changes: list[AdminChange] = field(default_factory=list)
 
 
 def _bounds(
@@ -119,7 +157,19 @@ def review(user, start: datetime.date, end: datetime.date) -> Review:
         ).order_by("-seq")
     )
     ordered = sorted(people.values(), key=lambda p: (-len(p.flags), p.label))
-    return Review(start, end, ordered, events, marks)
+    return Review(start, end, ordered, events, marks, administration(user, low, high))
+
+
+def administration(user, low: datetime.datetime, high: datetime.datetime) -> list[AdminChange]:
+    """Admin changes and approvals concerning the organisation or its staff, including a
+    member moved away to another organisation."""
+    org = user.organisation_id
+    events = (
+        Event.objects.filter(action__in=ADMINISTRATION, occurred_at__gte=low, occurred_at__lt=high)
+        .filter(Q(detail__target_organisation=org) | Q(detail__previous_organisation=org))
+        .order_by("occurred_at")
+    )
+    return [AdminChange(e) for e in events]
 
 
 def mark_reviewed(user, start: datetime.date, end: datetime.date, note: str) -> Event:

@@ -15,6 +15,8 @@ OWN_MEETINGS = "hosted by the own organisation"
 OWN_PLANS = "plans of the own organisation"
 SUPPRESSED_OUTSIDE = "exact figures only for the owning organisation; suppressed otherwise"
 OWN_UPLOAD = "an upload of the user's own, waiting between steps"
+# Aggregate statistics: the report screens and their API.
+STATISTICS = "accounts.view_statistics"
 
 MATRIX: dict[str, Rule] = {
     # Sign-in and language: reachable before login.
@@ -33,6 +35,14 @@ MATRIX: dict[str, Rule] = {
     # Lifting a login lockout: supervisors for their own staff, administrators for all.
     "accounts:lockouts": needs("accounts.unlock_user", object_rule="own staff, or all for admins"),
     "accounts:unlock": needs("accounts.unlock_user", object_rule="own staff, or all for admins"),
+    # Second-person approvals (accounts.approvals): each user sees the requests they may
+    # decide (supervisors: their organisation's staff; administrators: privileged changes
+    # asked by another administrator) and the requests they made; others an empty page.
+    # Deciding: only a request the user may decide, else 404; POST only.
+    "accounts:approvals": Rule(object_rule="requests the user may decide or made"),
+    "accounts:approval_decide": Rule(
+        object_rule="accounts.approvals.may_decide; step-up for privileged changes"
+    ),
     # Casework. Which case: selectors.visible_cases (own organisation by role, restricted
     # cases only for lead workers and supervisors, plus object grants); others get 404.
     "casework:case_list": needs("casework.view_case", object_rule=VISIBLE),
@@ -105,28 +115,30 @@ MATRIX: dict[str, Rule] = {
     "referrals:transfer_end_access": needs(
         "casework.supervise_case", object_rule="transfer from or to the own organisation"
     ),
-    # Indicators: reports are aggregates. Everyone allowed sees every plan, with small
+    # Indicators: reports are aggregates, for holders of accounts.view_statistics
+    # (supervisors, statistics viewers; not administrators, who keep the plans in the
+    # admin with indicators.*_plan). Everyone allowed sees every plan, with small
     # cells hidden unless they belong to the owning organisation and hold
     # indicators.view_exact_figures (indicators.views.exact_for_plan / exact_for_scope).
-    "indicators:plans": needs("indicators.view_plan"),
-    "indicators:progress": needs("indicators.view_plan", object_rule=SUPPRESSED_OUTSIDE),
-    "indicators:progress_export": needs("indicators.view_plan", object_rule=SUPPRESSED_OUTSIDE),
-    "indicators:progress_print": needs("indicators.view_plan", object_rule=SUPPRESSED_OUTSIDE),
-    "indicators:sheet": needs("indicators.view_plan", object_rule=SUPPRESSED_OUTSIDE),
-    "indicators:snapshot": needs("indicators.view_plan", object_rule=SUPPRESSED_OUTSIDE),
-    "indicators:metric": needs("indicators.view_plan", object_rule=SUPPRESSED_OUTSIDE),
-    "indicators:metric_export": needs("indicators.view_plan", object_rule=SUPPRESSED_OUTSIDE),
+    "indicators:plans": needs(STATISTICS),
+    "indicators:progress": needs(STATISTICS, object_rule=SUPPRESSED_OUTSIDE),
+    "indicators:progress_export": needs(STATISTICS, object_rule=SUPPRESSED_OUTSIDE),
+    "indicators:progress_print": needs(STATISTICS, object_rule=SUPPRESSED_OUTSIDE),
+    "indicators:sheet": needs(STATISTICS, object_rule=SUPPRESSED_OUTSIDE),
+    "indicators:snapshot": needs(STATISTICS, object_rule=SUPPRESSED_OUTSIDE),
+    "indicators:metric": needs(STATISTICS, object_rule=SUPPRESSED_OUTSIDE),
+    "indicators:metric_export": needs(STATISTICS, object_rule=SUPPRESSED_OUTSIDE),
     "indicators:submit": needs("indicators.submit_report", object_rule=OWN_PLANS),
     "indicators:indicator_edit": needs(
-        "indicators.view_plan", "indicators.change_assessment", object_rule=OWN_PLANS
+        STATISTICS, "indicators.change_assessment", object_rule=OWN_PLANS
     ),
     # The REST API (api/): the same permissions as the matching screens, the same
     # selectors and services behind them. Tokens act as their user (api.authentication).
     "api:schema": AUTHENTICATED,
-    "api:metric_list": needs("indicators.view_plan"),
-    "api:metric_detail": needs("indicators.view_plan", object_rule=SUPPRESSED_OUTSIDE),
-    "api:plan_list": needs("indicators.view_plan"),
-    "api:plan_progress": needs("indicators.view_plan", object_rule=SUPPRESSED_OUTSIDE),
+    "api:metric_list": needs(STATISTICS),
+    "api:metric_detail": needs(STATISTICS, object_rule=SUPPRESSED_OUTSIDE),
+    "api:plan_list": needs(STATISTICS),
+    "api:plan_progress": needs(STATISTICS, object_rule=SUPPRESSED_OUTSIDE),
     "api:referral_inbox": needs("referrals.view_referral", object_rule=OWN_REFERRALS),
     "api:referral_outbox": needs("referrals.view_referral", object_rule=OWN_REFERRALS),
     "api:referral_detail": needs("referrals.view_referral", object_rule=OWN_REFERRALS),

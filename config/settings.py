@@ -98,6 +98,8 @@ MIDDLEWARE = [
     "accounts.two_factor.TwoFactorMiddleware",
     # Reads started by another site never reach a view (nor record its audit event).
     "accounts.middleware.CrossSiteReadMiddleware",
+    # After a reset by someone else: nothing but the password change page (accounts).
+    "accounts.middleware.PasswordChangeRequiredMiddleware",
     "accounts.access.AccessMiddleware",
     # Turns a service's StepUpRequired into the re-authentication page (accounts.reauth).
     "accounts.reauth.StepUpMiddleware",

@@ -5,6 +5,8 @@ from django import forms
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.admin_audit import AuditedAdminMixin
+
 from . import metrics
 from .models import Direction, Indicator, Plan, Target
 
@@ -15,7 +17,7 @@ class DirectionInline(admin.TabularInline):
 
 
 @admin.register(Plan)
-class PlanAdmin(SimpleHistoryAdmin):
+class PlanAdmin(AuditedAdminMixin, SimpleHistoryAdmin):
     list_display = ("name", "organisation", "first_year", "last_year", "scope_kind")
     list_filter = ("scope_kind",)
     inlines = [DirectionInline]
@@ -61,7 +63,7 @@ class TargetInline(admin.TabularInline):
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(SimpleHistoryAdmin):
+class IndicatorAdmin(AuditedAdminMixin, SimpleHistoryAdmin):
     form = IndicatorForm
     list_display = ("code", "name", "direction", "metric", "accumulation", "cap_ratio")
     list_filter = ("direction__plan", "accumulation")

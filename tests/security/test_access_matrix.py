@@ -13,6 +13,7 @@ from django.test import override_settings
 from django.urls import include, path, reverse
 from django.utils import timezone
 
+from accounts import approvals
 from accounts.access import access_matrix, iter_view_names, rule_for
 from accounts.roles import Role
 from api.models import ApiToken
@@ -138,6 +139,15 @@ PROBES: dict[str, dict] = {
         "method": "post",
         "data": {"kind": "username", "value": "nobody-locked"},
         "object": "grant",
+    },
+    "accounts:approvals": {},
+    # A request only its entitled approvers may decide: the world's is for the supervisor
+    # of its organisation; everyone else (the requester included) gets 404.
+    "accounts:approval_decide": {
+        "kwargs": lambda w: {"pk": w.approval.pk},
+        "method": "post",
+        "data": {"decision": "refuse"},
+        "object": "accounts.approve_staff_change",
     },
     "health": {},
     "accounts:login": {},
@@ -275,8 +285,12 @@ def world(db):
         submitted_by=supervisor,
     )
     token, _raw = ApiToken.issue(author, name="連携", days=30)
+    requester = make_user(Role.SYSTEM_ADMIN, organisation=org)
+    newcomer = make_user(None, organisation=org)
+    approval = approvals.request_role(actor=requester, target=newcomer, role=Role.COUNSELLOR)
     return SimpleNamespace(
         org=org,
+        approval=approval,
         token=token,
         plan=plan,
         indicator=indicator,

@@ -1,4 +1,4 @@
-"""Generated input thrown at 37 forms and URL parameter sets (listed in the parametrize
+"""Generated input thrown at 40 forms and URL parameter sets (listed in the parametrize
 below: every view that reads request data; sign-in, the second factor and
 re-authentication are left to their own tests, since failures there lock the account
 out): never a 500, never a partial write.
@@ -16,6 +16,8 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from accounts import approvals
+from accounts.models import ApprovalRequest, User
 from accounts.roles import Role
 from api.models import ApiToken
 from casework.models import BreakGlass, Case, Client, Contact, Milestone
@@ -49,6 +51,8 @@ WATCHED = [
     ApiToken,
     PendingUpload,
     ImportBatch,
+    ApprovalRequest,
+    User,
 ]
 
 values = st.one_of(
@@ -95,6 +99,8 @@ def world(db):
         supervisor, kind="mdt_monthly", held_at=timezone.now(), legal_basis="internal"
     )
     programme = Programme.objects.create(kind="ibasho", name="居場所", organiser=org)
+    admin = make_user(Role.SYSTEM_ADMIN, organisation=org, username="fuzz-admin")
+    newcomer = make_user(None, organisation=org, username="fuzz-new")
     return {
         "supervisor": supervisor,
         "case": case,
@@ -113,6 +119,9 @@ def world(db):
         ),
         "elsewhere": make_organisation(name="移管先"),
         "auditor": make_user(Role.AUDITOR, organisation=org, username="fuzz-aud"),
+        "admin": admin,
+        "newcomer": newcomer,
+        "approval": approvals.request_role(actor=admin, target=newcomer, role=Role.COUNSELLOR),
     }
 
 
@@ -213,6 +222,23 @@ def _endpoints(w):
             ["year", "as_of", "start", "end", "scope", "region", "organisation", "p_channel"],
         ),
         "audit_browser": ("get", reverse("audit:browser"), AUDIT_FILTERS, "auditor"),
+        "approval_decide": (
+            "post",
+            reverse("accounts:approval_decide", args=[w["approval"].pk]),
+            ["decision"],
+        ),
+        "admin_user_change": (
+            "post",
+            reverse("admin:accounts_user_change", args=[w["newcomer"].pk]),
+            ["username", "display_name", "email", "organisation", "profession", "roles"],
+            "admin",
+        ),
+        "admin_user_add": (
+            "post",
+            reverse("admin:accounts_user_add"),
+            ["username", "display_name", "organisation", "profession", "email"],
+            "admin",
+        ),
         "audit_export": ("get", reverse("audit:export"), AUDIT_FILTERS, "auditor"),
         "case_list": (
             "get",
@@ -354,6 +380,9 @@ def _endpoints(w):
         "identity_export",
         "api_token",
         "import_upload",
+        "approval_decide",
+        "admin_user_change",
+        "admin_user_add",
     ],
 )
 def test_generated_input_never_breaks_a_view(world, name):
