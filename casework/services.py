@@ -8,6 +8,7 @@ import datetime
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -164,8 +165,18 @@ def close_case(
     current.status_changed_on = current.closed_on
     _touch(current, actor)
     current.save()
+    _case_closed(current)
     record(Action.UPDATE, obj=current, detail={"closed": reason})
     return current
+
+
+def _case_closed(case: Case) -> None:
+    """Other apps end what must not outlive an open case (meetings: open agenda reviews and
+    their MDT grants) through an AppConfig hook `case_closed(case)`, in this transaction;
+    casework imports none of them."""
+    for app_config in apps.get_app_configs():
+        if (hook := getattr(app_config, "case_closed", None)) is not None:
+            hook(case)
 
 
 @transaction.atomic
@@ -199,6 +210,7 @@ def merge_cases(actor, keep: Case, absorbed: Case, *, expected_version: int | No
     source.merged_into = target
     _touch(source, actor)
     source.save()
+    _case_closed(source)
     record(Action.UPDATE, obj=target, detail={"merged": source.code, "contacts_moved": moved})
     return target
 

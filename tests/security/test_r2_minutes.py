@@ -157,7 +157,8 @@ def test_an_attending_mdt_member_writes_minutes_while_the_review_is_open_and_not
     client.force_login(w.psychiatrist)
     assert client.get(minutes_url(w.item)).status_code == 200
     response = client.post(
-        minutes_url(w.item), {"discussion": "服薬の確認", "decisions": "受診を勧める"}
+        minutes_url(w.item),
+        {"discussion": "服薬の確認", "decisions": "受診を勧める", "close_review": "on"},
     )
     assert response.status_code == 302
     assert minutes_of(w.item) == ("服薬の確認", "受診を勧める")
