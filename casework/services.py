@@ -165,18 +165,19 @@ def close_case(
     current.status_changed_on = current.closed_on
     _touch(current, actor)
     current.save()
-    _case_closed(current)
+    notify_case_ended(current, reason="closed")
     record(Action.UPDATE, obj=current, detail={"closed": reason})
     return current
 
 
-def _case_closed(case: Case) -> None:
-    """Other apps end what must not outlive an open case (meetings: open agenda reviews and
-    their MDT grants) through an AppConfig hook `case_closed(case)`, in this transaction;
-    casework imports none of them."""
+def notify_case_ended(case: Case, *, reason: str) -> None:
+    """The case's work at its organisation ended: it closed ("closed"), was merged away
+    ("merged") or was transferred ("transferred"). Other apps end what must not outlive that
+    (meetings: open agenda reviews and their MDT grants) through an AppConfig hook
+    `case_ended(case, reason)`, in the caller's transaction; casework imports none of them."""
     for app_config in apps.get_app_configs():
-        if (hook := getattr(app_config, "case_closed", None)) is not None:
-            hook(case)
+        if (hook := getattr(app_config, "case_ended", None)) is not None:
+            hook(case, reason)
 
 
 @transaction.atomic
@@ -210,7 +211,7 @@ def merge_cases(actor, keep: Case, absorbed: Case, *, expected_version: int | No
     source.merged_into = target
     _touch(source, actor)
     source.save()
-    _case_closed(source)
+    notify_case_ended(source, reason="merged")
     record(Action.UPDATE, obj=target, detail={"merged": source.code, "contacts_moved": moved})
     return target
 

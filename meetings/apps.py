@@ -31,11 +31,12 @@ class MeetingsConfig(AppConfig):
             "overdue": overdue,
         }
 
-    def case_closed(self, case) -> None:
-        """A closed case ends its open agenda reviews, and with them the MDT grants."""
+    def case_ended(self, case, reason: str) -> None:
+        """A case closed, merged away or transferred ends its open agenda reviews, and with
+        them the MDT grants (casework.services.notify_case_ended)."""
         from .services import end_reviews
 
-        end_reviews(case)
+        end_reviews(case, reason=reason)
 
     def case_meeting_decisions(self, case):
         """(date, meeting kind, decisions) of held meetings, for consented referral shares."""

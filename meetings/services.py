@@ -3,8 +3,9 @@
 MDT members attending a meeting hold `casework.view_case` on each case on its agenda
 while that item's review is open (guardian, direct-FK table); closing the review, dropping
 the item or leaving the meeting takes it back unless another open item still needs it.
-Closing the case ends its open reviews (`end_reviews`), so no grant outlives a closed case;
-closed and restricted cases cannot be put on an agenda.
+Closing, merging away or transferring the case ends its open reviews (`end_reviews`), so
+no grant outlives the case's work here; closed and restricted cases cannot be put on an
+agenda.
 
 Minutes and actions are checked here as well as in the selectors the views use
 (`selectors.check_minutes`): Capability.MINUTES on the case, and for writing, an attendee
@@ -281,12 +282,14 @@ def complete_action(actor, action: ActionItem) -> ActionItem:
 
 
 @transaction.atomic
-def end_reviews(case: Case) -> int:
-    """End the open agenda reviews of a case that has closed, and the MDT grants they gave.
+def end_reviews(case: Case, *, reason: str) -> int:
+    """End the open agenda reviews of a case whose work here ended (`reason`: closed,
+    merged or transferred), and the MDT grants they gave.
 
-    Called inside the transaction that closes the case (casework.services, through the
-    AppConfig hook `case_closed`), so no grant outlives a closed case. The items stay on
-    their agendas, with their minutes; returns how many reviews were ended.
+    Called inside the transaction that closes, merges or transfers the case (through the
+    AppConfig hook `case_ended`, casework.services.notify_case_ended), so no agenda grant
+    outlives it. The items stay on their agendas, with their minutes; returns how many
+    reviews were ended.
     """
     items = list(
         AgendaItem.objects.select_for_update(of=("self",))
@@ -303,7 +306,7 @@ def end_reviews(case: Case) -> int:
         record(
             Action.UPDATE,
             obj=item,
-            detail={"case": case.code, "review_closed": True, "reason": "case_closed"},
+            detail={"case": case.code, "review_closed": True, "reason": f"case_{reason}"},
         )
     return len(items)
 

@@ -174,6 +174,8 @@ def test_merging_a_case_away_ends_the_absorbed_cases_reviews(centre):
     casework.merge_cases(centre.supervisor, keep, Case.objects.get(pk=centre.case.pk))
     assert AgendaItem.objects.get(pk=centre.item.pk).review_closed_at is not None
     assert not grant_exists(centre.mdt, centre.case)
+    event = Event.objects.filter(action=Action.UPDATE, object_type="meetings.AgendaItem").last()
+    assert event.detail["reason"] == "case_merged"
 
 
 def test_a_sync_gives_no_grant_on_a_closed_case_even_with_its_review_open(centre):

@@ -265,6 +265,23 @@ def test_closing_a_case_ends_its_open_reviews_and_the_mdt_members_access(client,
     assert client.get(minutes_url(w.item)).status_code == 404
 
 
+def test_a_transfer_ends_the_old_organisations_reviews_and_its_mdt_members_access(client, w):
+    # Found while fixing the closed case: the agenda grant outlived a transfer too.
+    client.force_login(w.psychiatrist)
+    assert client.get(case_url("case_detail", w.case)).status_code == 200
+    city = make_organisation(name="市")
+    client.force_login(w.supervisor)
+    response = client.post(
+        reverse("referrals:transfer", kwargs={"code": w.case.code}), {"to_organisation": city.pk}
+    )
+    assert response.status_code == 302
+    assert Case.objects.get(pk=w.case.pk).organisation_id == city.pk
+    client.force_login(w.psychiatrist)
+    assert client.get(case_url("case_detail", w.case)).status_code == 404
+    assert client.get(minutes_url(w.item)).status_code == 404
+    assert AgendaItem.objects.get(pk=w.item.pk).review_closed_at is not None
+
+
 # --- open action items ---------------------------------------------------------------
 
 
