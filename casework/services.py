@@ -8,6 +8,7 @@ import datetime
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -165,8 +166,19 @@ def close_case(
     current.status_changed_on = current.closed_on
     _touch(current, actor)
     current.save()
+    notify_case_ended(current, reason="closed")
     record(Action.UPDATE, obj=current, detail={"closed": reason})
     return current
+
+
+def notify_case_ended(case: Case, *, reason: str) -> None:
+    """The case's work at its organisation ended: it closed ("closed"), was merged away
+    ("merged") or was transferred ("transferred"). Other apps end what must not outlive that
+    (meetings: open agenda reviews and their MDT grants) through an AppConfig hook
+    `case_ended(case, reason)`, in the caller's transaction; casework imports none of them."""
+    for app_config in apps.get_app_configs():
+        if (hook := getattr(app_config, "case_ended", None)) is not None:
+            hook(case, reason)
 
 
 @transaction.atomic
@@ -200,6 +212,7 @@ def merge_cases(actor, keep: Case, absorbed: Case, *, expected_version: int | No
     source.merged_into = target
     _touch(source, actor)
     source.save()
+    notify_case_ended(source, reason="merged")
     record(Action.UPDATE, obj=target, detail={"merged": source.code, "contacts_moved": moved})
     return target
 

@@ -12,6 +12,8 @@ VISIBLE = "case among casework.selectors.visible_cases"
 OWN_REFERRALS = "sent by or (once sent) to the own organisation"
 OWN_PROGRAMMES = "organised by the own organisation"
 OWN_MEETINGS = "hosted by the own organisation"
+CASE_WRITABLE = "case among visible_cases(user, Capability.WRITE)"
+MINUTES = OWN_MEETINGS + "; case among visible_cases(user, Capability.MINUTES)"
 OWN_PLANS = "plans of the own organisation"
 SUPPRESSED_OUTSIDE = "exact figures only for the owning organisation; suppressed otherwise"
 OWN_UPLOAD = "an upload of the user's own, waiting between steps"
@@ -85,20 +87,27 @@ MATRIX: dict[str, Rule] = {
     "outreach:programme_list": needs("outreach.view_programme", object_rule=OWN_PROGRAMMES),
     "outreach:programme_detail": needs("outreach.add_session", object_rule=OWN_PROGRAMMES),
     "outreach:attendance": needs("outreach.add_attendance", object_rule=OWN_PROGRAMMES),
-    # Meetings of the own organisation (host). The pack and minutes show case content of
-    # the host's cases; MDT members reach the cases themselves only through agenda grants.
+    # Meetings of the own organisation (host). The pack shows the host's cases among the
+    # viewer's visible cases. Minutes and actions follow the case (meetings.selectors):
+    # Capability.MINUTES on it (owner kinds, or an attending MDT member's open agenda grant);
+    # writing them also needs an attendee of the meeting or a supervisor of the host.
     "meetings:list": needs("meetings.view_meeting", object_rule=OWN_MEETINGS),
     "meetings:new": needs("meetings.add_meeting"),
     "meetings:detail": needs("meetings.change_meeting", object_rule=OWN_MEETINGS),
     "meetings:print": needs("meetings.change_meeting", object_rule=OWN_MEETINGS),
     "meetings:agenda_add": needs(
-        "meetings.change_meeting", object_rule=OWN_MEETINGS + "; " + VISIBLE
+        "meetings.change_meeting",
+        object_rule=OWN_MEETINGS + "; " + CASE_WRITABLE + ", open and not restricted",
     ),
-    "meetings:agenda_drop": needs("meetings.change_meeting", object_rule=OWN_MEETINGS),
+    "meetings:agenda_drop": needs(
+        "meetings.change_meeting", object_rule=OWN_MEETINGS + "; " + CASE_WRITABLE
+    ),
     "meetings:attendees": needs("meetings.change_meeting", object_rule=OWN_MEETINGS),
     "meetings:external_add": needs("meetings.change_meeting", object_rule=OWN_MEETINGS),
-    "meetings:minutes": needs("meetings.change_agendaitem", object_rule=OWN_MEETINGS),
-    "meetings:action_done": needs("meetings.view_meeting", object_rule="assignee or supervisor"),
+    "meetings:minutes": needs("meetings.change_agendaitem", object_rule=MINUTES),
+    "meetings:action_done": needs(
+        "meetings.view_meeting", object_rule="assignee or host supervisor; " + MINUTES
+    ),
     # Referrals. Sender side: referrals of the own organisation; receiver side: sent to
     # it. The shared view needs the object grant given on acceptance (guardian, org group).
     "referrals:lists": needs("referrals.view_referral", object_rule=OWN_REFERRALS),

@@ -18,15 +18,25 @@ class MeetingsConfig(AppConfig):
             return None
         from django.utils import timezone
 
-        from .selectors import my_open_actions, overdue_actions
+        from .selectors import minutes_cases, my_open_actions, overdue_actions
 
+        # Actions are listed by case code, only on cases whose minutes the user may read;
+        # their text is minutes content, read on the (audited) minutes page they link to.
+        cases = minutes_cases(user)
         overdue = None
         if user.has_perm("casework.supervise_case"):
-            overdue = list(overdue_actions(user.organisation_id, timezone.localdate())[:20])
+            overdue = list(overdue_actions(user, timezone.localdate(), cases)[:20])
         return "meetings/_dashboard_panel.html", {
-            "mine": list(my_open_actions(user)[:20]),
+            "mine": list(my_open_actions(user, cases)[:20]),
             "overdue": overdue,
         }
+
+    def case_ended(self, case, reason: str) -> None:
+        """A case closed, merged away or transferred ends its open agenda reviews, and with
+        them the MDT grants (casework.services.notify_case_ended)."""
+        from .services import end_reviews
+
+        end_reviews(case, reason=reason)
 
     def case_meeting_decisions(self, case):
         """(date, meeting kind, decisions) of held meetings, for consented referral shares."""

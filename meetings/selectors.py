@@ -1,8 +1,14 @@
-"""Meeting reads: the automatically prepared meeting pack, dashboards and the counts.
+"""Meeting reads: the automatically prepared meeting pack, minutes, dashboards and counts.
 
 The pack is a fixed number of queries whatever the number of cases: candidates come from
 one query per selection rule, and the per-case history (contacts, visits and milestones
 since the last review) from one query each for all candidate cases together.
+
+Minutes follow the case (casework.access): reading an agenda item's minutes, or acting on
+its actions, needs Capability.MINUTES on the item's case (the owner kinds, or an attending
+MDT member's open agenda grant); writing them is also only for the meeting's attendees and
+the host's supervisors (`check_minutes`). Open actions are listed only for cases the viewer
+can see.
 """
 
 from __future__ import annotations
@@ -11,13 +17,18 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.lookups import LessThan
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.models import Action
+from audit.services import record
+from casework.access import Capability, cached_access
 from casework.models import Case, Contact, Milestone, last_contact_key
-from casework.selectors import visible_cases
+from casework.selectors import require_visible, visible_cases
 
 from .models import ActionItem, AgendaItem, ExternalAttendance, Meeting
 
@@ -63,13 +74,18 @@ def previous_meeting(meeting: Meeting) -> Meeting | None:
 
 
 def build_pack(user, meeting: Meeting, *, no_contact_days: int = DEFAULT_NO_CONTACT_DAYS) -> Pack:
-    """Candidate cases by rule, the current agenda, and each case's history since review."""
+    """Candidate cases by rule, the current agenda, and each case's history since review.
+
+    Everything is among the cases `user` can see. Cases already on the agenda stay listed
+    even once closed (their minutes and reviews still need finishing); a restricted case
+    is left out as a candidate, with the reason, since no MDT grant reaches it.
+    """
     day = timezone.localtime(meeting.held_at).date()
     previous = previous_meeting(meeting)
-    scope = (
-        visible_cases(user)
-        .filter(organisation_id=meeting.host_id)
-        .exclude(status=Case.Status.CLOSED)
+    visible = visible_cases(user)
+    agenda = {item.case_id: item for item in meeting.items.all()}
+    scope = visible.filter(organisation_id=meeting.host_id).filter(
+        ~Q(status=Case.Status.CLOSED) | Q(pk__in=list(agenda))
     )
     last_item = AgendaItem.objects.filter(case=OuterRef("pk"), meeting__held_at__lt=meeting.held_at)
     scope = scope.annotate(
@@ -85,7 +101,6 @@ def build_pack(user, meeting: Meeting, *, no_contact_days: int = DEFAULT_NO_CONT
         Q(opened_on__gt=timezone.localtime(previous.held_at).date()) if previous else Q(pk__in=[]),
         Q(LessThan(last_contact_key(), cutoff)),  # never contacted counts as long ago
     ]
-    agenda = {item.case_id: item for item in meeting.items.all()}
     combined = Q(pk__in=list(agenda))
     for rule in rules:
         combined |= rule
@@ -99,6 +114,10 @@ def build_pack(user, meeting: Meeting, *, no_contact_days: int = DEFAULT_NO_CONT
             reasons=_reasons(case, day, previous, cutoff, no_contact_days),
         )
     left_out = []
+    for case_id, entry in list(by_id.items()):
+        if entry.item is None and entry.case.restricted:
+            left_out.append((entry.case, _("閲覧制限があるため議題にできません（先に制限を解除）")))
+            del by_id[case_id]
     if meeting.legal_basis == Meeting.LegalBasis.CONSENT_REQUIRED:
         for case_id, entry in list(by_id.items()):
             if entry.case.sharing_consent_on is None:
@@ -109,7 +128,7 @@ def build_pack(user, meeting: Meeting, *, no_contact_days: int = DEFAULT_NO_CONT
     if previous is not None:
         open_actions = list(
             ActionItem.objects.filter(
-                agenda_item__meeting=previous, done_at__isnull=True
+                agenda_item__meeting=previous, done_at__isnull=True, case__in=visible
             ).select_related("case", "assignee")
         )
     cases = sorted(by_id.values(), key=lambda e: (e.item is None, e.case.code))
@@ -160,13 +179,107 @@ def _attach_history(by_id: dict) -> None:
         entry.milestones = grouped_milestones[case_id]
 
 
-def my_open_actions(user) -> QuerySet[ActionItem]:
-    return ActionItem.objects.filter(assignee=user, done_at__isnull=True).select_related("case")
+# --- minutes and actions ------------------------------------------------------------------
 
 
-def overdue_actions(organisation_id: int, today: datetime.date) -> QuerySet[ActionItem]:
+def may_write_minutes(user, meeting: Meeting) -> bool:
+    """Minutes are written by the meeting's attendees and the host's supervisors (who must
+    also reach the case with Capability.MINUTES: `check_minutes`)."""
+    if not user.has_perm("meetings.change_agendaitem") or meeting.host_id != user.organisation_id:
+        return False
+    return user.has_perm("casework.supervise_case") or meeting.attendees.filter(pk=user.pk).exists()
+
+
+def check_minutes(user, item: AgendaItem, *, write: bool = False) -> None:
+    """Refuse (PermissionDenied) unless `user` may read, or with `write` write, the minutes
+    of `item`: the check every reader and writer of minutes makes (services included)."""
+    if item.meeting.host_id != user.organisation_id:
+        raise PermissionDenied
+    require_visible(user, item.case, Capability.MINUTES)
+    if write and not may_write_minutes(user, item.meeting):
+        raise PermissionDenied
+
+
+def agenda_item_for(user, pk, capability: Capability) -> AgendaItem:
+    """The agenda item `pk` of a meeting of the user's organisation, if the user reaches its
+    case with `capability`.
+
+    404 when there is no such item or the user cannot see its case at all (the same answer
+    as for a wrong id); 403 when they see the case but not with `capability`.
+    """
+    item = (
+        AgendaItem.objects.select_related("meeting", "case")
+        .filter(pk=pk, meeting__host_id=user.organisation_id)
+        .first()
+    )
+    if item is None or not cached_access(user, item.case):
+        raise Http404
+    require_visible(user, item.case, capability)
+    return item
+
+
+def minutes_item_for(user, pk, *, write: bool = False) -> AgendaItem:
+    """The agenda item `pk` whose minutes `user` may read (`write`: and write); 404 or 403
+    as `agenda_item_for`, and 403 for a writer who neither attends nor supervises."""
+    item = agenda_item_for(user, pk, Capability.MINUTES)
+    check_minutes(user, item, write=write)
+    return item
+
+
+def record_minutes_read(user, item: AgendaItem) -> None:
+    """A page showed the minutes of `item` (discussion, decisions, action texts): one audit
+    event on its case, naming the item, never its content."""
+    record(
+        Action.VIEW,
+        obj=item.case,
+        actor=user,
+        detail={"minutes": [str(item.pk)], "case": item.case.code, "meeting": item.meeting_id},
+    )
+
+
+def action_for(user, pk) -> ActionItem:
+    """An action `user` may complete: their own, or for a supervisor any of the host's.
+
+    404 unless it is one of those and the user can see its case; 403 when they see the case
+    but have no minutes access to it.
+    """
+    actions = ActionItem.objects.select_related("case", "agenda_item__meeting").filter(
+        agenda_item__meeting__host_id=user.organisation_id
+    )
+    if not user.has_perm("casework.supervise_case"):
+        actions = actions.filter(assignee_id=user.pk)  # others' actions are not there for you
+    action = actions.filter(pk=pk).first()
+    if action is None or not cached_access(user, action.case):
+        raise Http404
+    require_visible(user, action.case, Capability.MINUTES)
+    return action
+
+
+def minutes_cases(user) -> QuerySet[Case]:
+    """The cases whose minutes and actions `user` may read (Capability.MINUTES)."""
+    return visible_cases(user, Capability.MINUTES)
+
+
+def my_open_actions(user, cases: QuerySet[Case] | None = None) -> QuerySet[ActionItem]:
+    """The user's open actions, only on cases whose minutes they may read: an assignee
+    who can no longer see the case no longer sees its action."""
+    cases = minutes_cases(user) if cases is None else cases
     return ActionItem.objects.filter(
-        agenda_item__meeting__host_id=organisation_id, done_at__isnull=True, due_on__lt=today
+        assignee_id=user.pk, done_at__isnull=True, case__in=cases
+    ).select_related("case")
+
+
+def overdue_actions(
+    user, today: datetime.date, cases: QuerySet[Case] | None = None
+) -> QuerySet[ActionItem]:
+    """Overdue actions of the meetings of the user's organisation, on cases whose minutes
+    the user may read."""
+    cases = minutes_cases(user) if cases is None else cases
+    return ActionItem.objects.filter(
+        agenda_item__meeting__host_id=user.organisation_id,
+        done_at__isnull=True,
+        due_on__lt=today,
+        case__in=cases,
     ).select_related("case", "assignee")
 
 

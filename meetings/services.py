@@ -3,6 +3,13 @@
 MDT members attending a meeting hold `casework.view_case` on each case on its agenda
 while that item's review is open (guardian, direct-FK table); closing the review, dropping
 the item or leaving the meeting takes it back unless another open item still needs it.
+Closing, merging away or transferring the case ends its open reviews (`end_reviews`), so
+no grant outlives the case's work here; closed and restricted cases cannot be put on an
+agenda.
+
+Minutes and actions are checked here as well as in the selectors the views use
+(`selectors.check_minutes`): Capability.MINUTES on the case, and for writing, an attendee
+of the meeting or a supervisor of the host.
 """
 
 from __future__ import annotations
@@ -18,10 +25,12 @@ from django.utils.translation import gettext as _
 from accounts.roles import Role
 from audit.models import Action
 from audit.services import record
+from casework.access import Capability, cached_access
 from casework.models import Case, CaseUserObjectPermission
 from casework.selectors import require_visible
 
 from .models import ActionItem, AgendaItem, ExternalAttendance, Meeting
+from .selectors import check_minutes
 
 
 def _view_case() -> Permission:
@@ -42,8 +51,11 @@ def sync_grants(meeting: Meeting) -> None:
     future break-glass or share) must use its own record so this never takes it away.
     """
     members = [u for u in meeting.attendees.all() if not u.has_perm("casework.view_org_cases")]
+    # A closed case justifies no grant, even with its review still open.
     open_cases = list(
-        meeting.items.filter(review_closed_at__isnull=True).values_list("case_id", flat=True)
+        meeting.items.filter(review_closed_at__isnull=True)
+        .exclude(case__status=Case.Status.CLOSED)
+        .values_list("case_id", flat=True)
     )
     permission = _view_case()
     for user in members:
@@ -58,11 +70,15 @@ def sync_grants(meeting: Meeting) -> None:
         content_object__agenda_items__meeting=meeting,
         user__groups__name=Role.MDT_MEMBER.value,
     ).distinct():
-        still_needed = AgendaItem.objects.filter(
-            case_id=grant.content_object_id,
-            review_closed_at__isnull=True,
-            meeting__attendees__id=grant.user_id,
-        ).exists()
+        still_needed = (
+            AgendaItem.objects.filter(
+                case_id=grant.content_object_id,
+                review_closed_at__isnull=True,
+                meeting__attendees__id=grant.user_id,
+            )
+            .exclude(case__status=Case.Status.CLOSED)
+            .exists()
+        )
         if not still_needed:
             grant.delete()
 
@@ -117,10 +133,36 @@ def consent_blocks(meeting: Meeting, case: Case) -> bool:
 
 @transaction.atomic
 def add_to_agenda(actor, meeting: Meeting, case: Case, *, reason: str = "") -> AgendaItem:
+    """Put a case on the agenda: its MDT attendees then read it until the review closes.
+
+    Only a case the actor may act on (Capability.WRITE), still open and not restricted:
+    a closed case has nothing to review, and no agenda grant reaches a restricted case, so
+    the MDT members would discuss a case they cannot read (lift the restriction first).
+    """
     _require(actor, "meetings.change_meeting", meeting)
     if meeting.status != Meeting.Status.PLANNED:
         raise ValidationError(_("開催済みの会議には議題を追加できません。"))
-    require_visible(actor, case)
+    # Read afresh and locked, so that a case closing at the same moment either is seen
+    # closed here or finds this item open and ends its review (end_reviews).
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    require_visible(actor, case, Capability.WRITE)
+    if case.status == Case.Status.CLOSED:
+        raise ValidationError(
+            _(
+                "%(code)s は終結しているため議題にできません。"
+                "支援を再開する場合は、先にケースの状態を変更してください。"
+            )
+            % {"code": case.code}
+        )
+    if case.restricted:
+        raise ValidationError(
+            _(
+                "%(code)s は閲覧制限のあるケースのため議題にできません。"
+                "多職種連携チームの出席者は閲覧制限のあるケースを閲覧できません。"
+                "議題にする場合は、先に閲覧制限を解除してください。"
+            )
+            % {"code": case.code}
+        )
     if consent_blocks(meeting, case):
         raise ValidationError(
             _("この会議は本人の同意が必要です。%(code)s は情報共有の同意が記録されていません。")
@@ -137,7 +179,9 @@ def add_to_agenda(actor, meeting: Meeting, case: Case, *, reason: str = "") -> A
 
 @transaction.atomic
 def drop_from_agenda(actor, item: AgendaItem) -> None:
+    item = AgendaItem.objects.select_related("meeting", "case").get(pk=item.pk)
     _require(actor, "meetings.change_meeting", item.meeting)
+    require_visible(actor, item.case, Capability.WRITE)
     if item.meeting.status != Meeting.Status.PLANNED:
         raise ValidationError(_("開催済みの会議の議題は外せません。"))
     meeting, code = item.meeting, item.case.code
@@ -162,13 +206,15 @@ def record_minutes(
     take_on_mdt: bool = False,
     close_review: bool = True,
 ) -> AgendaItem:
-    """Minutes of one agenda item. Closing the review ends the MDT members' access."""
-    if not actor.has_perm("meetings.change_agendaitem"):
-        raise PermissionDenied
+    """Minutes of one agenda item, by an attendee or a host supervisor who reaches the case
+    with Capability.MINUTES. Closing the review ends the MDT members' access."""
+    item = (
+        AgendaItem.objects.select_for_update(of=("self",))
+        .select_related("meeting", "case")
+        .get(pk=item.pk)
+    )
+    check_minutes(actor, item, write=True)
     meeting = item.meeting
-    if meeting.host_id != actor.organisation_id:
-        raise PermissionDenied
-    item = AgendaItem.objects.select_for_update().get(pk=item.pk)
     item.discussion = discussion or None
     item.decisions = decisions or None
     item.next_review_on = next_review_on
@@ -193,13 +239,18 @@ def record_minutes(
 def add_action(
     actor, item: AgendaItem, *, description: str, assignee, due_on: datetime.date
 ) -> ActionItem:
+    """An action from the minutes, written as they are; its assignee must be able to read
+    the case's minutes, or they would never see the action."""
     if not actor.has_perm("meetings.add_actionitem"):
         raise PermissionDenied
-    if (
-        item.meeting.host_id != actor.organisation_id
-        or assignee.organisation_id != actor.organisation_id
-    ):
+    item = AgendaItem.objects.select_related("meeting", "case").get(pk=item.pk)
+    check_minutes(actor, item, write=True)
+    if assignee.organisation_id != item.meeting.host_id:
         raise PermissionDenied
+    if not cached_access(assignee, item.case).allows(Capability.MINUTES):
+        raise ValidationError(
+            {"action_assignee": _("担当者は、このケースの議事を閲覧できる職員から選んでください。")}
+        )
     action = ActionItem(
         agenda_item=item,
         case=item.case,
@@ -216,12 +267,48 @@ def add_action(
 
 @transaction.atomic
 def complete_action(actor, action: ActionItem) -> ActionItem:
+    """The assignee, or a supervisor of the host, marks an action done, while they reach
+    the case with Capability.MINUTES."""
+    action = ActionItem.objects.select_related("case", "agenda_item__meeting").get(pk=action.pk)
+    if action.agenda_item.meeting.host_id != actor.organisation_id:
+        raise PermissionDenied
     if action.assignee_id != actor.pk and not actor.has_perm("casework.supervise_case"):
         raise PermissionDenied
+    require_visible(actor, action.case, Capability.MINUTES)
     action.done_at = timezone.now()
     action.save()
     record(Action.UPDATE, obj=action, detail={"case": action.case.code, "done": True})
     return action
+
+
+@transaction.atomic
+def end_reviews(case: Case, *, reason: str) -> int:
+    """End the open agenda reviews of a case whose work here ended (`reason`: closed,
+    merged or transferred), and the MDT grants they gave.
+
+    Called inside the transaction that closes, merges or transfers the case (through the
+    AppConfig hook `case_ended`, casework.services.notify_case_ended), so no agenda grant
+    outlives it. The items stay on their agendas, with their minutes; returns how many
+    reviews were ended.
+    """
+    items = list(
+        AgendaItem.objects.select_for_update(of=("self",))
+        .filter(case_id=case.pk, review_closed_at__isnull=True)
+        .select_related("meeting")
+    )
+    now = timezone.now()
+    for item in items:
+        item.review_closed_at = now
+        item.save(update_fields=["review_closed_at"])
+    for meeting in {item.meeting_id: item.meeting for item in items}.values():
+        sync_grants(meeting)
+    for item in items:
+        record(
+            Action.UPDATE,
+            obj=item,
+            detail={"case": case.code, "review_closed": True, "reason": f"case_{reason}"},
+        )
+    return len(items)
 
 
 @transaction.atomic

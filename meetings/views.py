@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -12,11 +13,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.models import Action
 from audit.services import record
+from casework.access import Capability
 from casework.selectors import find_visible_case
 
 from . import selectors, services
 from .forms import AttendeesForm, ExternalAttendanceForm, MeetingForm, MinutesForm
-from .models import ActionItem, AgendaItem, Meeting
+from .models import Meeting
 
 
 def _own_meeting(request: HttpRequest, pk: int) -> Meeting:
@@ -83,7 +85,7 @@ def meeting_print(request: HttpRequest, pk: int) -> HttpResponse:
 def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _own_meeting(request, pk)
     code = request.POST.get("code", "").strip().upper()
-    case = find_visible_case(request.user, code)
+    case = find_visible_case(request.user, code, capability=Capability.WRITE)
     if case is None:
         messages.error(request, _("このケースコードは見つかりません。"))
     else:
@@ -102,11 +104,7 @@ def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 @require_POST
 def agenda_drop(request: HttpRequest, pk: str) -> HttpResponse:
-    item = get_object_or_404(
-        AgendaItem.objects.select_related("meeting", "case"),
-        pk=pk,
-        meeting__host_id=request.user.organisation_id,
-    )
+    item = selectors.agenda_item_for(request.user, pk, Capability.WRITE)
     try:
         services.drop_from_agenda(request.user, item)
     except ValidationError as exc:
@@ -118,11 +116,10 @@ def agenda_drop(request: HttpRequest, pk: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def minutes(request: HttpRequest, pk: str) -> HttpResponse:
-    item = get_object_or_404(
-        AgendaItem.objects.select_related("meeting", "case"),
-        pk=pk,
-        meeting__host_id=request.user.organisation_id,
-    )
+    """One item's minutes: read by whoever reaches its case with minutes access, written by
+    attendees and host supervisors (selectors.minutes_item_for); every showing is audited."""
+    item = selectors.minutes_item_for(request.user, pk, write=request.method == "POST")
+    can_write = selectors.may_write_minutes(request.user, item.meeting)
     initial = {
         "discussion": item.discussion,
         "decisions": item.decisions,
@@ -132,39 +129,45 @@ def minutes(request: HttpRequest, pk: str) -> HttpResponse:
     form = MinutesForm(request.POST or None, organisation_id=item.meeting.host_id, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        services.record_minutes(
-            request.user,
-            item,
-            discussion=data["discussion"],
-            decisions=data["decisions"],
-            next_review_on=data["next_review_on"],
-            take_on_mdt=data["take_on_mdt"],
-            close_review=data["close_review"],
-        )
-        if data["action_description"]:
-            services.add_action(
-                request.user,
-                item,
-                description=data["action_description"],
-                assignee=data["action_assignee"],
-                due_on=data["action_due_on"],
-            )
-        messages.success(request, _("議事を記録しました。"))
-        return redirect("meetings:detail", pk=item.meeting_id)
+        try:
+            with transaction.atomic():  # a refused action keeps the minutes unchanged too
+                services.record_minutes(
+                    request.user,
+                    item,
+                    discussion=data["discussion"],
+                    decisions=data["decisions"],
+                    next_review_on=data["next_review_on"],
+                    take_on_mdt=data["take_on_mdt"],
+                    close_review=data["close_review"],
+                )
+                if data["action_description"]:
+                    services.add_action(
+                        request.user,
+                        item,
+                        description=data["action_description"],
+                        assignee=data["action_assignee"],
+                        due_on=data["action_due_on"],
+                    )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("議事を記録しました。"))
+            if not request.user.has_perm("meetings.change_meeting"):  # an MDT member
+                return redirect("meetings:list")
+            return redirect("meetings:detail", pk=item.meeting_id)
+    actions = list(item.actions.select_related("assignee"))
+    selectors.record_minutes_read(request.user, item)
     return render(
         request,
         "meetings/minutes_form.html",
-        {"item": item, "form": form, "actions": item.actions.select_related("assignee")},
+        {"item": item, "form": form, "actions": actions, "can_write": can_write},
     )
 
 
 @never_cache
 @require_POST
 def action_done(request: HttpRequest, pk: str) -> HttpResponse:
-    actions = ActionItem.objects.filter(agenda_item__meeting__host_id=request.user.organisation_id)
-    if not request.user.has_perm("casework.supervise_case"):
-        actions = actions.filter(assignee=request.user)  # others' actions are not there for you
-    action = get_object_or_404(actions, pk=pk)
+    action = selectors.action_for(request.user, pk)
     services.complete_action(request.user, action)
     messages.success(request, _("対応事項を完了にしました。"))
     return redirect("home")

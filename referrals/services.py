@@ -186,6 +186,8 @@ def transfer_case(actor, case: Case, *, to_organisation: Organisation) -> Transf
     locked.save()
     locked.lead_workers.clear()
     casework_services.grant_read_back(actor, locked, organisation_id=old_organisation_id)
+    # The old organisation's open agenda reviews end, and their MDT grants with them.
+    casework_services.notify_case_ended(locked, reason="transferred")
     record(
         Action.UPDATE,
         obj=locked,

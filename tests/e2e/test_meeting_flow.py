@@ -61,5 +61,9 @@ def test_prepare_print_and_minute_an_mdt_meeting(live_server, transactional_db, 
     page.get_by_role("button", name="記録する").click()
     expect(page.get_by_text("議事を記録しました。")).to_be_visible()
 
+    # The dashboard lists the action by case code; its text is on the minutes page.
     page.get_by_role("link", name="ダッシュボード").click()
+    actions = page.locator("section", has=page.get_by_role("heading", name="会議の対応事項"))
+    expect(actions).not_to_contain_text("家族に訪問の案内をする")
+    actions.get_by_role("link", name=extra.code).click()
     expect(page.get_by_text("家族に訪問の案内をする")).to_be_visible()

@@ -95,7 +95,11 @@ PROBES: dict[str, dict] = {
     "meetings:agenda_drop": {"kwargs": lambda w: {"pk": w.item.pk}, "method": "post"},
     "meetings:attendees": {"kwargs": lambda w: {"pk": w.meeting.pk}, "method": "post"},
     "meetings:external_add": {"kwargs": lambda w: {"pk": w.meeting.pk}, "method": "post"},
-    "meetings:minutes": {"kwargs": lambda w: {"pk": w.item.pk}},
+    # Minutes follow the case: an MDT member of the host without an agenda grant gets 404.
+    "meetings:minutes": {
+        "kwargs": lambda w: {"pk": w.item.pk},
+        "object": "casework.view_org_cases",
+    },
     "meetings:action_done": {
         "kwargs": lambda w: {"pk": w.action.pk},
         "method": "post",
