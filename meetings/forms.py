@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -82,19 +83,49 @@ class MinutesForm(forms.Form):
 
 
 class AttendeesForm(forms.Form):
+    """The meeting's attendees, ticked among the host's staff.
+
+    Current attendees stay listed (and ticked) even when no longer active staff, so that
+    submitting the form unchanged never drops them. `current` is the list the form was
+    drawn from; the service refuses the change if someone else has changed it since.
+    """
+
     attendees = forms.ModelMultipleChoiceField(
         label=_("出席者"),
         queryset=User.objects.none(),
-        required=False,
         widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("出席者を少なくとも1人選んでください。")},
     )
+    current = forms.CharField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args: Any, organisation_id: int, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, meeting: Meeting, attendee_ids: list[int] | None = None, **kwargs: Any
+    ) -> None:
+        if attendee_ids is None:
+            attendee_ids = sorted(meeting.attendees.values_list("pk", flat=True))
+        kwargs.setdefault(
+            "initial",
+            {"attendees": attendee_ids, "current": ",".join(map(str, attendee_ids))},
+        )
         super().__init__(*args, **kwargs)
-        self.fields["attendees"].queryset = staff_of(organisation_id)
+        self.fields["attendees"].queryset = (
+            User.objects.filter(
+                Q(organisation_id=meeting.host_id, is_active=True) | Q(pk__in=attendee_ids)
+            )
+            .distinct()
+            .order_by("username")
+        )
+
+    def clean_current(self) -> list[int]:
+        try:
+            return [int(pk) for pk in self.cleaned_data["current"].split(",") if pk]
+        except ValueError:
+            return []  # a forged value: treated as stale by the service
 
 
 class ExternalAttendanceForm(forms.ModelForm):
+    count = forms.IntegerField(label=_("人数"), min_value=1, max_value=999, initial=1)
+
     class Meta:
         model = ExternalAttendance
         fields = ["organisation_type", "profession", "count"]

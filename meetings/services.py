@@ -113,13 +113,49 @@ def plan_meeting(
     return meeting
 
 
+def attendee_ids(meeting: Meeting) -> list[int]:
+    """The attendees as the attendee form shows them; a stale form is refused with it."""
+    return sorted(meeting.attendees.values_list("pk", flat=True))
+
+
 @transaction.atomic
-def set_attendees(actor, meeting: Meeting, attendees) -> Meeting:
+def set_attendees(
+    actor, meeting: Meeting, attendees, *, expected: list[int] | None = None
+) -> Meeting:
+    """Replace the meeting's attendees; MDT members' case grants follow (sync_grants).
+
+    Refused, with nothing changed: an empty list (a meeting always has an attendee, as
+    plan_meeting makes sure, and removing everybody would also end every MDT member's
+    access; remove people by unticking them, not all at once); adding anyone who is not
+    active staff of the host (someone already attending stays, even if since moved or
+    deactivated: the record of who attended is kept); and, when `expected` is given,
+    a form drawn before someone else changed the list (no lost update).
+    """
     _require(actor, "meetings.change_meeting", meeting)
-    meeting.attendees.set([a for a in attendees if a.organisation_id == meeting.host_id])
+    Meeting.objects.select_for_update().get(pk=meeting.pk)  # one editor at a time
+    current = attendee_ids(meeting)
+    if expected is not None and sorted(expected) != current:
+        raise ValidationError(
+            _("出席者は他の職員によって更新されました。最新の出席者を確認してください。"),
+            code="stale",
+        )
+    attendees = list(attendees)
+    if not attendees:
+        raise ValidationError(_("出席者を少なくとも1人選んでください。"), code="required")
+    added = [a for a in attendees if a.pk not in current]
+    if any(a.organisation_id != meeting.host_id or not a.is_active for a in added):
+        raise ValidationError(_("出席者に加えられるのは主催組織の職員だけです。"), code="outsider")
+    meeting.attendees.set(attendees)
     sync_grants(meeting)
+    now = attendee_ids(meeting)
     record(
-        Action.UPDATE, obj=meeting, detail={"attendees": [a.pk for a in meeting.attendees.all()]}
+        Action.UPDATE,
+        obj=meeting,
+        detail={
+            "attendees": now,
+            "added": sorted(set(now) - set(current)),
+            "removed": sorted(set(current) - set(now)),
+        },
     )
     return meeting
 
@@ -313,10 +349,14 @@ def end_reviews(case: Case, *, reason: str) -> int:
 
 @transaction.atomic
 def add_external_attendance(
-    actor, meeting: Meeting, *, organisation_type: str, profession: str, count: int
+    actor, meeting: Meeting, *, organisation_type: str, profession: str = "", count: int = 1
 ) -> ExternalAttendance:
-    """People from outside the system: counted, never named, and given no access."""
+    """People from outside the system: counted, never named, and given no access.
+
+    Adds one row; it never touches the meeting's attendees or anyone's grants."""
     _require(actor, "meetings.change_meeting", meeting)
+    if count is None or count < 1:
+        raise ValidationError({"count": _("人数は1人以上で入力してください。")})
     row = ExternalAttendance(
         meeting=meeting, organisation_type=organisation_type, profession=profession, count=count
     )

@@ -49,11 +49,23 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
     return render(request, "meetings/meeting_form.html", {"form": form})
 
 
-@never_cache
-def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = _own_meeting(request, pk)
-    pack = selectors.build_pack(request.user, meeting, no_contact_days=_no_contact_days(request))
+def _detail_page(
+    request: HttpRequest,
+    meeting: Meeting,
+    *,
+    attendees_form: AttendeesForm | None = None,
+    external_form: ExternalAttendanceForm | None = None,
+) -> HttpResponse:
+    """The meeting page; after a refused attendee or external-attendee form, that form
+    comes back bound, with its field errors, and the other one fresh."""
+    days = _no_contact_days(request)
+    pack = selectors.build_pack(request.user, meeting, no_contact_days=days)
     items = {item.case_id: item for item in meeting.items.select_related("case")}
+    attendees = list(meeting.attendees.all())
+    if attendees_form is None:
+        attendees_form = AttendeesForm(
+            meeting=meeting, attendee_ids=sorted(a.pk for a in attendees)
+        )
     return render(
         request,
         "meetings/meeting_detail.html",
@@ -61,10 +73,18 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "meeting": meeting,
             "pack": pack,
             "items": items,
-            "attendees": list(meeting.attendees.all()),
-            "days": _no_contact_days(request),
+            "attendees": attendees,
+            "attendees_form": attendees_form,
+            "external": list(meeting.external_attendance.all()),
+            "external_form": external_form or ExternalAttendanceForm(),
+            "days": days,
         },
     )
+
+
+@never_cache
+def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail_page(request, _own_meeting(request, pk))
 
 
 @never_cache
@@ -177,13 +197,24 @@ def action_done(request: HttpRequest, pk: str) -> HttpResponse:
 @require_POST
 def attendees(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _own_meeting(request, pk)
-    form = AttendeesForm(request.POST, organisation_id=meeting.host_id)
+    form = AttendeesForm(request.POST, meeting=meeting)
     if form.is_valid():
-        services.set_attendees(request.user, meeting, form.cleaned_data["attendees"])
-        messages.success(request, _("出席者を更新しました。"))
-    else:
-        messages.error(request, _("出席者を確認してください。"))
-    return redirect("meetings:detail", pk=meeting.pk)
+        try:
+            services.set_attendees(
+                request.user,
+                meeting,
+                form.cleaned_data["attendees"],
+                expected=form.cleaned_data["current"],
+            )
+        except ValidationError as exc:
+            if exc.code == "stale":  # show the list as it is now, with the reason
+                messages.error(request, exc.messages[0])
+                return _detail_page(request, meeting)
+            form.add_error("attendees", exc)
+        else:
+            messages.success(request, _("出席者を更新しました。"))
+            return redirect("meetings:detail", pk=meeting.pk)
+    return _detail_page(request, meeting, attendees_form=form)
 
 
 @never_cache
@@ -192,10 +223,11 @@ def external_add(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _own_meeting(request, pk)
     form = ExternalAttendanceForm(request.POST)
     if form.is_valid():
-        services.add_external_attendance(request.user, meeting, **form.cleaned_data)
-        messages.success(request, _("外部出席者を記録しました。"))
-    else:
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-    return redirect("meetings:detail", pk=meeting.pk)
+        try:
+            services.add_external_attendance(request.user, meeting, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("外部出席者を記録しました。"))
+            return redirect("meetings:detail", pk=meeting.pk)
+    return _detail_page(request, meeting, external_form=form)

@@ -1,6 +1,6 @@
 """A counsellor prepares next month's MDT meeting from the automatic pack, adds a case,
-prints the pack (no identity), records a decision and an action, and sees the action on
-the dashboard."""
+ticks the attending psychiatrist and records an external attendee, prints the pack (no
+identity), records a decision and an action, and sees the action on the dashboard."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from accounts.roles import Role
 from casework import services
+from meetings.models import ExternalAttendance, Meeting
 from tests.factories import PASSWORD, make_organisation, make_user
 
 pytestmark = pytest.mark.browser
@@ -24,6 +25,9 @@ def test_prepare_print_and_minute_an_mdt_meeting(live_server, transactional_db, 
     )
     flagged = services.open_case(
         counsellor, identity={"name": "会議 三郎"}, case_fields={"mdt_supported": True}
+    )
+    psychiatrist = make_user(
+        Role.MDT_MEMBER, organisation=org, username="ishi", display_name="医師 一郎"
     )
     extra = services.open_case(counsellor, identity={"name": "会議 四郎"}, confirm_duplicate=True)
     services.log_contact(counsellor, case=extra, summary="最近の相談")
@@ -46,6 +50,28 @@ def test_prepare_print_and_minute_an_mdt_meeting(live_server, transactional_db, 
     page.get_by_role("button", name="追加", exact=True).click()
     expect(page.get_by_text(f"{extra.code} を議題に追加しました。")).to_be_visible()
     screenshot(page, "08-meeting-pack")
+
+    # Attendees: the planner is ticked; tick the psychiatrist, then count an outsider.
+    update = page.get_by_role("button", name="出席者を更新")
+    attendee_form = page.locator("form", has=update)
+    expect(attendee_form.get_by_label("準備 担当")).to_be_checked()
+    expect(attendee_form.get_by_label("医師 一郎")).not_to_be_checked()
+    attendee_form.get_by_label("医師 一郎").check()
+    update.click()
+    expect(page.get_by_text("出席者を更新しました。")).to_be_visible()
+    expect(attendee_form.get_by_label("準備 担当")).to_be_checked()
+    expect(attendee_form.get_by_label("医師 一郎")).to_be_checked()
+    meeting = Meeting.objects.get(host=org)
+    assert set(meeting.attendees.all()) == {counsellor, psychiatrist}
+    page.get_by_label("所属の種別").select_option(label="医療機関")
+    page.get_by_label("職種").fill("精神保健福祉士")
+    page.get_by_label("人数").fill("2")
+    page.get_by_role("button", name="記録", exact=True).click()
+    expect(page.get_by_text("外部出席者を記録しました。")).to_be_visible()
+    expect(page.get_by_text("精神保健福祉士 2人")).to_be_visible()
+    assert ExternalAttendance.objects.get(meeting=meeting).count == 2
+    assert set(meeting.attendees.all()) == {counsellor, psychiatrist}  # untouched
+    screenshot(page, "08b-meeting-attendees")
 
     page.get_by_role("link", name="会議資料を印刷").click()
     expect(page.locator("body")).to_contain_text(extra.code)

@@ -210,7 +210,8 @@ PAGES = {
         7,
     ),
     "meeting list": ("meetings:list", "supervisor", None, 6),
-    "meeting detail": ("meetings:detail", "supervisor", lambda w: {"pk": w.meeting.pk}, 14),
+    # +2 (issue 19): the attendee form's staff choices and the external-attendance rows.
+    "meeting detail": ("meetings:detail", "supervisor", lambda w: {"pk": w.meeting.pk}, 16),
     "referral lists": ("referrals:lists", "counsellor", None, 7),
     "referral detail": ("referrals:detail", "counsellor", lambda w: {"pk": w.referral.pk}, 13),
     "indicator plans": ("indicators:plans", "supervisor", None, 6),
