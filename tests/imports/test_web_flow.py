@@ -173,9 +173,10 @@ def test_the_waiting_file_is_encrypted_and_stale_ones_are_removed(client, centre
     )
     old = PendingUpload.objects.get()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT content, file_name FROM imports_pendingupload")
-        content, name = cursor.fetchone()
-    assert content.startswith("e1.") and name.startswith("e1.") and "山田" not in name
+        cursor.execute("SELECT parsed, file_name FROM imports_pendingupload")
+        parsed, name = cursor.fetchone()
+    assert parsed.startswith("e1.") and name.startswith("e1.") and "山田" not in name
+    assert "平文で残らない内容" in str(old.sheet().rows)  # the rows as read, kept encrypted
     key_id = old.data_key_id
     PendingUpload.objects.filter(pk=old.pk).update(
         created_at=timezone.now() - datetime.timedelta(hours=25)
