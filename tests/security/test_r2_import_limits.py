@@ -12,12 +12,8 @@ peak during the request). A legitimate file still goes through every step.
 
 from __future__ import annotations
 
-import io
 import random
 import tracemalloc
-import zipfile
-from collections.abc import Iterable
-from xml.sax.saxutils import escape
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -28,77 +24,23 @@ from accounts.roles import Role
 from casework.models import Contact
 from imports.models import ImportBatch, PendingUpload
 from tests.factories import make_organisation, make_user
-from tests.imports.conftest import CONTACT_HEADER, contact_row, csv_file, xlsx
+from tests.imports.conftest import (
+    CONTACT_HEADER,
+    contact_row,
+    csv_file,
+    package,
+    row_xml,
+    text_cell,
+    xlsx,
+)
 
 pytestmark = pytest.mark.django_db
 
-MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
-DOC_RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-SHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml"
 # A refused upload is the upload page with one message: a few kilobytes.
 SMALL_PAGE = 64 * 1024
 # Refusing any of these files needs a few megabytes of Python memory; the code before the
 # fix used hundreds of megabytes for them.
 SMALL_MEMORY = 24 * 1024 * 1024
-
-
-def package(rows_xml: str, *, dimension: str = "", merges: Iterable[str] = (), strings=()):
-    """A minimal XLSX package (as Excel reads it) whose first sheet holds `rows_xml`."""
-    merged = "".join(f'<mergeCell ref="{ref}"/>' for ref in merges)
-    sheet = (
-        f'<worksheet xmlns="{MAIN}">'
-        + (f'<dimension ref="{dimension}"/>' if dimension else "")
-        + f"<sheetData>{rows_xml}</sheetData>"
-        + (f"<mergeCells>{merged}</mergeCells>" if merged else "")
-        + "</worksheet>"
-    )
-    shared = f'<sst xmlns="{MAIN}">' + "".join(f"<si><t>{escape(s)}</t></si>" for s in strings)
-    parts = {
-        "[Content_Types].xml": (
-            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" '
-            'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            f'<Override PartName="/xl/workbook.xml" ContentType="{SHEET_TYPE}.sheet.main+xml"/>'
-            '<Override PartName="/xl/worksheets/sheet1.xml" '
-            f'ContentType="{SHEET_TYPE}.worksheet+xml"/>'
-            '<Override PartName="/xl/sharedStrings.xml" '
-            f'ContentType="{SHEET_TYPE}.sharedStrings+xml"/>'
-            "</Types>"
-        ),
-        "_rels/.rels": (
-            f'<Relationships xmlns="{RELS}"><Relationship Id="rId1" '
-            f'Type="{DOC_RELS}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
-        ),
-        "xl/workbook.xml": (
-            f'<workbook xmlns="{MAIN}" xmlns:r="{DOC_RELS}"><sheets>'
-            '<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
-        ),
-        "xl/_rels/workbook.xml.rels": (
-            f'<Relationships xmlns="{RELS}">'
-            f'<Relationship Id="rId1" Type="{DOC_RELS}/worksheet" Target="worksheets/sheet1.xml"/>'
-            f'<Relationship Id="rId2" Type="{DOC_RELS}/sharedStrings" Target="sharedStrings.xml"/>'
-            "</Relationships>"
-        ),
-        "xl/worksheets/sheet1.xml": sheet,
-        "xl/sharedStrings.xml": shared + "</sst>",
-    }
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        for name, text in parts.items():
-            archive.writestr(name, text.encode())
-    return out.getvalue()
-
-
-def text_cell(value: str, ref: str = "") -> str:
-    at = f' r="{ref}"' if ref else ""
-    return f'<c{at} t="inlineStr"><is><t>{escape(value)}</t></is></c>'
-
-
-def row_xml(cells: Iterable[str], number: int | None = None) -> str:
-    at = f' r="{number}"' if number else ""
-    return f"<row{at}>{''.join(cells)}</row>"
 
 
 def contact_rows_xml(count: int, first: int = 2) -> str:
