@@ -512,7 +512,7 @@ def _shared_strings(package: _Package, part: str | None, reading: _Reading) -> l
     if part is None or part not in package.namelist():
         return strings
     limits = reading.limits
-    characters = 0
+    characters, most = 0, limits.cells
     with package.open(part) as source:
         for event, element in _elements(source, frozenset({_STRING_ITEM})):
             if event == "end" and element.tag == _STRING_ITEM:
@@ -521,7 +521,7 @@ def _shared_strings(package: _Package, part: str | None, reading: _Reading) -> l
                 if characters > limits.text:
                     raise _too_much_text(limits)
                 strings.append(text)
-                if len(strings) > limits.cells:
+                if len(strings) > most:
                     raise UnreadableFile(_("ファイルの内容が大きすぎます。"))
     return strings
 
@@ -529,8 +529,10 @@ def _shared_strings(package: _Package, part: str | None, reading: _Reading) -> l
 def _rich_text(element: Any) -> str:
     """A string item's text: its own and its formatted runs', without the phonetic guide
     (furigana), as openpyxl's `Text.content` (which takes 15 µs a string; this, 1)."""
-    return element.findtext(_TEXT, "") + "".join(
-        run.findtext(_TEXT, "") for run in element.iterfind(_RUN)
+    return "".join(
+        child.findtext(_TEXT, "") if child.tag == _RUN else child.text or ""
+        for child in element
+        if child.tag == _RUN or child.tag == _TEXT
     )
 
 
