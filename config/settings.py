@@ -368,9 +368,27 @@ CONTENT_SECURITY_POLICY = {
 
 WHITENOISE_USE_FINDERS = not env.bool("STATIC_MANIFEST", default=not DEBUG)
 
-# Spreadsheet imports (imports app): files up to this size, held in memory only. Uploads
-# are never spooled to a temporary file; a larger one is dropped and refused by the form.
+# Spreadsheet imports (imports app; imports/parsing.py says how each is checked). A file is
+# read once, at the upload, and refused with a message naming the limit as soon as reading
+# it passes one of these; nothing of a refused file is kept. The page and import_records
+# use the same limits.
+# The file: up to this size, held in memory only. Uploads are never spooled to a temporary
+# file; a larger one is dropped and refused by the form. Also the most characters of cell
+# text a file may hold (a shared string or merged value counted at every cell showing it).
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+# Data rows below the header (20,000 rows check and import in a few seconds).
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20_000)
+# Columns: the last column holding a cell (the old spreadsheets use 10 to 40).
+IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=100)
+# XLSX, checked from the zip's directory before anything is unpacked: all members together
+# unpack to at most this (20,000 rows of 10 columns are about 15 MB) ...
+IMPORT_MAX_UNPACKED_MB = env.int("IMPORT_MAX_UNPACKED_MB", default=50)
+# ... no member over 100 KB unpacks to more than this many times its packed size (ordinary
+# sheets pack 5 to 20 times; Apache POI's default refuses past 100 too) ...
+IMPORT_MAX_RATIO = env.int("IMPORT_MAX_RATIO", default=100)
+# ... and each part that openpyxl parses whole (content types, workbook, styles) is at most
+# this (a styles part of Excel's maximum 64,000 formats is about 4 MB; ordinary ones, KB).
+IMPORT_MAX_PART_MB = env.int("IMPORT_MAX_PART_MB", default=2)
 FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
 FILE_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024  # the whole request body
 

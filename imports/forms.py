@@ -12,13 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from . import services
 from .columns import TARGETS
 from .models import ImportKind
-from .parsing import Column, Sheet, UnreadableFile
+from .parsing import Column, Sheet, UnreadableFile, too_large
 
 EXTENSIONS = (".xlsx", ".csv")
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.0f}"
 
 
 class UploadForm(forms.Form):
@@ -34,14 +30,9 @@ class UploadForm(forms.Form):
         self.limit = settings.IMPORT_MAX_BYTES
         if request_size > self.limit:
             # Too large to be held in memory: the upload was dropped before this form.
-            self.fields["file"].error_messages["required"] = self._too_large()
+            self.fields["file"].error_messages["required"] = too_large(self.limit)
         self.sheet: Sheet | None = None
         self.content: bytes = b""
-
-    def _too_large(self) -> str:
-        return _(
-            "ファイルが大きすぎます（上限 %(mb)s MB）。ファイルを分けて取り込んでください。"
-        ) % {"mb": _megabytes(self.limit)}
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
@@ -53,7 +44,7 @@ class UploadForm(forms.Form):
                 )
             )
         if upload.size > self.limit:
-            raise forms.ValidationError(self._too_large())
+            raise forms.ValidationError(too_large(self.limit))
         return upload
 
     def clean(self) -> dict[str, Any]:
@@ -61,7 +52,7 @@ class UploadForm(forms.Form):
         upload, kind = cleaned.get("file"), cleaned.get("kind")
         if upload is not None and kind:
             self.content = upload.read()
-            try:
+            try:  # the one reading of the file: the later steps use self.sheet, kept
                 self.sheet = services.read(self.content, kind)
             except UnreadableFile as exc:
                 self.add_error("file", exc.message)
@@ -69,7 +60,8 @@ class UploadForm(forms.Form):
 
 
 class MappingForm(forms.Form):
-    """One select per source column: which field it fills, or none."""
+    """One select per source column: which field it fills, or none; its help shows the
+    column's first values (`services.column_samples`), or says they are not shown."""
 
     def __init__(
         self,
@@ -77,6 +69,7 @@ class MappingForm(forms.Form):
         kind: str,
         columns: list[Column],
         initial_mapping: dict[str, str],
+        samples: list[str | None] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -87,12 +80,20 @@ class MappingForm(forms.Form):
             for target in TARGETS[kind]
         ]
         for index, column in enumerate(columns):
+            sample = samples[index] if samples else ""
             self.fields[f"column_{index}"] = forms.ChoiceField(
                 label=_("%(letter)s列「%(header)s」")
                 % {"letter": column.letter, "header": column.header},
                 choices=choices,
                 required=False,
                 initial=initial_mapping.get(column.header, ""),
+                help_text=(
+                    _("例：%(values)s") % {"values": sample}
+                    if sample
+                    else _("（個人を特定する項目・記録の本文のため、値は表示しません）")
+                    if sample is None
+                    else ""
+                ),
             )
 
     def mapping(self) -> dict[str, str]:

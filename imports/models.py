@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import datetime
 import uuid
 
@@ -13,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from casework.fields import EncryptedTextField
 from casework.models import DataKey, EncryptedRecord
+
+from .parsing import Sheet
 
 # Uploads left between steps (abandoned in a browser) are removed after this long.
 PENDING_LIFETIME = datetime.timedelta(hours=24)
@@ -119,8 +120,10 @@ class PendingUploadQuerySet(models.QuerySet):
 
 
 class PendingUpload(EncryptedRecord):
-    """An uploaded file waiting between the mapping step and the import, encrypted under a
-    data key of its own; discarding it destroys the key, so no copy stays readable."""
+    """An uploaded file waiting between the mapping step and the import, as it was read at
+    the upload (`parsing.Sheet`), so that no later step reads the file again. Encrypted
+    under a data key of its own; discarding it destroys the key, so no copy stays
+    readable. The file's bytes are not kept, only their hash."""
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     organisation = models.ForeignKey(
@@ -128,7 +131,7 @@ class PendingUpload(EncryptedRecord):
     )
     kind = models.CharField(_("種類"), max_length=16, choices=ImportKind.choices)
     file_name = EncryptedTextField(_("ファイル名"))
-    content = EncryptedTextField(_("内容"))  # base64 of the uploaded bytes
+    parsed = EncryptedTextField(_("読み取った内容"))  # parsing.Sheet.to_json()
     file_sha256 = models.CharField(max_length=64)
     columns = models.JSONField(default=dict)  # the mapping chosen for this upload
     created_at = models.DateTimeField(default=timezone.now)
@@ -143,20 +146,20 @@ class PendingUpload(EncryptedRecord):
         return str(self.id)
 
     @classmethod
-    def store(cls, owner, *, kind: str, file_name: str, data: bytes, sha256: str) -> PendingUpload:
+    def store(cls, owner, *, kind: str, file_name: str, sheet: Sheet, sha256: str) -> PendingUpload:
         upload = cls(
             owner=owner,
             organisation_id=owner.organisation_id,
             kind=kind,
             file_name=file_name,
-            content=base64.b64encode(data).decode("ascii"),
+            parsed=sheet.to_json(),
             file_sha256=sha256,
         )
         upload.save()
         return upload
 
-    def data(self) -> bytes:
-        return base64.b64decode(self.content)
+    def sheet(self) -> Sheet:
+        return Sheet.from_json(self.parsed)
 
     @transaction.atomic
     def discard(self) -> None:

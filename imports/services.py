@@ -41,13 +41,16 @@ from casework.selectors import visible_cases
 
 from . import columns, values
 from .models import ImportBatch, ImportKind, ImportMapping, LegacyReference, PendingUpload
-from .parsing import MAX_ROWS, Column, Sheet, read_sheet
+from .parsing import Column, Formula, Limits, Sheet, read_sheet
 
 KIND_PERMISSIONS = {
     ImportKind.CONTACTS: ("casework.add_contact",),
     ImportKind.CASES: ("casework.add_case", "casework.add_client"),
 }
 PREVIEW_ROWS = 10
+# The mapping page shows this many values of each column, each cut to SAMPLE_CHARS.
+SAMPLE_ROWS = 3
+SAMPLE_CHARS = 20
 BATCH_SIZE = 500
 CLIENT_FIELDS = (
     "name",
@@ -178,9 +181,11 @@ def file_sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read(data: bytes, kind: str, max_rows: int = MAX_ROWS) -> Sheet:
-    """The file's header and rows; raises parsing.UnreadableFile with a message."""
-    return read_sheet(data, columns.header_matcher(kind), max_rows=max_rows)
+def read(data: bytes, kind: str, limits: Limits | None = None) -> Sheet:
+    """The file's header and rows, read within the limits (by default the IMPORT_*
+    settings); raises parsing.UnreadableFile with a message. Read once per file: the
+    screens keep the result with the upload, the command holds it for its run."""
+    return read_sheet(data, columns.header_matcher(kind), limits)
 
 
 def saved_mapping(organisation_id: int | None, kind: str) -> dict[str, str]:
@@ -191,6 +196,46 @@ def saved_mapping(organisation_id: int | None, kind: str) -> dict[str, str]:
 def suggest_mapping(actor, kind: str, sheet: Sheet) -> dict[str, str]:
     """{header: target}: the organisation's saved choices first, then known header words."""
     return columns.suggest(kind, sheet.columns, saved_mapping(actor.organisation_id, kind))
+
+
+def column_samples(kind: str, sheet: Sheet, mapping: dict[str, str]) -> list[str | None]:
+    """The first values of each column, cut short, for the mapping page; None for a column
+    mapped (or suggested) to identity or free text, which the import screens never show."""
+    known = columns.targets(kind)
+    hidden = {
+        header
+        for header, target in mapping.items()
+        if target in known and (known[target].identity or target in FREE_TEXT)
+    }
+    samples: list[str | None] = []
+    for column in sheet.columns:
+        if column.header in hidden:
+            samples.append(None)
+            continue
+        shown = []
+        for _number, cells in sheet.rows[:SAMPLE_ROWS]:
+            value = cells[column.index] if column.index < len(cells) else None
+            text = _cell_text(value)
+            if len(text) > SAMPLE_CHARS:
+                text = text[: SAMPLE_CHARS - 1] + "…"
+            shown.append(f"「{text}」")
+        samples.append("".join(shown))
+    return samples
+
+
+def _cell_text(value: Any) -> str:
+    """A cell as the spreadsheet would show it, roughly (dates without a time of 0:00)."""
+    if value is None:
+        return ""
+    if isinstance(value, Formula):
+        return _("（数式）")
+    if isinstance(value, datetime.datetime) and value.time() == datetime.time():
+        value = value.date()
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return _display("", value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 def mapping_problems(kind: str, mapping: dict[str, str], headers: Sequence[str]) -> list[str]:
@@ -237,14 +282,16 @@ def previous_import(organisation_id: int | None, kind: str, sha256: str) -> Impo
 
 
 @transaction.atomic
-def store_upload(actor, *, kind: str, file_name: str, data: bytes) -> PendingUpload:
-    """Keep an uploaded file, encrypted, until it is imported or cancelled; uploads left
-    behind for more than a day (by anyone) are discarded now."""
+def store_upload(actor, *, kind: str, file_name: str, data: bytes, sheet: Sheet) -> PendingUpload:
+    """Keep an uploaded file as read (`sheet`, from `read(data, kind)`), encrypted, until it
+    is imported or cancelled; the later steps use it and never read the file again. The
+    bytes themselves are not kept, only their hash. Uploads left behind for more than a
+    day (by anyone) are discarded now."""
     _require(actor, kind)
     for stale in PendingUpload.objects.stale():
         stale.discard()
     return PendingUpload.store(
-        actor, kind=kind, file_name=file_name, data=data, sha256=file_sha256(data)
+        actor, kind=kind, file_name=file_name, sheet=sheet, sha256=file_sha256(data)
     )
 
 

@@ -1,4 +1,7 @@
-"""Import screens: upload → column mapping → check (dry run) → import. Access: config/access.py."""
+"""Import screens: upload → column mapping → check (dry run) → import. Access: config/access.py.
+
+The file is read once, by the upload form; the later steps use the rows kept with the
+upload (`PendingUpload.sheet()`)."""
 
 from __future__ import annotations
 
@@ -13,8 +16,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, services
 from .forms import ConfirmForm, MappingForm, UploadForm
-from .models import PendingUpload
-from .parsing import Sheet, UnreadableFile
 
 
 @never_cache
@@ -31,34 +32,25 @@ def upload(request: HttpRequest) -> HttpResponse:
             kind=form.cleaned_data["kind"],
             file_name=form.cleaned_data["file"].name,
             data=form.content,
+            sheet=form.sheet,
         )
         return redirect("imports:mapping", pk=pending.pk)
     recent = selectors.organisation_batches(request.user)[:10]
     return render(request, "imports/upload.html", {"form": form, "recent": recent})
 
 
-def _sheet(request: HttpRequest, pending: PendingUpload) -> Sheet | None:
-    try:
-        return services.read(pending.data(), pending.kind)
-    except UnreadableFile as exc:  # only if the limits changed since the upload
-        services.discard_upload(pending)
-        messages.error(request, exc.message)
-        return None
-
-
 @never_cache
 @require_http_methods(["GET", "POST"])
 def mapping(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     pending = selectors.pending_upload(request.user, pk)
-    sheet = _sheet(request, pending)
-    if sheet is None:
-        return redirect("imports:upload")
+    sheet = pending.sheet()  # as read at the upload
+    initial = pending.columns or services.suggest_mapping(request.user, pending.kind, sheet)
     form = MappingForm(
         request.POST or None,
         kind=pending.kind,
         columns=sheet.columns,
-        initial_mapping=pending.columns
-        or services.suggest_mapping(request.user, pending.kind, sheet),
+        initial_mapping=initial,
+        samples=services.column_samples(pending.kind, sheet, initial),
     )
     if request.method == "POST" and form.is_valid():
         services.choose_mapping(request.user, pending, form.mapping())
@@ -74,11 +66,9 @@ def mapping(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def review(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     pending = selectors.pending_upload(request.user, pk)
-    sheet = _sheet(request, pending)
-    if sheet is None:
-        return redirect("imports:upload")
     if not pending.columns:
         return redirect("imports:mapping", pk=pending.pk)
+    sheet = pending.sheet()  # as read at the upload
     form = ConfirmForm(request.POST if request.method == "POST" else None)
     result = None
     try:

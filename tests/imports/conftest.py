@@ -1,13 +1,16 @@
 """Fixtures for imports: a centre with a supervisor and staff, municipalities, and real
-spreadsheet files made with openpyxl and the csv module."""
+spreadsheet files made with openpyxl and the csv module, or written by hand as a hostile
+file would be (`package`)."""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+import zipfile
+from collections.abc import Iterable, Sequence
 from types import SimpleNamespace
 from typing import Any
+from xml.sax.saxutils import escape
 
 import pytest
 from openpyxl import Workbook
@@ -89,3 +92,78 @@ def contact_row(day: str = "R6.4.1", **overrides: Any) -> list[Any]:
 def other_centre(db):
     org = make_organisation(name="別のセンター")
     return SimpleNamespace(org=org, counsellor=make_user(Role.COUNSELLOR, organisation=org))
+
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+DOC_RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+SHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+
+
+def package(
+    rows_xml: str,
+    *,
+    dimension: str = "",
+    merges: Iterable[str] = (),
+    strings: Iterable[str] = (),
+    string_items: str = "",
+    parts: dict[str, str] | None = None,
+) -> bytes:
+    """A minimal XLSX package, written by hand as a hostile file would be, whose first
+    sheet holds `rows_xml` (and the merged ranges); shared strings are `strings` as plain
+    items, then `string_items` as raw XML; `parts` adds or replaces parts (e.g. styles)."""
+    merged = "".join(f'<mergeCell ref="{ref}"/>' for ref in merges)
+    sheet = (
+        f'<worksheet xmlns="{MAIN}">'
+        + (f'<dimension ref="{dimension}"/>' if dimension else "")
+        + f"<sheetData>{rows_xml}</sheetData>"
+        + (f"<mergeCells>{merged}</mergeCells>" if merged else "")
+        + "</worksheet>"
+    )
+    shared = "".join(f"<si><t>{escape(s)}</t></si>" for s in strings) + string_items
+    files = {
+        "[Content_Types].xml": (
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" '
+            'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{SHEET_TYPE}.sheet.main+xml"/>'
+            '<Override PartName="/xl/worksheets/sheet1.xml" '
+            f'ContentType="{SHEET_TYPE}.worksheet+xml"/>'
+            '<Override PartName="/xl/sharedStrings.xml" '
+            f'ContentType="{SHEET_TYPE}.sharedStrings+xml"/>'
+            "</Types>"
+        ),
+        "_rels/.rels": (
+            f'<Relationships xmlns="{RELS}"><Relationship Id="rId1" '
+            f'Type="{DOC_RELS}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+        ),
+        "xl/workbook.xml": (
+            f'<workbook xmlns="{MAIN}" xmlns:r="{DOC_RELS}"><sheets>'
+            '<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
+        ),
+        "xl/_rels/workbook.xml.rels": (
+            f'<Relationships xmlns="{RELS}">'
+            f'<Relationship Id="rId1" Type="{DOC_RELS}/worksheet" Target="worksheets/sheet1.xml"/>'
+            f'<Relationship Id="rId2" Type="{DOC_RELS}/sharedStrings" Target="sharedStrings.xml"/>'
+            "</Relationships>"
+        ),
+        "xl/worksheets/sheet1.xml": sheet,
+        "xl/sharedStrings.xml": f'<sst xmlns="{MAIN}">{shared}</sst>',
+        **(parts or {}),
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name, text in files.items():
+            archive.writestr(name, text.encode())
+    return out.getvalue()
+
+
+def text_cell(value: str, ref: str = "") -> str:
+    at = f' r="{ref}"' if ref else ""
+    return f'<c{at} t="inlineStr"><is><t>{escape(value)}</t></is></c>'
+
+
+def row_xml(cells: Iterable[str], number: int | None = None) -> str:
+    at = f' r="{number}"' if number else ""
+    return f"<row{at}>{''.join(cells)}</row>"

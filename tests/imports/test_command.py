@@ -76,3 +76,22 @@ def test_mapping_overrides_and_refusals_fail_cleanly(centre, tmp_path):
     (tmp_path / "b.csv").write_bytes(b"\xff\xfe\x81\x00")
     with pytest.raises(CommandError, match="ではありません"):
         command("--kind", "cases", "--user", "sv", str(tmp_path / "b.csv"))
+
+
+def test_the_command_reads_through_the_same_limits_as_the_page(centre, tmp_path, settings):
+    path = tmp_path / "wide.csv"
+    path.write_bytes(csv_file([CONTACT_HEADER, contact_row()]))
+    base = ["--kind", "contacts", "--user", "sv", "--dry-run", str(path)]
+
+    settings.IMPORT_MAX_COLUMNS = len(CONTACT_HEADER) - 1
+    with pytest.raises(CommandError, match=f"列が多すぎます（上限 {len(CONTACT_HEADER) - 1} 列）"):
+        command(*base)
+    settings.IMPORT_MAX_COLUMNS = len(CONTACT_HEADER)
+    settings.IMPORT_MAX_ROWS = 0
+    with pytest.raises(CommandError, match="行数が多すぎます（上限 0 行）"):
+        command(*base)
+    settings.IMPORT_MAX_ROWS = 10
+    settings.IMPORT_MAX_BYTES = path.stat().st_size - 1
+    with pytest.raises(CommandError, match="ファイルが大きすぎます"):
+        command(*base)
+    assert Contact.objects.count() == 0 and ImportBatch.objects.count() == 0

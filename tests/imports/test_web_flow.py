@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import io
+import sys
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -12,8 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from casework.models import Contact, DataKey
+from imports import parsing
 from imports.models import ImportBatch, ImportMapping, PendingUpload
-from imports.parsing import MAX_ROWS
 from tests.imports.conftest import CONTACT_HEADER, contact_row, csv_file, xlsx
 
 pytestmark = pytest.mark.django_db
@@ -169,9 +173,10 @@ def test_the_waiting_file_is_encrypted_and_stale_ones_are_removed(client, centre
     )
     old = PendingUpload.objects.get()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT content, file_name FROM imports_pendingupload")
-        content, name = cursor.fetchone()
-    assert content.startswith("e1.") and name.startswith("e1.") and "山田" not in name
+        cursor.execute("SELECT parsed, file_name FROM imports_pendingupload")
+        parsed, name = cursor.fetchone()
+    assert parsed.startswith("e1.") and name.startswith("e1.") and "山田" not in name
+    assert "平文で残らない内容" in str(old.sheet().rows)  # the rows as read, kept encrypted
     key_id = old.data_key_id
     PendingUpload.objects.filter(pk=old.pk).update(
         created_at=timezone.now() - datetime.timedelta(hours=25)
@@ -185,7 +190,7 @@ def test_the_waiting_file_is_encrypted_and_stale_ones_are_removed(client, centre
 
 
 def _too_many_rows() -> bytes:
-    lines = [",".join(CONTACT_HEADER)] + ["R6.4.1,電話,母"] * (MAX_ROWS + 1)
+    lines = [",".join(CONTACT_HEADER)] + ["R6.4.1,電話,母"] * 20_001  # the default limit + 1
     return "\n".join(lines).encode()
 
 
@@ -225,3 +230,51 @@ def test_a_file_over_the_size_limit_is_refused(client, centre, settings):
 
     assert "ファイルが大きすぎます" in response.content.decode()
     assert not PendingUpload.objects.exists()
+
+
+@contextlib.contextmanager
+def reads_of_the_file() -> Iterator[list[int]]:
+    """Counts, in this thread, the calls of the function that reads a file's bytes into a
+    sheet (a profile hook: the real code runs, it is only watched)."""
+    code = parsing.read_sheet.__code__
+    count = [0]
+
+    def profile(frame: Any, event: str, _arg: Any) -> None:
+        if event == "call" and frame.f_code is code:
+            count[0] += 1
+
+    sys.setprofile(profile)
+    try:
+        yield count
+    finally:
+        sys.setprofile(None)
+
+
+def test_the_file_is_read_once_at_upload_and_the_later_steps_use_the_rows_kept_then(client, centre):
+    client.force_login(centre.supervisor)
+    rows = [contact_row(f"R6.4.{n}") for n in range(1, 6)]
+    with reads_of_the_file() as reads:
+        upload(client, xlsx([CONTACT_HEADER, *rows]))
+    assert reads == [1]
+    pending = PendingUpload.objects.get()
+
+    with reads_of_the_file() as reads:
+        mapping = client.get(reverse("imports:mapping", args=[pending.pk]))
+        client.post(reverse("imports:mapping", args=[pending.pk]), mapping_post(mapping))
+        client.get(reverse("imports:review", args=[pending.pk]))
+        client.post(reverse("imports:review", args=[pending.pk]), {})
+
+    assert "データは5行です" in mapping.content.decode()
+    assert Contact.objects.count() == 5
+    assert reads == [0]
+
+
+def test_the_mapping_page_shows_samples_but_not_identity_or_free_text(client, centre):
+    client.force_login(centre.supervisor)
+    upload(client, xlsx([CONTACT_HEADER, contact_row(相談内容="本文は見せない")]))
+    pending = PendingUpload.objects.get()
+
+    page = client.get(reverse("imports:mapping", args=[pending.pk])).content.decode()
+
+    assert "R6.4.1" in page and "電話" in page
+    assert "本文は見せない" not in page

@@ -5,7 +5,9 @@
 
 Columns are mapped from the organisation's saved mapping and the known header words;
 `--mapping 'header=field'` overrides one column (`header=` leaves it out). Errors are
-printed by row and column, nothing is written, and the command exits non-zero.
+printed by row and column, nothing is written, and the command exits non-zero. The file is
+read once, through the same reader and within the same limits (`IMPORT_*` settings) as the
+upload page.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from tqdm import tqdm
 from accounts.models import User
 from imports import services
 from imports.models import ImportBatch, ImportKind
-from imports.parsing import Sheet, UnreadableFile
+from imports.parsing import Limits, Sheet, UnreadableFile
 
 
 class Command(BaseCommand):
@@ -46,9 +48,11 @@ class Command(BaseCommand):
         actor = User.objects.filter(username=user, is_active=True).first()
         if actor is None:
             raise CommandError(_("ユーザー「%(user)s」が見つかりません。") % {"user": user})
+        limits = Limits.from_settings()
         try:
-            data = file.read_bytes()
-            sheet = services.read(data, kind)
+            with file.open("rb") as handle:
+                data = handle.read(limits.bytes + 1)  # one byte more tells "too large"
+            sheet = services.read(data, kind, limits)
         except OSError as exc:
             reason = {"reason": exc.strerror}
             raise CommandError(_("ファイルを読めません：%(reason)s") % reason) from None
