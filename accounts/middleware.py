@@ -125,26 +125,6 @@ class CrossSiteReadMiddleware:
     SAFE_METHODS = ("GET", "HEAD")
     FOREIGN = ("cross-site", "same-site")
 
-
-class PasswordChangeRequiredMiddleware:
-    """A user whose password someone else reset (accounts.approvals) reaches only the
-    password change page, sign-out and the second-factor steps until they have chosen
-    their own password. Static files never reach a view."""
-
-    OPEN_VIEWS = frozenset(
-        {
-            "accounts:password_change",
-            "accounts:password_change_done",
-            "accounts:logout",
-            "accounts:login",
-            "accounts:two_factor_setup",
-            "accounts:two_factor_verify",
-            "accounts:reauthenticate",
-            "set_language",
-            "health",
-        }
-    )
-
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
@@ -176,6 +156,45 @@ class PasswordChangeRequiredMiddleware:
         return HttpResponse(message, status=403, content_type="text/plain; charset=utf-8")
 
 
+class PasswordChangeRequiredMiddleware:
+    """A user whose password someone else reset (accounts.approvals) reaches only the
+    password change page, sign-out and the second-factor steps until they have chosen
+    their own password. Static files never reach a view."""
+
+    OPEN_VIEWS = frozenset(
+        {
+            "accounts:password_change",
+            "accounts:password_change_done",
+            "accounts:logout",
+            "accounts:login",
+            "accounts:two_factor_setup",
+            "accounts:two_factor_verify",
+            "accounts:reauthenticate",
+            "set_language",
+            "health",
+        }
+    )
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or not user.must_change_password:
+            return None
+        match = request.resolver_match
+        if match is not None and match.view_name in self.OPEN_VIEWS:
+            return None
+        message = _("パスワードが再設定されています。新しいパスワードを設定してください。")
+        if is_api_path(request):
+            return JsonResponse({"detail": message}, status=403)
+        messages.warning(request, message)
+        return redirect("accounts:password_change")
+
+
 class PermissionsPolicyMiddleware:
     """The Permissions-Policy header (settings.PERMISSIONS_POLICY) on every response,
     static files and error pages included."""
@@ -191,16 +210,3 @@ class PermissionsPolicyMiddleware:
                 f"{feature}=({' '.join(allowed)})" for feature, allowed in policy.items()
             )
         return response
-
-    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
-        user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated or not user.must_change_password:
-            return None
-        match = request.resolver_match
-        if match is not None and match.view_name in self.OPEN_VIEWS:
-            return None
-        message = _("パスワードが再設定されています。新しいパスワードを設定してください。")
-        if is_api_path(request):
-            return JsonResponse({"detail": message}, status=403)
-        messages.warning(request, message)
-        return redirect("accounts:password_change")

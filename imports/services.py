@@ -35,6 +35,7 @@ from simple_history.utils import bulk_create_with_history
 from accounts.models import Organisation, User
 from audit.models import Action
 from audit.services import record
+from casework.access import Capability
 from casework.models import CODE_ALPHABET, Case, Client, Contact, DataKey, Topic, new_code
 from casework.periods import age_band, fiscal_year
 from casework.selectors import visible_cases
@@ -578,7 +579,10 @@ def _cases_by_reference(actor, references: list[str]) -> dict[str, Case | str]:
     codes = [k for k in keys if _SYSTEM_CODE.match(k)]
     legacy = [k for k in keys if not _SYSTEM_CODE.match(k)]
     found: dict[str, Case] = {}
-    visible = visible_cases(actor).select_related("client", "data_key", "merged_into__client")
+    # Only cases the importer may write to (casework.access: never a read-only grant).
+    visible = visible_cases(actor, Capability.WRITE).select_related(
+        "client", "data_key", "merged_into__client"
+    )
     for chunk in _chunks(codes):
         found.update({case.code: case for case in visible.filter(code__in=chunk)})
     legacy_cases: dict[str, Any] = {}
@@ -598,7 +602,9 @@ def _cases_by_reference(actor, references: list[str]) -> dict[str, Case | str]:
         if case is not None and case.merged_into_id is not None:
             case = case.merged_into  # the contact belongs with the case that absorbed it
         if case is None:
-            result[key] = _("このケース番号に当たる、閲覧できるケースがありません。")
+            result[key] = _(
+                "このケース番号に当たる、閲覧できて記録を追加できるケースがありません。"
+            )
         elif case.data_key.destroyed_at is not None:
             result[key] = _(
                 "このケースは保存期間を過ぎて消去されているため、記録を追加できません。"

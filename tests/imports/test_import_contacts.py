@@ -150,7 +150,7 @@ def test_a_case_of_another_organisation_cannot_be_named(centre, other_centre):
     result = check(centre.supervisor, data)
 
     assert [(e.row, e.letter, e.column) for e in result.errors] == [(2, "F", "ケース番号")]
-    assert "閲覧できるケースがありません" in result.errors[0].message
+    assert "記録を追加できるケースがありません" in result.errors[0].message
 
 
 def test_one_bad_row_among_a_thousand_imports_nothing_and_names_row_and_column(centre):

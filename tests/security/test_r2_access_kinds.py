@@ -296,3 +296,30 @@ def test_break_glass_is_rate_limited(client, world, settings):
     refused = glass(client, world.counsellor, cases[2].code)
     assert refused.status_code == 200 and "24時間" in refused.content.decode()
     assert BreakGlass.objects.count() == 2
+
+
+def test_the_old_organisation_cannot_import_contacts_onto_a_transferred_case(client, world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from imports.models import ImportBatch, PendingUpload
+    from tests.imports.conftest import CONTACT_HEADER, contact_row, xlsx
+
+    case = transferred(world)
+    client.force_login(world.supervisor)
+    data = xlsx([CONTACT_HEADER, contact_row("R6.4.1", ケース番号=case.code)])
+    client.post(
+        reverse("imports:upload"),
+        {"kind": "contacts", "file": SimpleUploadedFile("相談記録.xlsx", data)},
+    )
+    pending = PendingUpload.objects.get()
+    mapping = client.get(reverse("imports:mapping", args=[pending.pk]))
+    form = mapping.context["form"]
+    choices = {name: form[name].value() or "" for name in form.fields}
+    client.post(reverse("imports:mapping", args=[pending.pk]), choices)
+    review = client.post(reverse("imports:review", args=[pending.pk]), {})
+    assert (
+        review.status_code == 200
+        and "記録を追加できるケースがありません" in review.content.decode()
+    )
+    assert not ImportBatch.objects.exists()
+    assert case.contacts.count() == 2
