@@ -147,6 +147,7 @@ def confirm_enrolment(request: HttpRequest, token: str) -> list[str] | None:
             )
     request.session.pop(PENDING_KEY, None)
     reauth.spend_factor_step_up(request.session)
+    request.session.cycle_key()
     otp_login(request, device)
     if replacing:
         tell_owner(
@@ -173,6 +174,9 @@ def verify(request: HttpRequest, token: str) -> bool:
     token = token.strip().replace(" ", "")
     for device in devices_for_user(request.user, confirmed=True):
         if device.verify_is_allowed()[0] and device.verify_token(token):
+            # A session that gains a factor gets a new key (ASVS 5.0 7.2.4): a key fixed
+            # or seen before this point cannot ride on the stronger session.
+            request.session.cycle_key()
             otp_login(request, device)
             if isinstance(device, StaticDevice):
                 record(Action.LOGIN, obj=request.user, detail={"two_factor": "recovery_code"})

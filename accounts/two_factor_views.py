@@ -102,6 +102,7 @@ def reauthenticate(request: HttpRequest) -> HttpResponse:
         if ok and needs_code:
             ok = two_factor.verify(request, request.POST.get("token", ""))
         if ok:
+            request.session.cycle_key()  # re-authentication: a new key (ASVS 5.0 7.2.4)
             reauth.mark(request.session)
             if needs_code:  # the only step-up that may change the factor
                 reauth.mark_with_factor(request)

@@ -184,6 +184,8 @@ AUTHENTICATION_BACKENDS = [
 # No anonymous user row: anonymous visitors get nothing, not even object permissions.
 ANONYMOUS_USER_NAME = None
 
+# Length and the common-password list, no composition rules (ASVS 5.0 6.2.5: an all-digit
+# passphrase of 12+ characters is allowed).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -191,7 +193,6 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"min_length": 12},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 

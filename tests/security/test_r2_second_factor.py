@@ -320,3 +320,40 @@ def test_own_password_change_is_audited_keeps_the_session_and_revokes_api_tokens
     told = [m for m in mailoutbox if user.email in m.to]
     assert len(told) == 1
     assert new_password not in told[0].body
+
+
+# --- ASVS 5.0 7.2.4: a new session key whenever the session authenticates again ----------
+
+
+def test_the_session_key_changes_when_the_factor_is_passed_and_on_a_step_up(client):
+    from django.conf import settings
+
+    user = make_user(Role.SUPERVISOR, organisation=make_organisation())
+    _sign_in(client, user)
+    key, _codes = _enrol(client)
+    client.post(reverse("accounts:logout"))
+    _sign_in(client, user)
+    before_factor = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert client.post(VERIFY, {"token": _unused_code(key, user)}).status_code == 302
+    after_factor = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert after_factor != before_factor
+    assert client.get(HOME).status_code == 200  # still signed in, on the new key
+    stolen = Client()
+    stolen.cookies[settings.SESSION_COOKIE_NAME] = before_factor
+    assert stolen.get(HOME).status_code == 302  # the old key is gone
+    client.post(REAUTH, {"password": PASSWORD, "token": _unused_code(key, user), "next": "/"})
+    assert client.cookies[settings.SESSION_COOKIE_NAME].value != after_factor
+    assert client.get(HOME).status_code == 200
+
+
+def test_an_all_digit_passphrase_of_twelve_or_more_is_allowed(client):
+    user = make_user(Role.COUNSELLOR, organisation=make_organisation())
+    _sign_in(client, user)
+    new = "314159265358979323"
+    response = client.post(
+        reverse("accounts:password_change"),
+        {"old_password": PASSWORD, "new_password1": new, "new_password2": new},
+    )
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password(new)
