@@ -146,7 +146,6 @@ def decidable(person: User) -> list[ApprovalRequest]:
 
 def made_by(person: User) -> QuerySet[ApprovalRequest]:
     """The requests `person` made, newest first (what happened to them)."""
-    _expire_overdue()
     return ApprovalRequest.objects.filter(requested_by=person).select_related(
         "target", "decided_by"
     )[:50]
@@ -285,10 +284,6 @@ def _party_to_recent(target: User, kind: str, person: User, *, as_requester: boo
 def _recheck(actor: User, request: ApprovalRequest) -> None:
     """Everything the request relied on, again, at decision time."""
     target, requester = request.target, request.requested_by
-    if request.status != Status.PENDING:
-        raise ApprovalRefused(_("この依頼は既に処理されています。"))
-    if request.expires_at <= timezone.now():
-        raise ApprovalRefused(_("この依頼は期限切れです。必要であれば改めて依頼してください。"))
     if not (requester.is_active and requester.has_perm("accounts.change_user")):
         raise ApprovalRefused(_("依頼者は現在この依頼をする権限を持っていません。"))
     if not target.is_active:
@@ -330,15 +325,14 @@ def decide(
     )
     if request is None or not may_decide(actor, request):
         raise ApprovalRequest.DoesNotExist
-    if request.status == Status.PENDING and request.expires_at <= timezone.now():
-        request.status = Status.EXPIRED
-        request.save(update_fields=["status"])
+    if request.status != Status.PENDING:
+        raise ApprovalRefused(_("この依頼は既に処理されています。"))
+    if request.expires_at <= timezone.now():
+        raise ApprovalRefused(_("この依頼は期限切れです。必要であれば改めて依頼してください。"))
     if approve:
         _recheck(actor, request)
         if needs_step_up(request) and not recently_authenticated:
             raise StepUpRequired
-    elif request.status != Status.PENDING:
-        raise ApprovalRefused(_("この依頼は既に処理されています。"))
     request.status = Status.APPROVED if approve else Status.REFUSED
     request.decided_by = actor
     request.decided_at = timezone.now()

@@ -22,6 +22,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.signals import m2m_changed
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit import context as audit_context
@@ -327,6 +328,13 @@ class ApprovalRequest(models.Model):
     def __str__(self) -> str:
         label = self.get_role_display() if self.kind == self.Kind.ROLE else ""
         return f"{self.get_kind_display()} {label} {self.target}".replace("  ", " ")
+
+    @property
+    def state_label(self) -> str:
+        """The status as it stands now: a pending request past its time is expired."""
+        if self.status == self.Status.PENDING and self.expires_at <= timezone.now():
+            return str(self.Status.EXPIRED.label)
+        return str(self.get_status_display())
 
 
 # --- invariants below every caller (see the module docstring) ---

@@ -360,3 +360,15 @@ def test_an_approver_is_told_by_email_and_the_approvals_screen_lists_the_request
     )
     assert bad.status_code == 400
     assert ApprovalRequest.objects.get().status == ApprovalRequest.Status.PENDING
+
+
+def test_the_requester_follows_their_requests_on_the_approvals_screen(client, centre):
+    request = approvals.request_role(actor=centre.admin, target=centre.staff, role=Role.MDT_MEMBER)
+    client.force_login(centre.admin)
+    page = client.get(reverse("accounts:approvals")).content.decode()
+    assert "あなたが出した依頼" in page and "承認待ち" in page
+    assert "/decide/" not in page
+    ApprovalRequest.objects.filter(pk=request.pk).update(expires_at=timezone.now())
+    assert "期限切れ" in client.get(reverse("accounts:approvals")).content.decode()
+    # Reading the screen changes nothing.
+    assert ApprovalRequest.objects.get(pk=request.pk).status == ApprovalRequest.Status.PENDING
