@@ -230,7 +230,8 @@ PAGES = {
     ),
     "metric page": ("indicators:metric", "supervisor", lambda w: {"key": "contacts"}, 17),
     "audit browser": ("audit:browser", "auditor", None, 7),
-    "access review": ("casework:access_review", "supervisor", None, 8),
+    # 9: one more for the admin changes and approvals concerning the staff (issue 17).
+    "access review": ("casework:access_review", "supervisor", None, 9),
 }
 
 
