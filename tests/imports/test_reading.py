@@ -114,6 +114,8 @@ def test_merged_ranges_are_limited_in_number_and_in_the_cells_they_cover():
     assert "行数が多すぎます" in refused(package(body, merges=["A2:A19"]), **limits)
     assert "列が多すぎます" in refused(package(body, merges=["B2:D2"]), **limits)
     assert "行数が多すぎます" in refused(package(body, merges=["B:C"]))
+    reversed_ = package(body, merges=["A8:C2", "A2:C17"])  # as if it covered fewer cells
+    assert "Excel ファイル（.xlsx）として読めません" in refused(reversed_, **limits)
 
 
 def test_xml_nested_too_deeply_or_a_cell_of_too_many_elements_is_not_read():

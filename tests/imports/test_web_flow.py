@@ -271,10 +271,12 @@ def test_the_file_is_read_once_at_upload_and_the_later_steps_use_the_rows_kept_t
 
 def test_the_mapping_page_shows_samples_but_not_identity_or_free_text(client, centre):
     client.force_login(centre.supervisor)
-    upload(client, xlsx([CONTACT_HEADER, contact_row(相談内容="本文は見せない")]))
+    row = contact_row(相談内容="本文は見せない", 相談者="<b>母</b>")
+    upload(client, xlsx([CONTACT_HEADER, row]))
     pending = PendingUpload.objects.get()
 
     page = client.get(reverse("imports:mapping", args=[pending.pk])).content.decode()
 
     assert "R6.4.1" in page and "電話" in page
+    assert "&lt;b&gt;母&lt;/b&gt;" in page and "<b>母</b>" not in page
     assert "本文は見せない" not in page
