@@ -76,7 +76,7 @@ def start_clock(session) -> None:
 class RejectNulMiddleware:
     """Answer 400 to input the database cannot even be asked about.
 
-    A NUL character in any parameter: no text in this application contains one,
+    A NUL character in the path or any parameter: no text in this application contains one,
     PostgreSQL cannot store one, and views that read a parameter directly (not through a
     form, whose fields already refuse it) would otherwise fail with a database error.
     A number too large for the database driver (an id of 2**63 in a choice field reaches
@@ -87,6 +87,8 @@ class RejectNulMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path_info:
+            return bad_request(request, _("入力に使えない文字（NUL）が含まれています。"))
         sources = [request.GET] + ([request.POST] if request.method == "POST" else [])
         for params in sources:
             for key, values in params.lists():

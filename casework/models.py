@@ -697,7 +697,8 @@ class BreakGlass(models.Model):
         related_name="+",
         verbose_name=_("確認者"),
     )
-    review_note = models.TextField(_("確認メモ"), blank=True)
+    # Encrypted like the reason: a supervisor's note may say why the case mattered.
+    review_note = EncryptedTextField(_("確認メモ"))
 
     objects = BreakGlassQuerySet.as_manager()
 

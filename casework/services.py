@@ -678,8 +678,10 @@ def review_break_glass(user, grant_id: int, note: str) -> None:
     with transaction.atomic():
         grant.reviewed_at = timezone.now()
         grant.reviewed_by = user
-        grant.review_note = note.strip()
-        grant.save(update_fields=["reviewed_at", "reviewed_by", "review_note"])
+        if grant.data_key_id is None:  # an access recorded before reasons were encrypted
+            grant.data_key_id = grant.case.data_key_id
+        grant.review_note = note.strip()[:2000] or None
+        grant.save(update_fields=["reviewed_at", "reviewed_by", "review_note", "data_key"])
         record(
             Action.UPDATE,
             object_type="casework.BreakGlass",

@@ -41,6 +41,7 @@ from .forms import (
     MilestoneForm,
 )
 from .models import Case
+from .selectors import require_visible
 
 PAGE_SIZE = 50
 
@@ -366,7 +367,9 @@ def case_edit(request: HttpRequest, code: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def identity_edit(request: HttpRequest, code: str) -> HttpResponse:
-    case = selectors.get_visible_case(request.user, code, Capability.IDENTITY)
+    # Editing needs both: a read-only kind (break-glass) may reveal, never edit.
+    case = selectors.get_visible_case(request.user, code, Capability.WRITE)
+    require_visible(request.user, case, Capability.IDENTITY)
     if case.client is None:
         messages.error(request, _("このケースには当事者が登録されていません。"))
         return redirect("casework:case_detail", code=case.code)

@@ -18,6 +18,13 @@ def visible_visits(user) -> QuerySet[Visit]:
     return Visit.objects.filter(case__in=visible_cases(user))
 
 
+def checkable_visits(user) -> QuerySet[Visit]:
+    """Visits the user may check in for: visible ones, and always those they went on or
+    that their organisation made (a case may move while the worker is out)."""
+    own = Q(workers=user) | Q(organisation_id=user.organisation_id)
+    return Visit.objects.filter(Q(case__in=visible_cases(user)) | own).distinct()
+
+
 def week_schedule(user, monday: datetime.date, *, team: bool = False) -> QuerySet[Visit]:
     """Visits of the week starting `monday`: the user's own, or the organisation's."""
     tz = timezone.get_current_timezone()

@@ -100,14 +100,22 @@ def start_visit(actor, visit: Visit, *, now: datetime.datetime | None = None) ->
 
 @transaction.atomic
 def check_in(actor, visit: Visit, *, now: datetime.datetime | None = None) -> Visit:
-    """The worker is back safe. Either of two workers may check in for both."""
-    current = _lock_for_worker(actor, visit)
+    """The worker is back safe. Either of two workers may check in for both, or a
+    supervisor of the visiting organisation. It writes nothing about the case, so it does
+    not ask for write access to it: a case transferred while the worker is out must not
+    stop the safety check-in (the overdue alarm would go off)."""
+    if not actor.has_perm("outreach.change_visit"):
+        raise PermissionDenied
+    current = Visit.objects.select_for_update().get(pk=visit.pk)
+    is_worker = current.workers.filter(pk=actor.pk).exists()
+    supervises = (
+        actor.has_perm("casework.supervise_case")
+        and actor.organisation_id == current.organisation_id
+    )
+    if not (is_worker or supervises):
+        raise PermissionDenied
     if current.status != V.IN_PROGRESS or current.checked_in_at is not None:
         raise ValidationError(_("帰着連絡できるのは訪問中の訪問だけです。"))
-    if not current.workers.filter(pk=actor.pk).exists() and not actor.has_perm(
-        "casework.supervise_case"
-    ):
-        raise PermissionDenied
     current.checked_in_at = now or timezone.now()
     current.checked_in_by = actor
     current.save()

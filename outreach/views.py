@@ -109,8 +109,10 @@ def visit_detail(request: HttpRequest, pk: str) -> HttpResponse:
     )
 
 
-def _visit_action(request: HttpRequest, pk: str, action, done: str) -> HttpResponse:
-    visit = get_object_or_404(selectors.visible_visits(request.user), pk=pk)
+def _visit_action(
+    request: HttpRequest, pk: str, action, done: str, *, visits=selectors.visible_visits
+) -> HttpResponse:
+    visit = get_object_or_404(visits(request.user), pk=pk)
     try:
         action(request.user, visit)
     except ValidationError as exc:
@@ -135,7 +137,13 @@ def visit_start(request: HttpRequest, pk: str) -> HttpResponse:
 @never_cache
 @require_POST
 def visit_checkin(request: HttpRequest, pk: str) -> HttpResponse:
-    return _visit_action(request, pk, services.check_in, _("帰着連絡を受け付けました。"))
+    return _visit_action(
+        request,
+        pk,
+        services.check_in,
+        _("帰着連絡を受け付けました。"),
+        visits=selectors.checkable_visits,
+    )
 
 
 @never_cache

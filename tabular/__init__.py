@@ -142,12 +142,24 @@ HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
 TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
 
 
+# Characters Excel refuses in a sheet name; a title (a plan's name, a metric's label) may
+# hold any of them.
+_SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
+
+
+def sheet_name(title: str) -> str:
+    """A sheet name Excel accepts: forbidden characters replaced, no leading or trailing
+    apostrophe, at most 31 characters, never empty."""
+    name = _SHEET_NAME_FORBIDDEN.sub("_", title).strip("'").strip()[:31]
+    return name or "Sheet1"
+
+
 def to_xlsx(tables: list[Table], sheet_title: str) -> bytes:
     """A workbook styled like a government table: title, heading lines (plan, as-of date),
     a shaded header, ruled cells, bold totals, number formats, notes underneath."""
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = sheet_title[:31]
+    sheet.title = sheet_name(sheet_title)
     row_number = 1
     widths: dict[int, int] = {}
     for table in tables:

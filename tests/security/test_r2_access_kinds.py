@@ -323,3 +323,79 @@ def test_the_old_organisation_cannot_import_contacts_onto_a_transferred_case(cli
     )
     assert not ImportBatch.objects.exists()
     assert case.contacts.count() == 2
+
+
+# --- what the outside review of this round found next to the findings ---------------------
+
+
+def test_a_worker_checks_in_safe_after_the_case_moved_while_they_were_out(client, world):
+    from outreach import services as outreach
+    from outreach.models import Visit
+
+    case = open_case(world.counsellor, restricted=True)
+    case.lead_workers.add(world.outreach)
+    visit = outreach.plan_visit(
+        world.outreach, case, planned_start=timezone.now(), workers=[world.outreach]
+    )
+    outreach.start_visit(world.outreach, visit)
+    referral_services.transfer_case(world.supervisor, case, to_organisation=world.city)
+    client.force_login(world.outreach)
+    client.post(reverse("outreach:visit_checkin", kwargs={"pk": visit.pk}))
+    visit.refresh_from_db()
+    assert visit.checked_in_at is not None and visit.status == Visit.Status.IN_PROGRESS
+    # ...and nobody else may check in for it: not a colleague, not the new organisation.
+    assert client.post(reverse("outreach:visit_cancel", kwargs={"pk": visit.pk})).status_code in (
+        403,
+        404,
+    )
+
+
+def test_break_glass_reveals_but_never_opens_the_identity_edit_page(client, world):
+    case = open_case(world.counsellor, restricted=True)
+    glass(client, world.colleague, case.code)
+    assert client.get(url("identity_edit", case)).status_code == 403
+    assert not Event.objects.filter(action=Action.IDENTITY_REVEAL).exists()
+
+
+def test_the_review_note_is_encrypted(client, world):
+    from django.db import connection
+
+    case = open_case(world.counsellor, restricted=True)
+    glass(client, world.colleague, case.code)
+    grant = BreakGlass.objects.get()
+    client.force_login(world.supervisor)
+    client.post(
+        reverse("casework:break_glass_review"),
+        {"grant": grant.pk, "decision": "review", "note": "当日の電話で確認済み"},
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT review_note FROM casework_breakglass")
+        assert cursor.fetchone()[0].startswith("e1.")
+    grant.refresh_from_db()
+    assert grant.review_note == "当日の電話で確認済み"
+
+
+def test_a_nul_in_the_path_is_a_400_not_a_500(client, world):
+    client.force_login(world.counsellor)
+    assert client.get("/cases/%00/").status_code == 400
+
+
+def test_an_xlsx_export_of_a_title_excel_forbids_in_sheet_names_works():
+    from tabular import Table, sheet_name, to_xlsx
+
+    for title in ('=HYPERLINK("x")/計画[1]:?', "'" * 3, "あ" * 40):
+        name = sheet_name(title)
+        assert 0 < len(name) <= 31 and not set(name) & set("[]:*?/\\")
+        assert not name.startswith("'") and not name.endswith("'")
+    body = to_xlsx([Table(title="t", heading=[], columns=["a"])], '=HYPERLINK("x")/計画[1]:?*\\')
+    assert body[:2] == b"PK"
+
+
+def test_only_staff_who_make_visits_are_offered_as_visitors(client, world):
+    from tests.factories import make_user as make
+
+    auditor = make(Role.AUDITOR, organisation=world.centre)
+    client.force_login(world.outreach)
+    page = client.get(reverse("outreach:visit_new")).content.decode()
+    assert world.counsellor.username in page or str(world.counsellor) in page
+    assert auditor.username not in page
