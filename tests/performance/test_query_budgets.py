@@ -184,7 +184,9 @@ PAGES = {
     # 15: a page that decrypts under a cached data key first reads the newest key
     # destruction once (casework.crypto._Destructions, security round 2 finding 11).
     "dashboard (counsellor)": ("home", "counsellor", None, 15),
-    "dashboard (supervisor)": ("home", "supervisor", None, 17),
+    # 18: open actions are listed only on cases whose minutes the user may read (one more
+    # query for the visible cases; security round 2 finding 5).
+    "dashboard (supervisor)": ("home", "supervisor", None, 18),
     "case list (counsellor)": ("casework:case_list", "counsellor", None, 12),
     "case list (supervisor)": ("casework:case_list", "supervisor", None, 12),
     "case detail": (
