@@ -156,9 +156,9 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin, SimpleHistoryAdmin):
         raise PermissionDenied
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
-        if request.method == "POST":  # no "revert" of an account to an earlier state
-            raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
+        # No "revert" of an account to an earlier state, and no page offering one (the
+        # history list stays readable).
+        raise PermissionDenied
 
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)

@@ -107,6 +107,8 @@ def check_in(actor, visit: Visit, *, now: datetime.datetime | None = None) -> Vi
     if not actor.has_perm("outreach.change_visit"):
         raise PermissionDenied
     current = Visit.objects.select_for_update().get(pk=visit.pk)
+    if current.status != V.IN_PROGRESS or current.checked_in_at is not None:
+        raise ValidationError(_("帰着連絡できるのは訪問中の訪問だけです。"))
     is_worker = current.workers.filter(pk=actor.pk).exists()
     supervises = (
         actor.has_perm("casework.supervise_case")
@@ -114,8 +116,6 @@ def check_in(actor, visit: Visit, *, now: datetime.datetime | None = None) -> Vi
     )
     if not (is_worker or supervises):
         raise PermissionDenied
-    if current.status != V.IN_PROGRESS or current.checked_in_at is not None:
-        raise ValidationError(_("帰着連絡できるのは訪問中の訪問だけです。"))
     current.checked_in_at = now or timezone.now()
     current.checked_in_by = actor
     current.save()

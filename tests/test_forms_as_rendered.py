@@ -69,6 +69,8 @@ BUTTON_FORMS = {
     "imports:review",  # "取り込む": confirms the file and mapping chosen on earlier steps
     "audit:verify",
     "admin:logout",
+    "accounts:approval_decide",  # 承認する / 却下する: the decision is the button pressed
+    "referrals:shared",  # 個人情報を表示: asks for the consented identity (step-up)
 }
 
 
