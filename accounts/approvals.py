@@ -55,6 +55,7 @@ from .admin_audit import record_admin_change
 from .models import ApprovalRequest, User, approved_role_grant
 from .notices import notify
 from .roles import APPROVAL_ROLES, PRIVILEGED_ROLES, Role
+from .selectors import holders_of
 from .signals import credentials_changed
 
 Kind = ApprovalRequest.Kind
@@ -178,15 +179,11 @@ def _names(request: ApprovalRequest) -> dict[str, object]:
 
 def _approvers(request: ApprovalRequest) -> list[User]:
     if request.approver == Approver.SECOND_ADMIN:
-        candidates = User.objects.filter(
-            is_active=True, groups__name=Role.SYSTEM_ADMIN.value
-        ).distinct()
+        candidates = holders_of("accounts.approve_privileged_change")
     else:
-        candidates = User.objects.filter(
-            is_active=True,
-            organisation_id=request.target.organisation_id,
-            groups__name=Role.SUPERVISOR.value,
-        ).distinct()
+        candidates = holders_of(
+            "accounts.approve_staff_change", organisation_id=request.target.organisation_id
+        )
     return [u for u in candidates if may_decide(u, request)]
 
 

@@ -62,10 +62,6 @@ ALLOWS: dict[Kind, frozenset[Capability]] = {
     Kind.BREAK_GLASS: frozenset({Capability.READ, Capability.IDENTITY}),
 }
 
-# Kinds that reach a restricted case. Break-glass only within the case's own organisation
-# (casework.services.break_glass grants nothing else on a restricted case).
-REACHES_RESTRICTED = frozenset({Kind.OWNER, Kind.LEAD_WORKER, Kind.BREAK_GLASS})
-
 
 def kinds_allowing(capability: Capability) -> frozenset[Kind]:
     return frozenset(kind for kind, allowed in ALLOWS.items() if capability in allowed)

@@ -608,12 +608,8 @@ class Milestone(EncryptedRecord):
 
 class ActiveGrantQuerySet(models.QuerySet):
     def active(self, now=None):
-        now = now or timezone.now()
-        return self.filter(active_filter(now))
-
-
-def active_filter(now) -> Q:
-    return Q(ended_at__isnull=True, expires_at__gt=now)
+        """Not ended and not expired."""
+        return self.filter(ended_at__isnull=True, expires_at__gt=now or timezone.now())
 
 
 class BreakGlassQuerySet(models.QuerySet):
@@ -715,10 +711,6 @@ class BreakGlass(models.Model):
     def __str__(self) -> str:
         code = self.case.code if self.case_id else self.requested_code
         return f"{self.user} → {code} {self.requested_at:%Y-%m-%d %H:%M}"
-
-    @property
-    def granted_at(self):
-        return self.approved_at
 
     @property
     def state_label(self) -> str:

@@ -18,6 +18,9 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from audit.models import Action
+from audit.services import record
+
 from . import access
 from .access import Capability
 from .models import BreakGlass, Case, Client, Contact, last_contact_key
@@ -220,9 +223,6 @@ def find_duplicates(
         if others:
             # Telling a supervisor that another organisation knows the person discloses
             # something about the person: audited, with the count only.
-            from audit.models import Action
-            from audit.services import record
-
             record(
                 Action.VIEW,
                 object_type="casework.Client",

@@ -235,9 +235,16 @@ def _require_identity(actor, case: Case, step_up: StepUp) -> None:
 
 
 @transaction.atomic
-def reveal_identity(actor, case: Case, *, step_up: StepUp) -> dict[str, Any]:
-    """Decrypt the client's identity for display; the reveal itself is audited."""
+def reveal_identity(
+    actor, case: Case, *, step_up: StepUp, for_edit: bool = False
+) -> dict[str, Any]:
+    """Decrypt the client's identity for display (`for_edit`: to fill the edit form, which
+    only a kind that may write gets; break-glass reveals but never edits); the reveal
+    itself is audited."""
     _require_identity(actor, case, step_up)
+    if for_edit:
+        _require(actor, "casework.change_client")
+        require_visible(actor, case, WRITE)
     if case.client is None:
         return {}
     record(Action.IDENTITY_REVEAL, obj=case.client, detail={"case": case.code})
@@ -484,13 +491,9 @@ BREAK_GLASS_MIN_REASON = 10
 
 
 def _supervisors_of(organisation_id: int):
-    from django.contrib.auth import get_user_model
+    from accounts.selectors import holders_of
 
-    from accounts.roles import Role
-
-    return get_user_model().objects.filter(
-        organisation_id=organisation_id, groups__name=Role.SUPERVISOR.value, is_active=True
-    )
+    return holders_of("casework.supervise_case", organisation_id=organisation_id)
 
 
 def _notify_break_glass(grant: BreakGlass, *, to_users, topic: str, text: str) -> None:

@@ -41,7 +41,6 @@ from .forms import (
     MilestoneForm,
 )
 from .models import Case
-from .selectors import require_visible
 
 PAGE_SIZE = 50
 
@@ -367,16 +366,16 @@ def case_edit(request: HttpRequest, code: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def identity_edit(request: HttpRequest, code: str) -> HttpResponse:
-    # Editing needs both: a read-only kind (break-glass) may reveal, never edit.
     case = selectors.get_visible_case(request.user, code, Capability.WRITE)
-    require_visible(request.user, case, Capability.IDENTITY)
     if case.client is None:
         messages.error(request, _("このケースには当事者が登録されていません。"))
         return redirect("casework:case_detail", code=case.code)
     if request.method == "POST":
         form = IdentityEditForm(request.POST)
     else:  # showing the identity to edit it is a reveal, audited, after a step-up
-        identity = services.reveal_identity(request.user, case, step_up=reauth.step_up_of(request))
+        identity = services.reveal_identity(
+            request.user, case, step_up=reauth.step_up_of(request), for_edit=True
+        )
         attributes = {f: getattr(case.client, f) for f in IdentityEditForm.ATTRIBUTES}
         form = IdentityEditForm(initial={**identity, **attributes, "version": case.client.version})
     return _case_form_page(

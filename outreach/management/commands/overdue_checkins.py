@@ -13,7 +13,7 @@ from typing import Any
 from django.core.mail import send_mail
 from django.core.management.base import BaseCommand
 
-from accounts.models import User
+from accounts.selectors import holders_of
 from outreach.services import report_overdue
 
 
@@ -35,8 +35,8 @@ class Command(BaseCommand):
                 f"due {visit.checkin_due_at:%Y-%m-%d %H:%M} (organisation {visit.organisation_id})"
             )
             if notify:
-                supervisors = User.objects.filter(
-                    organisation_id=visit.organisation_id, groups__name="supervisor", is_active=True
+                supervisors = holders_of(
+                    "casework.supervise_case", organisation_id=visit.organisation_id
                 ).exclude(email="")
                 send_mail(
                     "帰着連絡の遅れ / Overdue visit check-in",
