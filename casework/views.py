@@ -57,7 +57,7 @@ def _form_errors_from(exc: ValidationError, form) -> None:
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
     context = {"roles": user.roles, "organisation": user.organisation}
-    if user.has_perm("casework.view_case"):
+    if user.has_perm("casework.view_org_cases"):  # roles that keep cases (not MDT members)
         context["board"] = selectors.dashboard(user)
     if user.has_perm("casework.supervise_case"):
         context["break_glass_pending"] = selectors.break_glass_queue(user).count()

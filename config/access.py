@@ -12,6 +12,7 @@ VISIBLE = "case among casework.selectors.visible_cases"
 OWN_REFERRALS = "sent by or (once sent) to the own organisation"
 OWN_PROGRAMMES = "organised by the own organisation"
 OWN_MEETINGS = "hosted by the own organisation"
+SEEN_MEETINGS = OWN_MEETINGS + "; all to manage (change_meeting), else only those attended"
 CASE_WRITABLE = "case among visible_cases(user, Capability.WRITE)"
 MINUTES = OWN_MEETINGS + "; case among visible_cases(user, Capability.MINUTES)"
 OWN_PLANS = "plans of the own organisation"
@@ -87,13 +88,16 @@ MATRIX: dict[str, Rule] = {
     "outreach:programme_list": needs("outreach.view_programme", object_rule=OWN_PROGRAMMES),
     "outreach:programme_detail": needs("outreach.add_session", object_rule=OWN_PROGRAMMES),
     "outreach:attendance": needs("outreach.add_attendance", object_rule=OWN_PROGRAMMES),
-    # Meetings of the own organisation (host). The pack shows the host's cases among the
-    # viewer's visible cases. Minutes and actions follow the case (meetings.selectors):
+    # Meetings of the own organisation (host), through meetings.selectors.meeting_for:
+    # staff who run meetings (change_meeting) see and manage all of them; the others (an
+    # MDT member) see read-only only those they attend, with the agenda cases they reach;
+    # any other meeting is a 404. The pack shows the host's cases among the viewer's
+    # visible cases. Minutes and actions follow the case (meetings.selectors):
     # Capability.MINUTES on it (owner kinds, or an attending MDT member's open agenda grant);
     # writing them also needs an attendee of the meeting or a supervisor of the host.
-    "meetings:list": needs("meetings.view_meeting", object_rule=OWN_MEETINGS),
+    "meetings:list": needs("meetings.view_meeting", object_rule=SEEN_MEETINGS),
     "meetings:new": needs("meetings.add_meeting"),
-    "meetings:detail": needs("meetings.change_meeting", object_rule=OWN_MEETINGS),
+    "meetings:detail": needs("meetings.view_meeting", object_rule=SEEN_MEETINGS),
     "meetings:print": needs("meetings.change_meeting", object_rule=OWN_MEETINGS),
     "meetings:agenda_add": needs(
         "meetings.change_meeting",

@@ -18,17 +18,28 @@ class MeetingsConfig(AppConfig):
             return None
         from django.utils import timezone
 
-        from .selectors import minutes_cases, my_open_actions, overdue_actions
+        from .selectors import (
+            minutes_cases,
+            my_open_actions,
+            open_agenda_items,
+            overdue_actions,
+            upcoming_meetings,
+        )
 
         # Actions are listed by case code, only on cases whose minutes the user may read;
         # their text is minutes content, read on the (audited) minutes page they link to.
+        # The meetings the user attends from today on, and the cases under open review at
+        # them (for an MDT member: the cases their agenda grants open, while they last).
         cases = minutes_cases(user)
         overdue = None
         if user.has_perm("casework.supervise_case"):
             overdue = list(overdue_actions(user, timezone.localdate(), cases)[:20])
+        today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
         return "meetings/_dashboard_panel.html", {
             "mine": list(my_open_actions(user, cases)[:20]),
             "overdue": overdue,
+            "meetings": list(upcoming_meetings(user, today)[:10]),
+            "agenda": list(open_agenda_items(user, cases)[:20]),
         }
 
     def case_ended(self, case, reason: str) -> None:

@@ -4,6 +4,11 @@ The pack is a fixed number of queries whatever the number of cases: candidates c
 one query per selection rule, and the per-case history (contacts, visits and milestones
 since the last review) from one query each for all candidate cases together.
 
+Which meetings: `meetings_for` / `meeting_for` (views never filter by host themselves):
+the host's staff who run meetings see all of its meetings and manage them; an MDT member
+sees, read-only, the meetings they attend and, on them, only the agenda cases their open
+grants reach; nobody sees another organisation's meetings.
+
 Minutes follow the case (casework.access): reading an agenda item's minutes, or acting on
 its actions, needs Capability.MINUTES on the item's case (the owner kinds, or an attending
 MDT member's open agenda grant); writing them is also only for the meeting's attendees and
@@ -18,7 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.lookups import LessThan
 from django.http import Http404
 from django.utils import timezone
@@ -35,9 +40,75 @@ from .models import ActionItem, AgendaItem, ExternalAttendance, Meeting
 DEFAULT_NO_CONTACT_DAYS = 60
 
 
+def may_manage(user, meeting: Meeting) -> bool:
+    """Whether `user` runs `meeting`: staff of the host who hold meetings.change_meeting
+    plan it, change its agenda and attendees and print its pack."""
+    return user.has_perm("meetings.change_meeting") and meeting.host_id == user.organisation_id
+
+
 def meetings_for(user) -> QuerySet[Meeting]:
-    """Meetings of the user's organisation, or that the user attends."""
-    return Meeting.objects.filter(Q(host_id=user.organisation_id) | Q(attendees=user)).distinct()
+    """The meetings `user` may open, all hosted by their own organisation: every one for
+    the staff who run meetings (meetings.change_meeting), only those they attend for the
+    others (an MDT member). Another organisation's meeting never, attended or not (someone
+    who moved keeps no view of their old organisation's meetings)."""
+    if (
+        not getattr(user, "is_authenticated", False)
+        or not user.is_active
+        or user.organisation_id is None
+        or not user.has_perm("meetings.view_meeting")
+    ):
+        return Meeting.objects.none()
+    own = Meeting.objects.filter(host_id=user.organisation_id)
+    if user.has_perm("meetings.change_meeting"):
+        return own
+    return own.filter(attendees=user)
+
+
+def meeting_for(user, pk, *, manage: bool = False) -> Meeting:
+    """The meeting `pk` among `meetings_for(user)`, else 404 (the same answer as for a
+    wrong id: a meeting one does not attend is not there for them). With `manage`, 403
+    for one who may see the meeting but not run it (`may_manage`)."""
+    meeting = meetings_for(user).filter(pk=pk).first()
+    if meeting is None:
+        raise Http404
+    if manage and not may_manage(user, meeting):
+        raise PermissionDenied
+    return meeting
+
+
+def attended_agenda(user, meeting: Meeting) -> QuerySet[AgendaItem]:
+    """The agenda of `meeting` as a reader who does not run it sees it: the items whose
+    case `user` reaches with Capability.MINUTES (an attending MDT member: while the review
+    is open); the other items are not shown at all."""
+    return (
+        meeting.items.filter(case__in=minutes_cases(user))
+        .select_related("case")
+        .order_by("created_at")
+    )
+
+
+def upcoming_meetings(user, since: datetime.datetime) -> QuerySet[Meeting]:
+    """The meetings `user` attends, held from `since` on, soonest first."""
+    return meetings_for(user).filter(attendees=user, held_at__gte=since).order_by("held_at")
+
+
+def open_agenda_items(user, cases: QuerySet[Case] | None = None) -> QuerySet[AgendaItem]:
+    """Items under open review at the meetings `user` attends, on cases whose minutes they
+    may read (`cases`, default `minutes_cases(user)`): for an MDT member, exactly the cases
+    their agenda grants open. `writable` says whether they also act on the case
+    (Capability.WRITE) or only read it and its minutes until the review closes."""
+    cases = minutes_cases(user) if cases is None else cases
+    writable = visible_cases(user, Capability.WRITE).filter(pk=OuterRef("case_id"))
+    return (
+        AgendaItem.objects.filter(
+            meeting__in=meetings_for(user).filter(attendees=user),
+            review_closed_at__isnull=True,
+            case__in=cases,
+        )
+        .annotate(writable=Exists(writable))
+        .select_related("case", "meeting")
+        .order_by("meeting__held_at", "created_at")
+    )
 
 
 @dataclass

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -22,7 +22,8 @@ from .models import Meeting
 
 
 def _own_meeting(request: HttpRequest, pk: int) -> Meeting:
-    return get_object_or_404(Meeting, pk=pk, host_id=request.user.organisation_id)
+    """A meeting the user runs (selectors.meeting_for: 404 if not theirs to see)."""
+    return selectors.meeting_for(request.user, pk, manage=True)
 
 
 def _no_contact_days(request: HttpRequest) -> int:
@@ -84,7 +85,24 @@ def _detail_page(
 
 @never_cache
 def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _detail_page(request, _own_meeting(request, pk))
+    meeting = selectors.meeting_for(request.user, pk)
+    if not selectors.may_manage(request.user, meeting):
+        return _attended_page(request, meeting)
+    return _detail_page(request, meeting)
+
+
+def _attended_page(request: HttpRequest, meeting: Meeting) -> HttpResponse:
+    """The meeting as an attendee who does not run it sees it (an MDT member): when, where,
+    who, and the agenda cases they reach, with their minutes; no forms, no pack."""
+    return render(
+        request,
+        "meetings/meeting_attended.html",
+        {
+            "meeting": meeting,
+            "attendees": list(meeting.attendees.all()),
+            "items": list(selectors.attended_agenda(request.user, meeting)),
+        },
+    )
 
 
 @never_cache

@@ -142,6 +142,7 @@ def make_world() -> World:
         colleague=make_user(Role.COUNSELLOR, organisation=org),
         outreach=make_user(Role.OUTREACH_WORKER, organisation=org),
         supervisor=make_user(Role.SUPERVISOR, organisation=org),
+        mdt=make_user(Role.MDT_MEMBER, organisation=org),
         auditor=make_user(Role.AUDITOR, organisation=org),
         statistics=make_user(Role.STATISTICS_VIEWER, organisation=org),
         other_counsellor=make_user(Role.COUNSELLOR, organisation=other),
@@ -159,7 +160,8 @@ def make_world() -> World:
     w.meeting = meetings.plan_meeting(
         w.supervisor, kind="mdt_monthly", held_at=timezone.now(), legal_basis="support_meeting"
     )
-    meetings.set_attendees(w.supervisor, w.meeting, [w.supervisor, w.counsellor])
+    # The MDT member attends: every case the world puts on its agenda is theirs to read.
+    meetings.set_attendees(w.supervisor, w.meeting, [w.supervisor, w.counsellor, w.mdt])
     w.referral = referrals.create_referral(
         w.counsellor, w.main_case, to_organisation=other, kind="medical"
     )
@@ -183,10 +185,13 @@ def make_world() -> World:
 PAGES = {
     # 15: a page that decrypts under a cached data key first reads the newest key
     # destruction once (casework.crypto._Destructions, security round 2 finding 11).
-    "dashboard (counsellor)": ("home", "counsellor", None, 15),
+    # +2 (issue 19 point 4): the meetings the user attends and the cases under review there.
+    "dashboard (counsellor)": ("home", "counsellor", None, 17),
     # 18: open actions are listed only on cases whose minutes the user may read (one more
     # query for the visible cases; security round 2 finding 5).
-    "dashboard (supervisor)": ("home", "supervisor", None, 18),
+    # +2 (issue 19 point 4), as for the counsellor.
+    "dashboard (supervisor)": ("home", "supervisor", None, 20),
+    "dashboard (MDT member)": ("home", "mdt", None, 10),
     "case list (counsellor)": ("casework:case_list", "counsellor", None, 12),
     "case list (supervisor)": ("casework:case_list", "supervisor", None, 12),
     "case detail": (
@@ -214,6 +219,8 @@ PAGES = {
     "meeting list": ("meetings:list", "supervisor", None, 6),
     # +2 (issue 19): the attendee form's staff choices and the external-attendance rows.
     "meeting detail": ("meetings:detail", "supervisor", lambda w: {"pk": w.meeting.pk}, 16),
+    # The attendee's read-only page: the agenda cases among their grants (issue 19 point 4).
+    "meeting detail (MDT member)": ("meetings:detail", "mdt", lambda w: {"pk": w.meeting.pk}, 10),
     "referral lists": ("referrals:lists", "counsellor", None, 7),
     "referral detail": ("referrals:detail", "counsellor", lambda w: {"pk": w.referral.pk}, 13),
     "indicator plans": ("indicators:plans", "supervisor", None, 6),

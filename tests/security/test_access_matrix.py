@@ -89,7 +89,11 @@ PROBES: dict[str, dict] = {
     "outreach:attendance": {"kwargs": lambda w: {"pk": w.session.pk}},
     "meetings:list": {},
     "meetings:new": {},
-    "meetings:detail": {"kwargs": lambda w: {"pk": w.meeting.pk}},
+    # A meeting the user neither runs nor attends (an MDT member here) is a 404.
+    "meetings:detail": {
+        "kwargs": lambda w: {"pk": w.meeting.pk},
+        "object": "meetings.change_meeting",
+    },
     "meetings:print": {"kwargs": lambda w: {"pk": w.meeting.pk}},
     "meetings:agenda_add": {"kwargs": lambda w: {"pk": w.meeting.pk}, "method": "post"},
     "meetings:agenda_drop": {"kwargs": lambda w: {"pk": w.item.pk}, "method": "post"},
