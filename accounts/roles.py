@@ -104,8 +104,19 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "imports.run_import",
         *_API,
     ],
-    # Liaisons see referred cases through object grants limited to the consented scope.
-    Role.MUNICIPAL_LIAISON: ["referrals.view_referral", "referrals.change_referral", *_API],
+    # Liaisons see referred cases through object grants limited to the consented scope, and
+    # host their municipality's case conferences: a referred case in that scope goes on the
+    # agenda (meetings.selectors.by_referral) or residents not in the system as a count.
+    # No action items: an assignee must read the case's minutes, which a liaison does not.
+    Role.MUNICIPAL_LIAISON: [
+        "referrals.view_referral",
+        "referrals.change_referral",
+        "meetings.view_meeting",
+        "meetings.add_meeting",
+        "meetings.change_meeting",
+        "meetings.change_agendaitem",
+        *_API,
+    ],
     Role.STATISTICS_VIEWER: ["accounts.view_statistics", "indicators.view_plan", *_API],
     Role.AUDITOR: ["audit.view_event", "audit.verify_chain", "accounts.requires_two_factor"],
     # Administrators keep accounts and master data, plans included (in the admin), but

@@ -19,7 +19,8 @@ selectors build their querysets from it and every service that acts on a case as
   organisation.
 - referral scope: the receiving organisation of an accepted referral; the consented
   parts only, through `referrals.selectors.shared_view`; no case page; never a
-  restricted case's page.
+  restricted case's page. At a case conference the organisation hosts, also the agenda
+  item and that item's minutes (`meetings.selectors.by_referral`).
 
 Role permissions still apply on top (revealing an identity needs
 `casework.reveal_identity` and a fresh step-up; writing needs the model permission).

@@ -14,7 +14,10 @@ OWN_PROGRAMMES = "organised by the own organisation"
 OWN_MEETINGS = "hosted by the own organisation"
 SEEN_MEETINGS = OWN_MEETINGS + "; all to manage (change_meeting), else only those attended"
 CASE_WRITABLE = "case among visible_cases(user, Capability.WRITE)"
-MINUTES = OWN_MEETINGS + "; case among visible_cases(user, Capability.MINUTES)"
+# A case conference may also take a case in the host's referral scope: its agenda and
+# that item's minutes only (meetings.selectors.by_referral).
+REFERRED = "or, at a case conference, in the own referral scope"
+MINUTES = OWN_MEETINGS + "; case among visible_cases(user, Capability.MINUTES) " + REFERRED
 OWN_PLANS = "plans of the own organisation"
 SUPPRESSED_OUTSIDE = "exact figures only for the owning organisation; suppressed otherwise"
 OWN_UPLOAD = "an upload of the user's own, waiting between steps"
@@ -101,13 +104,16 @@ MATRIX: dict[str, Rule] = {
     "meetings:print": needs("meetings.change_meeting", object_rule=OWN_MEETINGS),
     "meetings:agenda_add": needs(
         "meetings.change_meeting",
-        object_rule=OWN_MEETINGS + "; " + CASE_WRITABLE + ", open and not restricted",
+        object_rule=OWN_MEETINGS + "; " + CASE_WRITABLE + " " + REFERRED + ", open, not restricted",
     ),
     "meetings:agenda_drop": needs(
-        "meetings.change_meeting", object_rule=OWN_MEETINGS + "; " + CASE_WRITABLE
+        "meetings.change_meeting", object_rule=OWN_MEETINGS + "; " + CASE_WRITABLE + " " + REFERRED
     ),
     "meetings:attendees": needs("meetings.change_meeting", object_rule=OWN_MEETINGS),
     "meetings:external_add": needs("meetings.change_meeting", object_rule=OWN_MEETINGS),
+    # Residents not in the system discussed at a case conference: a count, on or after
+    # its date; it marks the conference held.
+    "meetings:unregistered_cases": needs("meetings.change_meeting", object_rule=OWN_MEETINGS),
     "meetings:minutes": needs("meetings.change_agendaitem", object_rule=MINUTES),
     "meetings:action_done": needs(
         "meetings.view_meeting", object_rule="assignee or host supervisor; " + MINUTES

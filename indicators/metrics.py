@@ -549,7 +549,10 @@ register(
         DISTINCT,
         MEETINGS,
         Distinct("host"),
-        _("期間内に個別ケース会議を開催した市町村の数（実）。"),
+        _(
+            "期間内に個別ケース会議を開催した市町村の数（実）。開催は、会議の日付以後に"
+            "議題のケースの議事か登録外の住民の検討件数を記録したときです。"
+        ),
         condition=lambda params: Q(
             kind=Meeting.Kind.CASE_CONFERENCE, host__kind=Organisation.Kind.MUNICIPALITY
         ),

@@ -1,7 +1,7 @@
 """Demo meetings for `manage.py seed_demo`: a year of monthly MDT meetings with agendas,
 minutes and actions, some municipal case conferences, two network meetings, and next
-month's MDT meeting still to prepare. Goes through the services; does nothing when
-meetings already exist."""
+month's MDT meeting still to prepare. Goes through the services (the network meetings'
+held state excepted); does nothing when meetings already exist."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import datetime
 
 from django.utils import timezone
 
-from accounts.models import Organisation
 from casework.models import Case
 
 from . import services
@@ -82,24 +81,34 @@ def seed(context) -> None:
             legal_basis=Meeting.LegalBasis.SUPPORT_MEETING,
             place="県庁講堂",
         )
+        # A network meeting has no agenda and no count to mark it held: set directly.
         Meeting.objects.filter(pk=network.pk).update(status=Meeting.Status.HELD)
         for org_type in ExternalAttendance.OrganisationType.values:
-            ExternalAttendance.objects.create(
-                meeting=network, organisation_type=org_type, count=rng.randint(1, 8)
+            services.add_external_attendance(
+                supervisor, network, organisation_type=org_type, count=rng.randint(1, 8)
             )
         made += 1
-    # Case conferences held by municipalities: recorded as held meetings of their host.
-    for code in ("242012", "242021", "242161"):
-        host = Organisation.objects.get(local_government_code=code)
-        Meeting.objects.create(
-            kind=Meeting.Kind.CASE_CONFERENCE,
-            host=host,
-            status=Meeting.Status.HELD,
-            held_at=datetime.datetime.combine(
-                context.today - datetime.timedelta(days=45), datetime.time(10, 0), tzinfo=tz
-            ),
-            legal_basis=Meeting.LegalBasis.SUPPORT_MEETING,
-            created_by=supervisor,
-        )
-        made += 1
+    # Case conferences hosted by a municipality, recorded by its liaison through the same
+    # services as on the meeting page: attending agencies, and the residents discussed who
+    # are not in the system, as a count. Only the municipality with a demo user holds one.
+    liaison = context.users.get("liaison")
+    if liaison is not None and liaison.organisation_id is not None:
+        for days_ago, discussed in ((150, 2), (45, 3)):
+            conference = services.plan_meeting(
+                liaison,
+                kind=Meeting.Kind.CASE_CONFERENCE,
+                held_at=datetime.datetime.combine(
+                    context.today - datetime.timedelta(days=days_ago),
+                    datetime.time(10, 0),
+                    tzinfo=tz,
+                ),
+                legal_basis=Meeting.LegalBasis.SUPPORT_MEETING,
+                place="市役所 会議室",
+            )
+            for org_type, profession in (("welfare", "社会福祉士"), ("medical", "保健師")):
+                services.add_external_attendance(
+                    liaison, conference, organisation_type=org_type, profession=profession
+                )
+            services.record_unregistered_cases(liaison, conference, count=discussed)
+            made += 1
     context.counts["meetings"] = made

@@ -40,6 +40,9 @@ class MeetingForm(forms.Form):
         self.fields["attendees"].queryset = staff_of(organisation_id)
 
 
+ACTION_FIELDS = ("action_description", "action_assignee", "action_due_on")
+
+
 class MinutesForm(forms.Form):
     discussion = forms.CharField(
         label=_("検討内容"),
@@ -64,9 +67,17 @@ class MinutesForm(forms.Form):
     )
     action_due_on = forms.DateField(label=_("対応の期限"), required=False, widget=DateInput())
 
-    def __init__(self, *args: Any, organisation_id: int, **kwargs: Any) -> None:
+    # Planning the case: only the organisation keeping it (selectors.host_keeps_case).
+    PLANNING = ("next_review_on", "take_on_mdt", *ACTION_FIELDS)
+
+    def __init__(
+        self, *args: Any, organisation_id: int, planning: bool = True, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["action_assignee"].queryset = staff_of(organisation_id)
+        if not planning:
+            for name in self.PLANNING:
+                del self.fields[name]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -129,3 +140,14 @@ class ExternalAttendanceForm(forms.ModelForm):
     class Meta:
         model = ExternalAttendance
         fields = ["organisation_type", "profession", "count"]
+
+
+class UnregisteredCasesForm(forms.Form):
+    """Residents not in the system discussed at a case conference: a number, no names."""
+
+    count = forms.IntegerField(
+        label=_("登録外の住民について検討した件数"),
+        min_value=1,
+        max_value=99,
+        help_text=_("システムに登録されていない住民のケースは件数だけを記録します。"),
+    )

@@ -53,6 +53,11 @@ class Meeting(models.Model):
     attendees = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="meetings", verbose_name=_("出席者")
     )
+    # A case conference about residents not in the system: how many were discussed, and
+    # nothing else about them (services.record_unregistered_cases).
+    unregistered_cases_discussed = models.PositiveSmallIntegerField(
+        _("登録外の住民の検討件数"), default=0
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -13,7 +13,8 @@ Minutes follow the case (casework.access): reading an agenda item's minutes, or 
 its actions, needs Capability.MINUTES on the item's case (the owner kinds, or an attending
 MDT member's open agenda grant); writing them is also only for the meeting's attendees and
 the host's supervisors (`check_minutes`). Open actions are listed only for cases the viewer
-can see.
+can see. At a case conference, a case in the host's referral scope is reached by the
+referral path (`by_referral`): its agenda item and that item's minutes, nothing else.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.lookups import LessThan
@@ -33,7 +35,7 @@ from audit.models import Action
 from audit.services import record
 from casework.access import Capability, cached_access
 from casework.models import Case, Contact, Milestone, last_contact_key
-from casework.selectors import require_visible, visible_cases
+from casework.selectors import find_visible_case, require_visible, visible_cases
 
 from .models import ActionItem, AgendaItem, ExternalAttendance, Meeting
 
@@ -109,6 +111,85 @@ def open_agenda_items(user, cases: QuerySet[Case] | None = None) -> QuerySet[Age
         .select_related("case", "meeting")
         .order_by("meeting__held_at", "created_at")
     )
+
+
+def hosted_meeting(user, pk) -> Meeting:
+    """A meeting of the user's organisation (its host); 404 for any other."""
+    meeting = Meeting.objects.filter(pk=pk, host_id=user.organisation_id).first()
+    if meeting is None:
+        raise Http404
+    return meeting
+
+
+# --- the referral path: case conferences about referred cases -----------------------------
+
+# What the referral path opens at a case conference: the agenda (add, drop) and the
+# minutes of that item. Never the case's pages, history, identity, or other minutes.
+REFERRAL_PATH = frozenset({Capability.WRITE, Capability.MINUTES})
+
+
+def referral_scope(user) -> QuerySet[Case]:
+    """The cases the user's organisation reaches through the consented referral grants it
+    holds, as referrals publishes them (AppConfig hook `referral_scope_cases(user)`, so
+    meetings imports no sibling); never a restricted case."""
+    scope = Case.objects.none()
+    for app_config in apps.get_app_configs():
+        hook = getattr(app_config, "referral_scope_cases", None)
+        if hook is not None:
+            scope = scope | hook(user)
+    return scope.filter(restricted=False)
+
+
+def _referral_path_open(user, meeting: Meeting) -> bool:
+    return (
+        meeting.kind == Meeting.Kind.CASE_CONFERENCE
+        and meeting.host_id == user.organisation_id
+        and user.has_perm("meetings.change_meeting")
+    )
+
+
+def by_referral(user, meeting: Meeting, case: Case) -> bool:
+    """Whether `user` reaches `case` at `meeting` by the referral path: a case conference
+    hosted by the user's organisation, a user who runs its meetings, and a case in the
+    organisation's referral scope (`referral_scope`)."""
+    return _referral_path_open(user, meeting) and referral_scope(user).filter(pk=case.pk).exists()
+
+
+def require_agenda_access(user, meeting: Meeting, case: Case, capability: Capability) -> None:
+    """Refuse (PermissionDenied) unless `user` reaches `case` at `meeting` with
+    `capability`: through casework.access, or, for the agenda and the item's minutes at a
+    case conference, by the referral path. The check every agenda and minutes service and
+    selector makes."""
+    if cached_access(user, case).allows(capability):
+        return
+    if capability in REFERRAL_PATH and by_referral(user, meeting, case):
+        return
+    raise PermissionDenied
+
+
+def agenda_case(user, meeting: Meeting, code: str) -> Case | None:
+    """The case with this code that `user` may put on `meeting`'s agenda: one they may act
+    on, or at a case conference of their organisation one in its referral scope. None
+    otherwise, whatever the reason, so that a code outside both tells nothing."""
+    case = find_visible_case(user, code, capability=Capability.WRITE)
+    if case is None and _referral_path_open(user, meeting):
+        case = referral_scope(user).filter(code=code).first()
+    return case
+
+
+def referral_items(user, meeting: Meeting) -> list[AgendaItem]:
+    """The agenda items of `meeting` that `user` reaches by the referral path: listed by
+    code on the meeting page (the pack lists only cases of the host)."""
+    if not _referral_path_open(user, meeting):
+        return []
+    return list(meeting.items.filter(case__in=referral_scope(user)).select_related("case"))
+
+
+def host_keeps_case(item: AgendaItem) -> bool:
+    """Whether the meeting's host keeps the item's case. Only then may the minutes plan the
+    case (next review date, MDT support, actions); a conference about a referred case
+    records what it discussed and decided."""
+    return item.case.organisation_id == item.meeting.host_id
 
 
 @dataclass
@@ -266,14 +347,14 @@ def check_minutes(user, item: AgendaItem, *, write: bool = False) -> None:
     of `item`: the check every reader and writer of minutes makes (services included)."""
     if item.meeting.host_id != user.organisation_id:
         raise PermissionDenied
-    require_visible(user, item.case, Capability.MINUTES)
+    require_agenda_access(user, item.meeting, item.case, Capability.MINUTES)
     if write and not may_write_minutes(user, item.meeting):
         raise PermissionDenied
 
 
 def agenda_item_for(user, pk, capability: Capability) -> AgendaItem:
     """The agenda item `pk` of a meeting of the user's organisation, if the user reaches its
-    case with `capability`.
+    case with `capability` (or, for the agenda and minutes, by the referral path).
 
     404 when there is no such item or the user cannot see its case at all (the same answer
     as for a wrong id); 403 when they see the case but not with `capability`.
@@ -283,7 +364,12 @@ def agenda_item_for(user, pk, capability: Capability) -> AgendaItem:
         .filter(pk=pk, meeting__host_id=user.organisation_id)
         .first()
     )
-    if item is None or not cached_access(user, item.case):
+    if item is None:
+        raise Http404
+    if not cached_access(user, item.case):
+        # A case conference's item on a referred case: its agenda and minutes only.
+        if capability in REFERRAL_PATH and by_referral(user, item.meeting, item.case):
+            return item
         raise Http404
     require_visible(user, item.case, capability)
     return item

@@ -10,6 +10,11 @@ agenda.
 Minutes and actions are checked here as well as in the selectors the views use
 (`selectors.check_minutes`): Capability.MINUTES on the case, and for writing, an attendee
 of the meeting or a supervisor of the host.
+
+A case conference may also discuss a case in the host's referral scope
+(`selectors.require_agenda_access`); it gives no grant, and its minutes do not plan the
+case. A conference about residents not in the system records their number only
+(`record_unregistered_cases`).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from casework.models import Case, CaseUserObjectPermission
 from casework.selectors import require_visible
 
 from .models import ActionItem, AgendaItem, ExternalAttendance, Meeting
-from .selectors import check_minutes
+from .selectors import check_minutes, host_keeps_case, require_agenda_access
 
 
 def _view_case() -> Permission:
@@ -50,10 +55,15 @@ def sync_grants(meeting: Meeting) -> None:
     Only grants held by MDT members are managed here; a grant of any other origin (a
     future break-glass or share) must use its own record so this never takes it away.
     """
-    members = [u for u in meeting.attendees.all() if not u.has_perm("casework.view_org_cases")]
-    # A closed case justifies no grant, even with its review still open.
+    members = [
+        u
+        for u in meeting.attendees.all()
+        if u.has_perm("casework.view_case") and not u.has_perm("casework.view_org_cases")
+    ]
+    # A closed case justifies no grant, even with its review still open; nor does a case
+    # the host does not keep (a referred case at a municipal case conference).
     open_cases = list(
-        meeting.items.filter(review_closed_at__isnull=True)
+        meeting.items.filter(review_closed_at__isnull=True, case__organisation_id=meeting.host_id)
         .exclude(case__status=Case.Status.CLOSED)
         .values_list("case_id", flat=True)
     )
@@ -181,7 +191,7 @@ def add_to_agenda(actor, meeting: Meeting, case: Case, *, reason: str = "") -> A
     # Read afresh and locked, so that a case closing at the same moment either is seen
     # closed here or finds this item open and ends its review (end_reviews).
     case = Case.objects.select_for_update().get(pk=case.pk)
-    require_visible(actor, case, Capability.WRITE)
+    require_agenda_access(actor, meeting, case, Capability.WRITE)
     if case.status == Case.Status.CLOSED:
         raise ValidationError(
             _(
@@ -217,7 +227,7 @@ def add_to_agenda(actor, meeting: Meeting, case: Case, *, reason: str = "") -> A
 def drop_from_agenda(actor, item: AgendaItem) -> None:
     item = AgendaItem.objects.select_related("meeting", "case").get(pk=item.pk)
     _require(actor, "meetings.change_meeting", item.meeting)
-    require_visible(actor, item.case, Capability.WRITE)
+    require_agenda_access(actor, item.meeting, item.case, Capability.WRITE)
     if item.meeting.status != Meeting.Status.PLANNED:
         raise ValidationError(_("開催済みの会議の議題は外せません。"))
     meeting, code = item.meeting, item.case.code
@@ -250,6 +260,8 @@ def record_minutes(
         .get(pk=item.pk)
     )
     check_minutes(actor, item, write=True)
+    if (next_review_on or take_on_mdt) and not host_keeps_case(item):
+        raise ValidationError(_("紹介を受けたケースの見直し日や支援体制は、紹介元が決めます。"))
     meeting = item.meeting
     item.discussion = discussion or None
     item.decisions = decisions or None
@@ -364,3 +376,37 @@ def add_external_attendance(
     row.save()
     record(Action.UPDATE, obj=meeting, detail={"external": organisation_type, "count": count})
     return row
+
+
+def meeting_day_reached(meeting: Meeting) -> bool:
+    """Whether the meeting's date (local) has come: nothing is recorded as having happened
+    at a meeting before its day."""
+    return timezone.localdate() >= timezone.localtime(meeting.held_at).date()
+
+
+@transaction.atomic
+def record_unregistered_cases(actor, meeting: Meeting, *, count: int) -> Meeting:
+    """A case conference about residents not in the system: how many were discussed, a
+    count and nothing about the people. Like minutes for an agenda item, it marks the
+    conference held, and only on or after its date.
+
+    Refused, with nothing changed: another kind of meeting, a count below 1, a date still
+    to come."""
+    _require(actor, "meetings.change_meeting", meeting)
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if meeting.kind != Meeting.Kind.CASE_CONFERENCE:
+        raise ValidationError(_("登録外の住民の検討件数は個別ケース会議にだけ記録できます。"))
+    if count is None or count < 1:
+        raise ValidationError({"count": _("件数は1件以上で入力してください。")})
+    if not meeting_day_reached(meeting):
+        raise ValidationError(_("会議の日付より前には開催の記録ができません。"))
+    previous = meeting.unregistered_cases_discussed
+    meeting.unregistered_cases_discussed = count
+    meeting.status = Meeting.Status.HELD
+    meeting.save(update_fields=["unregistered_cases_discussed", "status"])
+    record(
+        Action.UPDATE,
+        obj=meeting,
+        detail={"unregistered_cases": count, "previous": previous, "held": True},
+    )
+    return meeting

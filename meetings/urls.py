@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/agenda/", views.agenda_add, name="agenda_add"),
     path("<int:pk>/attendees/", views.attendees, name="attendees"),
     path("<int:pk>/external/", views.external_add, name="external_add"),
+    path("<int:pk>/unregistered/", views.unregistered_cases, name="unregistered_cases"),
     path("items/<uuid:pk>/drop/", views.agenda_drop, name="agenda_drop"),
     path("items/<uuid:pk>/minutes/", views.minutes, name="minutes"),
     path("actions/<uuid:pk>/done/", views.action_done, name="action_done"),

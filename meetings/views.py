@@ -14,10 +14,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 from audit.models import Action
 from audit.services import record
 from casework.access import Capability
-from casework.selectors import find_visible_case
 
 from . import selectors, services
-from .forms import AttendeesForm, ExternalAttendanceForm, MeetingForm, MinutesForm
+from .forms import (
+    AttendeesForm,
+    ExternalAttendanceForm,
+    MeetingForm,
+    MinutesForm,
+    UnregisteredCasesForm,
+)
 from .models import Meeting
 
 
@@ -56,6 +61,7 @@ def _detail_page(
     *,
     attendees_form: AttendeesForm | None = None,
     external_form: ExternalAttendanceForm | None = None,
+    unregistered_form: UnregisteredCasesForm | None = None,
 ) -> HttpResponse:
     """The meeting page; after a refused attendee or external-attendee form, that form
     comes back bound, with its field errors, and the other one fresh."""
@@ -79,6 +85,13 @@ def _detail_page(
             "external": list(meeting.external_attendance.all()),
             "external_form": external_form or ExternalAttendanceForm(),
             "days": days,
+            # A case conference: referred cases on its agenda, and residents not in the
+            # system as a count (meetings/_conference.html).
+            "referral_items": selectors.referral_items(request.user, meeting),
+            "unregistered_form": unregistered_form
+            or UnregisteredCasesForm(
+                initial={"count": meeting.unregistered_cases_discussed or None}
+            ),
         },
     )
 
@@ -123,7 +136,7 @@ def meeting_print(request: HttpRequest, pk: int) -> HttpResponse:
 def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _own_meeting(request, pk)
     code = request.POST.get("code", "").strip().upper()
-    case = find_visible_case(request.user, code, capability=Capability.WRITE)
+    case = selectors.agenda_case(request.user, meeting, code)
     if case is None:
         messages.error(request, _("このケースコードは見つかりません。"))
     else:
@@ -164,7 +177,12 @@ def minutes(request: HttpRequest, pk: str) -> HttpResponse:
         "next_review_on": item.next_review_on,
         "take_on_mdt": item.take_on_mdt,
     }
-    form = MinutesForm(request.POST or None, organisation_id=item.meeting.host_id, initial=initial)
+    form = MinutesForm(
+        request.POST or None,
+        organisation_id=item.meeting.host_id,
+        initial=initial,
+        planning=selectors.host_keeps_case(item),
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -174,11 +192,11 @@ def minutes(request: HttpRequest, pk: str) -> HttpResponse:
                     item,
                     discussion=data["discussion"],
                     decisions=data["decisions"],
-                    next_review_on=data["next_review_on"],
-                    take_on_mdt=data["take_on_mdt"],
+                    next_review_on=data.get("next_review_on"),
+                    take_on_mdt=data.get("take_on_mdt", False),
                     close_review=data["close_review"],
                 )
-                if data["action_description"]:
+                if data.get("action_description"):
                     services.add_action(
                         request.user,
                         item,
@@ -249,3 +267,23 @@ def external_add(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("外部出席者を記録しました。"))
             return redirect("meetings:detail", pk=meeting.pk)
     return _detail_page(request, meeting, external_form=form)
+
+
+@never_cache
+@require_POST
+def unregistered_cases(request: HttpRequest, pk: int) -> HttpResponse:
+    """A case conference about residents not in the system: the number discussed, which
+    marks it held (services.record_unregistered_cases)."""
+    meeting = selectors.hosted_meeting(request.user, pk)
+    form = UnregisteredCasesForm(request.POST)
+    if form.is_valid():
+        try:
+            services.record_unregistered_cases(
+                request.user, meeting, count=form.cleaned_data["count"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("登録外の住民の検討件数を記録しました。"))
+            return redirect("meetings:detail", pk=meeting.pk)
+    return _detail_page(request, meeting, unregistered_form=form)

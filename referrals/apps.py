@@ -19,6 +19,13 @@ class ReferralsConfig(AppConfig):
 
         return timeline_entries(case)
 
+    def referral_scope_cases(self, user):
+        """The cases the user's organisation reaches through its referral grants
+        (selectors.shared_cases), for meetings' case conferences."""
+        from .selectors import shared_cases
+
+        return shared_cases(user)
+
     def dashboard_panel(self, user):
         if not user.has_perm("referrals.view_referral"):
             return None

@@ -10,11 +10,12 @@ from django.apps import apps
 from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
+from guardian.shortcuts import get_objects_for_user
 
 from accounts.reauth import NO_STEP_UP, StepUp
 from audit.models import Action
 from audit.services import record
-from casework.models import Contact
+from casework.models import Case, Contact
 
 from .models import Referral
 
@@ -60,6 +61,28 @@ def read_referral(user, pk: Any) -> Referral:
     referral = get_referral_for(user, pk)
     record(Action.VIEW, obj=referral, detail={"case": referral.case.code})
     return referral
+
+
+def shared_cases(user) -> QuerySet[Case]:
+    """The referral scope of the user's organisation: the cases of the referrals sent to it
+    that it accepted and still holds the shared-view grant on (not completed or withdrawn,
+    consent not withdrawn); never a restricted case.
+
+    What the grant opens of each case is `shared_view`. Meetings reach these cases through
+    the AppConfig hook `referral_scope_cases` (a case conference about a referred case).
+    """
+    referrals = get_objects_for_user(
+        user,
+        "referrals.view_shared_case",
+        klass=Referral.objects.filter(
+            to_organisation_id=user.organisation_id,
+            status=S.ACCEPTED,
+            consent_withdrawn_on__isnull=True,
+        ),
+        accept_global_perms=False,
+        with_superuser=False,
+    )
+    return Case.objects.filter(pk__in=referrals.values("case_id"), restricted=False)
 
 
 def non_identifying_profile(referral: Referral) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from accounts.models import Organisation
 from accounts.roles import Role
 from imports.models import PendingUpload
 from meetings import services as meeting_services
-from meetings.models import ExternalAttendance
+from meetings.models import ExternalAttendance, Meeting
 from tests.factories import make_organisation, make_user
 from tests.html_forms import Form, form_posting_to, post_forms, submit
 from tests.imports.conftest import CONTACT_HEADER, contact_row, csv_file
@@ -110,7 +110,7 @@ def _get_pages(w, people) -> list[tuple[str, str]]:
         else:
             kwargs = probe["kwargs"](w) if "kwargs" in probe else None
         pages.append((name, reverse(name, kwargs=kwargs)))
-    return pages
+    return pages + people.pages
 
 
 def _upload_through_the_page(client, *, map_columns: bool) -> PendingUpload:
@@ -204,7 +204,15 @@ def people(world):
     mapping = _upload_through_the_page(uploader, map_columns=False)
     review = _upload_through_the_page(uploader, map_columns=True)
     kwargs = {"imports:mapping": {"pk": mapping.pk}, "imports:review": {"pk": review.pk}}
-    return SimpleNamespace(users=users, kwargs=kwargs)
+    # A case conference's page too: its count of residents not in the system.
+    conference = meeting_services.plan_meeting(
+        supervisor,
+        kind=Meeting.Kind.CASE_CONFERENCE,
+        held_at=world.meeting.held_at,
+        legal_basis=Meeting.LegalBasis.SUPPORT_MEETING,
+    )
+    pages = [("meetings:detail", reverse("meetings:detail", kwargs={"pk": conference.pk}))]
+    return SimpleNamespace(users=users, kwargs=kwargs, pages=pages)
 
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
@@ -263,6 +271,7 @@ def test_every_form_on_every_page_survives_being_submitted_as_rendered(world, pe
             "meetings:attendees",
             "meetings:external_add",
             "meetings:minutes",
+            "meetings:unregistered_cases",
             "casework:case_edit",
             "casework:contact_new",
             "imports:mapping",

@@ -96,9 +96,16 @@ PROBES: dict[str, dict] = {
     },
     "meetings:print": {"kwargs": lambda w: {"pk": w.meeting.pk}},
     "meetings:agenda_add": {"kwargs": lambda w: {"pk": w.meeting.pk}, "method": "post"},
-    "meetings:agenda_drop": {"kwargs": lambda w: {"pk": w.item.pk}, "method": "post"},
+    # The world's item is on an MDT meeting: a liaison of the host (who runs its meetings
+    # but keeps no cases) reaches it by no path, and gets 404.
+    "meetings:agenda_drop": {
+        "kwargs": lambda w: {"pk": w.item.pk},
+        "method": "post",
+        "object": "casework.view_org_cases",
+    },
     "meetings:attendees": {"kwargs": lambda w: {"pk": w.meeting.pk}, "method": "post"},
     "meetings:external_add": {"kwargs": lambda w: {"pk": w.meeting.pk}, "method": "post"},
+    "meetings:unregistered_cases": {"kwargs": lambda w: {"pk": w.meeting.pk}, "method": "post"},
     # Minutes follow the case: an MDT member of the host without an agenda grant gets 404.
     "meetings:minutes": {
         "kwargs": lambda w: {"pk": w.item.pk},

@@ -1,4 +1,4 @@
-"""Generated input thrown at 40 forms and URL parameter sets (listed in the parametrize
+"""Generated input thrown at 41 forms and URL parameter sets (listed in the parametrize
 below: every view that reads request data; sign-in, the second factor and
 re-authentication are left to their own tests, since failures there lock the account
 out): never a 500, never a partial write.
@@ -109,6 +109,9 @@ def world(db):
             direction=direction, code="1", name="手入力", unit="件"
         ),
         "meeting": meeting,
+        "conference": meeting_services.plan_meeting(
+            supervisor, kind="case_conference", held_at=timezone.now(), legal_basis="internal"
+        ),
         "item": meeting_services.add_to_agenda(supervisor, meeting, case),
         "visit": outreach_services.plan_visit(
             supervisor, case, planned_start=timezone.now(), workers=[supervisor]
@@ -174,6 +177,11 @@ def _endpoints(w):
             "post",
             reverse("meetings:external_add", args=[meeting.pk]),
             ["organisation_type", "profession", "count"],
+        ),
+        "unregistered_cases": (
+            "post",
+            reverse("meetings:unregistered_cases", args=[w["conference"].pk]),
+            ["count"],
         ),
         "minutes": (
             "post",
@@ -363,6 +371,7 @@ def _endpoints(w):
         "agenda_add",
         "attendees",
         "external_add",
+        "unregistered_cases",
         "minutes",
         "transfer",
         "case_edit",
