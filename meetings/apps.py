@@ -51,22 +51,9 @@ class MeetingsConfig(AppConfig):
             if item.decisions
         ]
 
-    def case_timeline_entries(self, case):
-        """Each meeting that discussed the case, with whether the review is still open."""
-        from django.utils.translation import gettext
+    def case_timeline_entries(self, case, viewer=None):
+        """Each meeting that discussed the case: date, kind and state; its decisions and
+        actions for a viewer with minutes access (selectors.case_meetings)."""
+        from .selectors import case_timeline_entries
 
-        from .models import AgendaItem
-
-        return [
-            (
-                item.meeting.held_at,
-                gettext("%(kind)s：%(state)s")
-                % {
-                    "kind": item.meeting.get_kind_display(),
-                    "state": gettext("検討中")
-                    if item.review_closed_at is None
-                    else gettext("検討済み"),
-                },
-            )
-            for item in AgendaItem.objects.filter(case=case).select_related("meeting")
-        ]
+        return case_timeline_entries(case, viewer)

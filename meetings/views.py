@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -60,6 +61,7 @@ def _detail_page(
     comes back bound, with its field errors, and the other one fresh."""
     days = _no_contact_days(request)
     pack = selectors.build_pack(request.user, meeting, no_contact_days=days)
+    selectors.record_actions_read(request.user, pack.open_actions)  # their text is shown
     items = {item.case_id: item for item in meeting.items.select_related("case")}
     attendees = list(meeting.attendees.all())
     if attendees_form is None:
@@ -95,7 +97,10 @@ def meeting_print(request: HttpRequest, pk: int) -> HttpResponse:
     record(
         Action.EXPORT,
         obj=meeting,
-        detail={"pack_cases": [e.case.code for e in pack.cases if e.item]},
+        detail={
+            "pack_cases": [e.case.code for e in pack.cases if e.item],
+            "minutes": sorted({str(a.agenda_item_id) for a in pack.open_actions}),
+        },
     )
     return render(request, "meetings/meeting_print.html", {"meeting": meeting, "pack": pack})
 
@@ -146,7 +151,12 @@ def minutes(request: HttpRequest, pk: str) -> HttpResponse:
         "next_review_on": item.next_review_on,
         "take_on_mdt": item.take_on_mdt,
     }
-    form = MinutesForm(request.POST or None, organisation_id=item.meeting.host_id, initial=initial)
+    form = MinutesForm(
+        request.POST or None,
+        organisation_id=item.meeting.host_id,
+        initial=initial,
+        review_closed=item.review_closed_at is not None,
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -180,7 +190,15 @@ def minutes(request: HttpRequest, pk: str) -> HttpResponse:
     return render(
         request,
         "meetings/minutes_form.html",
-        {"item": item, "form": form, "actions": actions, "can_write": can_write},
+        {
+            "item": item,
+            "form": form,
+            "actions": actions,
+            "can_write": can_write,
+            # Minutes are taken on or after the meeting's day (services.require_held).
+            "held_on": services.meeting_day(item.meeting),
+            "not_yet_held": timezone.localdate() < services.meeting_day(item.meeting),
+        },
     )
 
 
