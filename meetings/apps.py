@@ -40,11 +40,13 @@ class MeetingsConfig(AppConfig):
 
     def case_meeting_decisions(self, case):
         """(date, meeting kind, decisions) of held meetings, for consented referral shares."""
-        from .models import AgendaItem
+        from .models import AgendaItem, Meeting
 
-        items = AgendaItem.objects.filter(case=case, review_closed_at__isnull=False).select_related(
-            "meeting"
-        )
+        # Held: minutes are taken on or after the meeting's day, with the review closed or
+        # not (closing it is a separate, explicit choice).
+        items = AgendaItem.objects.filter(
+            case=case, meeting__status=Meeting.Status.HELD
+        ).select_related("meeting")
         return [
             (item.meeting.held_at, item.meeting.get_kind_display(), item.decisions)
             for item in items.order_by("-meeting__held_at")

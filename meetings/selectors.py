@@ -243,7 +243,9 @@ def record_minutes_read(user, item: AgendaItem) -> None:
 
 def record_actions_read(user, actions: list[ActionItem]) -> None:
     """A page showed the text of `actions` (the pack's carried-over actions): one audit
-    event per case, naming the agenda items, never the text."""
+    event per case, naming the agenda items, never the text. Per case, as the access review
+    reads case views (casework.access_review): two queries per case with carried-over
+    actions, bounded by the previous meeting's agenda."""
     by_case: dict = defaultdict(set)
     for action in actions:
         by_case[action.case].add(action.agenda_item)

@@ -224,3 +224,31 @@ def test_carried_over_actions_of_a_case_without_minutes_access_are_not_listed(cl
     carried = detail.split("前回会議からの未完了の対応事項")[1]
     assert w.case.code not in carried and "ありません。" in carried
     assert ActionItem.objects.filter(done_at__isnull=True).count() == 1
+
+
+def test_the_timeline_reads_meetings_and_actions_in_a_fixed_number_of_queries(client, w):
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        client.force_login(w.counsellor)
+        url = reverse("casework:case_detail", kwargs={"code": w.case.code})
+        client.get(url)  # warm per-process caches (data keys), as a live server would
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    one = queries()
+    for days in (10, 20, 30):
+        earlier = services.plan_meeting(
+            w.supervisor,
+            kind=Meeting.Kind.MDT_MONTHLY,
+            held_at=at(timezone.localdate() - datetime.timedelta(days=days)),
+            legal_basis=Meeting.LegalBasis.INTERNAL,
+        )
+        item = services.add_to_agenda(w.supervisor, earlier, w.case)
+        services.record_minutes(w.supervisor, item, decisions=f"決定{days}", close_review=True)
+        for n in range(3):
+            services.add_action(
+                w.supervisor, item, description=f"対応{n}", assignee=w.counsellor, due_on=w.due
+            )
+    assert queries() == one
