@@ -5,12 +5,17 @@ text may name people). With identity — for holders of casework.export_identity
 a purpose, with a recent password — the client's identity and the records' text are added.
 Every export is one audit event with its row count, the filters and, for identity, the
 purpose; never a value from the file.
+
+The printable case record (`case_record`) is an export of one case for the staff who keep
+it: pseudonymous like the meeting pack (the case code, no identity), with the case's text,
+printed on paper marked 取扱注意; one audit event naming the minutes it shows.
 """
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -27,7 +32,14 @@ from tabular import Table, to_csv, to_xlsx
 from .access import Capability
 from .models import Case, Contact, Topic
 from .periods import AgeBand, age_band
-from .selectors import visible_cases, visible_contacts
+from .selectors import (
+    TimelineEntry,
+    case_timeline,
+    require_visible,
+    timeline_shows,
+    visible_cases,
+    visible_contacts,
+)
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -251,3 +263,43 @@ def _render(user, table, fmt, object_type, rows, identity, purpose, filters) -> 
         detail["purpose"] = purpose.strip()
     record(Action.EXPORT, object_type=object_type, object_ref="list", detail=detail, actor=user)
     return body
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    """A case's printable record: pseudonymous (the case code, coded attributes; no name,
+    birth date, phone or address), with its summary and the whole timeline: contacts,
+    milestones, and other apps' entries such as the meetings that discussed it with their
+    decisions and actions."""
+
+    case: Case
+    age_band: str
+    lead_workers: list
+    timeline: list[TimelineEntry]
+    printed_at: datetime.datetime
+
+
+def case_record(user, case: Case) -> CaseRecord:
+    """The record of `case` for printing: an export, so casework.export_records and
+    Capability.EXPORT on the case (the owner kinds; not an MDT member's agenda grant, a
+    transfer read-back or a break-glass); one audit event naming the minutes it shows."""
+    if not user.has_perm("casework.export_records"):
+        raise PermissionDenied
+    require_visible(user, case, Capability.EXPORT)
+    timeline = case_timeline(case, user)
+    client = case.client
+    record(
+        Action.EXPORT,
+        obj=case,
+        actor=user,
+        detail={"format": "print", "entries": len(timeline), **timeline_shows(timeline)},
+    )
+    return CaseRecord(
+        case=case,
+        age_band=AgeBand(
+            age_band(client.birth_year if client else None, timezone.localdate())
+        ).label,
+        lead_workers=list(case.lead_workers.all()),
+        timeline=timeline,
+        printed_at=timezone.localtime(),
+    )

@@ -112,6 +112,11 @@ class TimelineEntry:
     when: datetime.datetime
     kind: str  # "contact", "milestone", or "event" (entries other apps add)
     item: Any
+    # An app's entry may come with its own partial, rendered with `entry` in its context
+    # (otherwise `item` is shown as text), and name the content it shows for the audit
+    # event of the page that shows it: ("minutes", "<agenda item id>").
+    template: str = ""
+    shows: tuple[str, str] | None = None
 
 
 def case_timeline(case: Case, viewer=None) -> list[TimelineEntry]:
@@ -119,7 +124,9 @@ def case_timeline(case: Case, viewer=None) -> list[TimelineEntry]:
 
     A viewer who reaches the case only by transfer read-back sees only the records their
     own organisation wrote (casework.access). Apps add events through an AppConfig hook
-    `case_timeline_entries(case)`, so casework needs no import of them.
+    `case_timeline_entries(case, viewer)` returning (when, text) pairs or TimelineEntry
+    rows, so casework needs no import of them; each app shows `viewer` only what their
+    access to the case allows (meetings: decisions and actions need Capability.MINUTES).
     """
     contacts = case.contacts.select_related("staff").order_by("-occurred_at")
     milestones = case.milestones.select_related("recorded_by")
@@ -138,8 +145,21 @@ def case_timeline(case: Case, viewer=None) -> list[TimelineEntry]:
         for app_config in apps.get_app_configs():
             hook = getattr(app_config, "case_timeline_entries", None)
             if hook is not None:
-                entries += [TimelineEntry(when, "event", text) for when, text in hook(case)]
+                for row in hook(case, viewer):
+                    if not isinstance(row, TimelineEntry):  # a (when, text) pair
+                        row = TimelineEntry(row[0], "event", row[1])
+                    entries.append(row)
     return sorted(entries, key=lambda entry: entry.when, reverse=True)
+
+
+def timeline_shows(timeline: list[TimelineEntry]) -> dict[str, list[str]]:
+    """What content beyond the case's own records a timeline shows, for the audit event of
+    the page showing it: {"minutes": [agenda item ids]}; empty when nothing."""
+    shown: dict[str, list[str]] = {}
+    for entry in timeline:
+        if entry.shows is not None:
+            shown.setdefault(entry.shows[0], []).append(entry.shows[1])
+    return shown
 
 
 @dataclass(frozen=True)

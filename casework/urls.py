@@ -18,6 +18,7 @@ urlpatterns = [
     path("cases/break-glass/review/", views.break_glass_review, name="break_glass_review"),
     path("cases/access-review/", views.access_review, name="access_review"),
     path("cases/<str:code>/", views.case_detail, name="case_detail"),
+    path("cases/<str:code>/print/", views.case_print, name="case_print"),
     path("cases/<str:code>/edit/", views.case_edit, name="case_edit"),
     path("cases/<str:code>/identity/", views.identity_reveal, name="identity_reveal"),
     path("cases/<str:code>/identity/edit/", views.identity_edit, name="identity_edit"),

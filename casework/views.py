@@ -25,7 +25,7 @@ from audit.services import record
 from . import access_review as access_reviews
 from . import selectors, services
 from .access import Capability, cached_access
-from .exports import FORMATS, export_cases, export_contacts
+from .exports import FORMATS, case_record, export_cases, export_contacts
 from .filters import CaseFilter
 from .forms import (
     AccessReviewForm,
@@ -267,8 +267,19 @@ def _notice_matches_elsewhere(request: HttpRequest, form: CaseOpenForm) -> None:
 @never_cache
 def case_detail(request: HttpRequest, code: str) -> HttpResponse:
     case = selectors.get_visible_case(request.user, code)
-    record(Action.VIEW, obj=case)
-    return render(request, "casework/case_detail.html", _detail_context(request, case))
+    context = _detail_context(request, case)
+    # The view event names the minutes the timeline showed (meetings' decisions, actions).
+    record(Action.VIEW, obj=case, detail=selectors.timeline_shows(context["timeline"]))
+    return render(request, "casework/case_detail.html", context)
+
+
+def _detail_page(request: HttpRequest, case: Case, **extra) -> HttpResponse:
+    """The case page again after a POST (a reveal, a refused form): its own event records
+    the action; the minutes its timeline shows are a read of their own, audited here."""
+    context = _detail_context(request, case, **extra)
+    if shown := selectors.timeline_shows(context["timeline"]):
+        record(Action.VIEW, obj=case, detail=shown)
+    return render(request, "casework/case_detail.html", context)
 
 
 def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
@@ -279,6 +290,8 @@ def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
         # refuse the rest anyway.
         "can_write": access.allows(Capability.WRITE),
         "can_reveal": access.allows(Capability.IDENTITY),
+        "can_print": access.allows(Capability.EXPORT)
+        and request.user.has_perm("casework.export_records"),
         "own_records_only": access.own_records_only,
         "timeline": selectors.case_timeline(case, request.user),
         "lead_workers": list(case.lead_workers.all()),
@@ -288,15 +301,22 @@ def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
 
 
 @never_cache
+@require_http_methods(["GET"])
+def case_print(request: HttpRequest, code: str) -> HttpResponse:
+    """The case's printable record, pseudonymous, with its timeline and meeting decisions;
+    an audited export (casework.exports.case_record)."""
+    case = selectors.get_visible_case(request.user, code)
+    return render(request, "casework/case_print.html", {"record": case_record(request.user, case)})
+
+
+@never_cache
 @require_POST
 def identity_reveal(request: HttpRequest, code: str) -> HttpResponse:
     case = selectors.get_visible_case(request.user, code)
     identity = services.reveal_identity(request.user, case, step_up=reauth.step_up_of(request))
     if request.htmx:
         return render(request, "casework/_identity.html", {"case": case, "identity": identity})
-    return render(
-        request, "casework/case_detail.html", _detail_context(request, case, identity=identity)
-    )
+    return _detail_page(request, case, identity=identity)
 
 
 def _case_form_page(request: HttpRequest, case: Case, form, *, title: str, save, success: str):
@@ -440,9 +460,7 @@ def milestone_new(request: HttpRequest, code: str) -> HttpResponse:
         services.record_milestone(request.user, case, **form.cleaned_data)
         messages.success(request, _("到達状況を記録しました。"))
         return redirect("casework:case_detail", code=case.code)
-    return render(
-        request, "casework/case_detail.html", _detail_context(request, case, milestone_form=form)
-    )
+    return _detail_page(request, case, milestone_form=form)
 
 
 @never_cache

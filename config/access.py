@@ -72,6 +72,11 @@ MATRIX: dict[str, Rule] = {
     # supervisors, on a stated purpose and a recent password (casework.exports).
     "casework:case_export": needs("casework.export_records", object_rule=VISIBLE),
     "casework:contact_export": needs("casework.export_records", object_rule="visible contacts"),
+    # The printable case record: an export of one case (pseudonymous, with its text and
+    # meeting decisions) for the staff who reach it with Capability.EXPORT.
+    "casework:case_print": needs(
+        "casework.export_records", object_rule="case among visible_cases(user, Capability.EXPORT)"
+    ),
     "casework:identity_export": needs(
         "casework.export_records", "casework.export_identity", object_rule=VISIBLE
     ),

@@ -51,33 +51,22 @@ class MeetingsConfig(AppConfig):
 
     def case_meeting_decisions(self, case):
         """(date, meeting kind, decisions) of held meetings, for consented referral shares."""
-        from .models import AgendaItem
+        from .models import AgendaItem, Meeting
 
-        items = AgendaItem.objects.filter(case=case, review_closed_at__isnull=False).select_related(
-            "meeting"
-        )
+        # Held: minutes are taken on or after the meeting's day, with the review closed or
+        # not (closing it is a separate, explicit choice).
+        items = AgendaItem.objects.filter(
+            case=case, meeting__status=Meeting.Status.HELD
+        ).select_related("meeting")
         return [
             (item.meeting.held_at, item.meeting.get_kind_display(), item.decisions)
             for item in items.order_by("-meeting__held_at")
             if item.decisions
         ]
 
-    def case_timeline_entries(self, case):
-        """Each meeting that discussed the case, with whether the review is still open."""
-        from django.utils.translation import gettext
+    def case_timeline_entries(self, case, viewer=None):
+        """Each meeting that discussed the case: date, kind and state; its decisions and
+        actions for a viewer with minutes access (selectors.case_meetings)."""
+        from .selectors import case_timeline_entries
 
-        from .models import AgendaItem
-
-        return [
-            (
-                item.meeting.held_at,
-                gettext("%(kind)s：%(state)s")
-                % {
-                    "kind": item.meeting.get_kind_display(),
-                    "state": gettext("検討中")
-                    if item.review_closed_at is None
-                    else gettext("検討済み"),
-                },
-            )
-            for item in AgendaItem.objects.filter(case=case).select_related("meeting")
-        ]
+        return case_timeline_entries(case, viewer)

@@ -53,6 +53,7 @@ def seed(context) -> None:
                 decisions="【デモ】月1回の訪問を継続する。",
                 next_review_on=day + datetime.timedelta(days=60),
                 take_on_mdt=rng.random() < 0.4,
+                close_review=True,
             )
             services.add_action(
                 supervisor,

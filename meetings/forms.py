@@ -58,8 +58,14 @@ class MinutesForm(forms.Form):
     )
     next_review_on = forms.DateField(label=_("次回見直し日"), required=False, widget=DateInput())
     take_on_mdt = forms.BooleanField(label=_("多職種連携チームで支援する"), required=False)
+    # An explicit choice, never ticked by default: closing the review ends the attending
+    # MDT members' access to the case (meetings.services.sync_grants).
     close_review = forms.BooleanField(
-        label=_("このケースの検討を終える"), required=False, initial=True
+        label=_("このケースの検討を終える"),
+        required=False,
+        help_text=_(
+            "チェックすると、出席している多職種連携チーム員はこのケースを閲覧できなくなります。"
+        ),
     )
     action_description = forms.CharField(label=_("対応事項"), required=False, max_length=1000)
     action_assignee = forms.ModelChoiceField(
@@ -71,13 +77,22 @@ class MinutesForm(forms.Form):
     PLANNING = ("next_review_on", "take_on_mdt", *ACTION_FIELDS)
 
     def __init__(
-        self, *args: Any, organisation_id: int, planning: bool = True, **kwargs: Any
+        self,
+        *args: Any,
+        organisation_id: int,
+        planning: bool = True,
+        review_closed: bool = False,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["action_assignee"].queryset = staff_of(organisation_id)
         if not planning:
             for name in self.PLANNING:
                 del self.fields[name]
+        if review_closed:  # shown as it is; a closed review is not reopened here
+            field = self.fields["close_review"]
+            field.initial, field.disabled = True, True
+            field.help_text = _("このケースの検討は終了しています。")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

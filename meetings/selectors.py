@@ -25,9 +25,10 @@ from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.lookups import LessThan
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,7 +36,7 @@ from audit.models import Action
 from audit.services import record
 from casework.access import Capability, cached_access
 from casework.models import Case, Contact, Milestone, last_contact_key
-from casework.selectors import find_visible_case, require_visible, visible_cases
+from casework.selectors import TimelineEntry, find_visible_case, require_visible, visible_cases
 
 from .models import ActionItem, AgendaItem, ExternalAttendance, Meeting
 
@@ -278,10 +279,13 @@ def build_pack(user, meeting: Meeting, *, no_contact_days: int = DEFAULT_NO_CONT
     _attach_history(by_id)
     open_actions = []
     if previous is not None:
+        # Their text is minutes content: only on cases whose minutes the user may read.
         open_actions = list(
             ActionItem.objects.filter(
-                agenda_item__meeting=previous, done_at__isnull=True, case__in=visible
-            ).select_related("case", "assignee")
+                agenda_item__meeting=previous,
+                done_at__isnull=True,
+                case__in=visible_cases(user, Capability.MINUTES),
+            ).select_related("case", "assignee", "agenda_item")
         )
     cases = sorted(by_id.values(), key=lambda e: (e.item is None, e.case.code))
     return Pack(
@@ -394,6 +398,27 @@ def record_minutes_read(user, item: AgendaItem) -> None:
     )
 
 
+def record_actions_read(user, actions: list[ActionItem]) -> None:
+    """A page showed the text of `actions` (the pack's carried-over actions): one audit
+    event per case, naming the agenda items, never the text. Per case, as the access review
+    reads case views (casework.access_review): two queries per case with carried-over
+    actions, bounded by the previous meeting's agenda."""
+    by_case: dict = defaultdict(set)
+    for action in actions:
+        by_case[action.case].add(action.agenda_item)
+    for case, items in by_case.items():
+        record(
+            Action.VIEW,
+            obj=case,
+            actor=user,
+            detail={
+                "minutes": sorted(str(item.pk) for item in items),
+                "case": case.code,
+                "meeting": min(item.meeting_id for item in items),  # the previous meeting
+            },
+        )
+
+
 def action_for(user, pk) -> ActionItem:
     """An action `user` may complete: their own, or for a supervisor any of the host's.
 
@@ -468,3 +493,72 @@ def counts(*, start: datetime.date, end: datetime.date, host_ids: list[int] | No
             network.values_list("organisation_type").annotate(n=Sum("count"))
         ),
     }
+
+
+# --- the case's record -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseMeeting:
+    """A meeting that discussed a case, as the case's timeline and printed record show it:
+    its date, kind and state always; its decisions and actions only with `minutes`."""
+
+    item: AgendaItem
+    minutes: bool  # the viewer reaches the case with Capability.MINUTES
+    actions: list[ActionItem]
+    minutes_url: str  # the item's minutes page, when the viewer can open it; else ""
+
+    @property
+    def state(self) -> str:
+        if self.item.meeting.status == Meeting.Status.PLANNED:
+            return _("開催予定")
+        return _("検討中") if self.item.review_closed_at is None else _("検討済み")
+
+
+def case_meetings(case: Case, viewer) -> list[CaseMeeting]:
+    """Every meeting that put `case` on its agenda, oldest first, whichever organisation
+    hosted it: the decisions and actions are part of the case's record and follow the case
+    (casework.access), shown only to a viewer who reaches it with Capability.MINUTES (owner
+    kinds, or an attending MDT member's open agenda grant); anyone else who reads the case
+    (break-glass) sees that a meeting discussed it, and when. Two queries at most.
+    """
+    minutes = viewer is not None and cached_access(viewer, case).allows(Capability.MINUTES)
+    items = AgendaItem.objects.filter(case=case).select_related("meeting")
+    if minutes:
+        items = items.prefetch_related(
+            Prefetch(
+                "actions",
+                queryset=ActionItem.objects.select_related("assignee").order_by("due_on"),
+                to_attr="action_list",
+            )
+        )
+    opens_minutes = minutes and viewer.has_perm("meetings.change_agendaitem")
+    rows = []
+    for item in items.order_by("meeting__held_at"):
+        url = ""
+        if opens_minutes and item.meeting.host_id == viewer.organisation_id:
+            url = reverse("meetings:minutes", kwargs={"pk": item.pk})
+        rows.append(
+            CaseMeeting(
+                item=item,
+                minutes=minutes,
+                actions=item.action_list if minutes else [],
+                minutes_url=url,
+            )
+        )
+    return rows
+
+
+def case_timeline_entries(case: Case, viewer) -> list[TimelineEntry]:
+    """The case timeline's meeting entries (casework.selectors.case_timeline); an entry
+    showing minutes names its agenda item for the page's audit event."""
+    return [
+        TimelineEntry(
+            row.item.meeting.held_at,
+            "event",
+            row,
+            template="meetings/_case_meeting.html",
+            shows=("minutes", str(row.item.pk)) if row.minutes else None,
+        )
+        for row in case_meetings(case, viewer)
+    ]

@@ -241,6 +241,22 @@ def drop_from_agenda(actor, item: AgendaItem) -> None:
     )
 
 
+def meeting_day(meeting: Meeting) -> datetime.date:
+    """The meeting's date where it is held (settings.TIME_ZONE)."""
+    return timezone.localdate(meeting.held_at)
+
+
+def require_held(meeting: Meeting) -> None:
+    """Refuse minutes and actions for a meeting whose day has not come (local date): a
+    meeting dated next month cannot be marked held, nor its agenda frozen."""
+    if timezone.localdate() < meeting_day(meeting):
+        raise ValidationError(
+            _("この会議は%(date)sに開催予定です。議事は会議の当日以降に記録してください。")
+            % {"date": f"{meeting_day(meeting):%Y/%m/%d}"},
+            code="not_yet_held",
+        )
+
+
 @transaction.atomic
 def record_minutes(
     actor,
@@ -250,10 +266,13 @@ def record_minutes(
     decisions: str = "",
     next_review_on: datetime.date | None = None,
     take_on_mdt: bool = False,
-    close_review: bool = True,
+    close_review: bool = False,
 ) -> AgendaItem:
     """Minutes of one agenda item, by an attendee or a host supervisor who reaches the case
-    with Capability.MINUTES. Closing the review ends the MDT members' access."""
+    with Capability.MINUTES, on or after the meeting's day (`require_held`).
+
+    Closing the review ends the MDT members' access: only when asked (`close_review`), never
+    by default; a closed review stays closed."""
     item = (
         AgendaItem.objects.select_for_update(of=("self",))
         .select_related("meeting", "case")
@@ -263,6 +282,7 @@ def record_minutes(
     if (next_review_on or take_on_mdt) and not host_keeps_case(item):
         raise ValidationError(_("紹介を受けたケースの見直し日や支援体制は、紹介元が決めます。"))
     meeting = item.meeting
+    require_held(meeting)
     item.discussion = discussion or None
     item.decisions = decisions or None
     item.next_review_on = next_review_on
@@ -287,12 +307,14 @@ def record_minutes(
 def add_action(
     actor, item: AgendaItem, *, description: str, assignee, due_on: datetime.date
 ) -> ActionItem:
-    """An action from the minutes, written as they are; its assignee must be able to read
-    the case's minutes, or they would never see the action."""
+    """An action from the minutes, written as they are (so, like them, on or after the
+    meeting's day); its assignee must be able to read the case's minutes, or they would
+    never see the action."""
     if not actor.has_perm("meetings.add_actionitem"):
         raise PermissionDenied
     item = AgendaItem.objects.select_related("meeting", "case").get(pk=item.pk)
     check_minutes(actor, item, write=True)
+    require_held(item.meeting)
     if assignee.organisation_id != item.meeting.host_id:
         raise PermissionDenied
     if not cached_access(assignee, item.case).allows(Capability.MINUTES):
@@ -378,12 +400,6 @@ def add_external_attendance(
     return row
 
 
-def meeting_day_reached(meeting: Meeting) -> bool:
-    """Whether the meeting's date (local) has come: nothing is recorded as having happened
-    at a meeting before its day."""
-    return timezone.localdate() >= timezone.localtime(meeting.held_at).date()
-
-
 @transaction.atomic
 def record_unregistered_cases(actor, meeting: Meeting, *, count: int) -> Meeting:
     """A case conference about residents not in the system: how many were discussed, a
@@ -398,8 +414,7 @@ def record_unregistered_cases(actor, meeting: Meeting, *, count: int) -> Meeting
         raise ValidationError(_("登録外の住民の検討件数は個別ケース会議にだけ記録できます。"))
     if count is None or count < 1:
         raise ValidationError({"count": _("件数は1件以上で入力してください。")})
-    if not meeting_day_reached(meeting):
-        raise ValidationError(_("会議の日付より前には開催の記録ができません。"))
+    require_held(meeting)
     previous = meeting.unregistered_cases_discussed
     meeting.unregistered_cases_discussed = count
     meeting.status = Meeting.Status.HELD

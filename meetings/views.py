@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -67,6 +68,7 @@ def _detail_page(
     comes back bound, with its field errors, and the other one fresh."""
     days = _no_contact_days(request)
     pack = selectors.build_pack(request.user, meeting, no_contact_days=days)
+    selectors.record_actions_read(request.user, pack.open_actions)  # their text is shown
     items = {item.case_id: item for item in meeting.items.select_related("case")}
     attendees = list(meeting.attendees.all())
     if attendees_form is None:
@@ -126,7 +128,10 @@ def meeting_print(request: HttpRequest, pk: int) -> HttpResponse:
     record(
         Action.EXPORT,
         obj=meeting,
-        detail={"pack_cases": [e.case.code for e in pack.cases if e.item]},
+        detail={
+            "pack_cases": [e.case.code for e in pack.cases if e.item],
+            "minutes": sorted({str(a.agenda_item_id) for a in pack.open_actions}),
+        },
     )
     return render(request, "meetings/meeting_print.html", {"meeting": meeting, "pack": pack})
 
@@ -182,6 +187,7 @@ def minutes(request: HttpRequest, pk: str) -> HttpResponse:
         organisation_id=item.meeting.host_id,
         initial=initial,
         planning=selectors.host_keeps_case(item),
+        review_closed=item.review_closed_at is not None,
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -208,15 +214,23 @@ def minutes(request: HttpRequest, pk: str) -> HttpResponse:
             form.add_error(None, exc)
         else:
             messages.success(request, _("議事を記録しました。"))
-            if not request.user.has_perm("meetings.change_meeting"):  # an MDT member
-                return redirect("meetings:list")
+            # Everyone who writes minutes sees the meeting: its attendees on the read-only
+            # page, those who run it on the full one (selectors.meeting_for).
             return redirect("meetings:detail", pk=item.meeting_id)
     actions = list(item.actions.select_related("assignee"))
     selectors.record_minutes_read(request.user, item)
     return render(
         request,
         "meetings/minutes_form.html",
-        {"item": item, "form": form, "actions": actions, "can_write": can_write},
+        {
+            "item": item,
+            "form": form,
+            "actions": actions,
+            "can_write": can_write,
+            # Minutes are taken on or after the meeting's day (services.require_held).
+            "held_on": services.meeting_day(item.meeting),
+            "not_yet_held": timezone.localdate() < services.meeting_day(item.meeting),
+        },
     )
 
 

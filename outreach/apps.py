@@ -28,7 +28,7 @@ class OutreachConfig(AppConfig):
             "overdue": overdue,
         }
 
-    def case_timeline_entries(self, case):
+    def case_timeline_entries(self, case, viewer=None):
         """Planned and ongoing visits; a done visit shows as its contact."""
         from django.utils.translation import gettext
 

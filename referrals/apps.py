@@ -13,7 +13,7 @@ class ReferralsConfig(AppConfig):
 
         seed(context)
 
-    def case_timeline_entries(self, case):
+    def case_timeline_entries(self, case, viewer=None):
         """Referral transitions and transfers shown in the case history."""
         from .selectors import timeline_entries
 

@@ -84,11 +84,7 @@ def _is_button_form(view_name: str) -> bool:
 
 # Forms whose unchanged submission removes rows today, each with its issue. An entry
 # that no longer removes anything fails the test, so the list cannot outlive the bug.
-KNOWN_TO_REMOVE = {
-    # Issue 19 point 3: "このケースの検討を終える" is ticked by default, so recording
-    # minutes unchanged closes the review and takes the MDT members' grant back.
-    "meetings:minutes": "casework_caseuserobjectpermission",
-}
+KNOWN_TO_REMOVE: dict[str, str] = {}
 
 # Tables whose rows an unchanged submission may legitimately remove: sessions (a
 # sign-in rotates the session) and django-axes' failure records (reset on success).

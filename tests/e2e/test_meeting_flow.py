@@ -1,18 +1,22 @@
-"""A counsellor prepares next month's MDT meeting from the automatic pack, adds a case,
-ticks the attending psychiatrist and records an external attendee, prints the pack (no
-identity), records a decision and an action, and sees the action on the dashboard."""
+"""A counsellor prepares today's MDT meeting from the automatic pack, adds a case, ticks
+the attending psychiatrist and records an external attendee, prints the pack (no
+identity), records a decision and an action (refused first for next month's meeting,
+whose day has not come), sees the action on the dashboard, and the decision and action on
+the case's timeline and in its printed record."""
 
 from __future__ import annotations
 
 import datetime
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.roles import Role
 from casework import services
-from meetings.models import ExternalAttendance, Meeting
+from meetings import services as meetings
+from meetings.models import AgendaItem, ExternalAttendance, Meeting
 from tests.factories import PASSWORD, make_organisation, make_user
 
 pytestmark = pytest.mark.browser
@@ -37,10 +41,11 @@ def test_prepare_print_and_minute_an_mdt_meeting(live_server, transactional_db, 
     page.get_by_label("パスワード").fill(PASSWORD)
     page.get_by_role("button", name="ログイン").click()
 
-    next_month = timezone.localdate() + datetime.timedelta(days=30)
+    today = timezone.localdate()
+    next_month = today + datetime.timedelta(days=30)
     page.goto(f"{live_server.url}/meetings/new/")
     page.get_by_label("種別").select_option("mdt_monthly")
-    page.get_by_label("日時").fill(f"{next_month:%Y-%m-%d}T14:00")
+    page.get_by_label("日時").fill(f"{today:%Y-%m-%d}T00:05")  # today: minutes may be taken
     page.get_by_role("button", name="登録").click()
 
     pack = page.locator("table").first
@@ -62,6 +67,7 @@ def test_prepare_print_and_minute_an_mdt_meeting(live_server, transactional_db, 
     expect(attendee_form.get_by_label("準備 担当")).to_be_checked()
     expect(attendee_form.get_by_label("医師 一郎")).to_be_checked()
     meeting = Meeting.objects.get(host=org)
+    assert timezone.localdate(meeting.held_at) == today
     assert set(meeting.attendees.all()) == {counsellor, psychiatrist}
     page.get_by_label("所属の種別").select_option(label="医療機関")
     page.get_by_label("職種").fill("精神保健福祉士")
@@ -79,7 +85,25 @@ def test_prepare_print_and_minute_an_mdt_meeting(live_server, transactional_db, 
     assert "会議 四郎" not in page.content() and "会議 三郎" not in page.content()
     page.go_back()
 
+    # Next month's meeting, with the same case, cannot take minutes yet.
+    later = meetings.plan_meeting(
+        counsellor,
+        kind=Meeting.Kind.CASE_CONFERENCE,
+        held_at=timezone.now() + datetime.timedelta(days=30),
+        legal_basis=Meeting.LegalBasis.INTERNAL,
+    )
+    early = meetings.add_to_agenda(counsellor, later, extra)
+    page.goto(live_server.url + reverse("meetings:minutes", kwargs={"pk": early.pk}))
+    expect(page.get_by_text(f"{next_month:%Y/%m/%d}に開催予定です").first).to_be_visible()
+    page.get_by_label("決定事項").fill("先に決めておく")
+    page.get_by_role("button", name="記録する").click()
+    expect(page.get_by_role("alert").filter(has_text="当日以降に記録してください")).to_be_visible()
+    assert AgendaItem.objects.get(pk=early.pk).decisions is None
+    assert Meeting.objects.get(pk=later.pk).status == Meeting.Status.PLANNED
+    page.goto(live_server.url + reverse("meetings:detail", kwargs={"pk": meeting.pk}))
+
     page.get_by_role("link", name="議事").first.click()
+    expect(page.get_by_label("このケースの検討を終える")).not_to_be_checked()  # a choice
     page.get_by_label("決定事項").fill("来月から訪問を開始する")
     page.get_by_label("対応事項").fill("家族に訪問の案内をする")
     page.get_by_label("対応の担当者").select_option(label="準備 担当")
@@ -93,3 +117,18 @@ def test_prepare_print_and_minute_an_mdt_meeting(live_server, transactional_db, 
     expect(actions).not_to_contain_text("家族に訪問の案内をする")
     actions.get_by_role("link", name=extra.code).click()
     expect(page.get_by_text("家族に訪問の案内をする")).to_be_visible()
+
+    # The decision and the action, with who and by when, are on the case's timeline...
+    page.goto(live_server.url + reverse("casework:case_detail", kwargs={"code": extra.code}))
+    timeline = page.locator("section", has=page.get_by_role("heading", name="経過"))
+    expect(timeline).to_contain_text("多職種連携チーム会議（月例）")
+    expect(timeline).to_contain_text("来月から訪問を開始する")
+    expect(timeline).to_contain_text("家族に訪問の案内をする")
+    expect(timeline).to_contain_text(f"期限 {next_month:%Y/%m/%d}")
+    expect(timeline).to_contain_text("未完了")
+    screenshot(page, "08c-decision-on-timeline")
+    # ...and in its printed record, which names nobody.
+    page.get_by_role("link", name="記録を印刷").click()
+    expect(page.locator("body")).to_contain_text("来月から訪問を開始する")
+    expect(page.locator("body")).to_contain_text("取扱注意")
+    assert "会議 四郎" not in page.content()

@@ -186,7 +186,7 @@ def test_the_printable_pack_contains_no_identity(client, centre):
 def test_an_mdt_member_sees_an_agenda_case_only_until_its_review_closes(client, centre):
     subject = case(centre, opened=datetime.date(2023, 1, 1))
     assert subject not in visible_cases(centre.mdt)
-    this = meeting(centre, timezone.localdate() + datetime.timedelta(days=5))
+    this = meeting(centre, timezone.localdate())
     item = services.add_to_agenda(centre.supervisor, this, subject)
     mdt = type(centre.mdt).objects.get(pk=centre.mdt.pk)
     assert subject in visible_cases(mdt)

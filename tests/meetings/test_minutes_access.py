@@ -35,7 +35,7 @@ def centre(db):
     c.meeting = services.plan_meeting(
         c.supervisor,
         kind=Meeting.Kind.MDT_MONTHLY,
-        held_at=timezone.now() + datetime.timedelta(days=3),
+        held_at=timezone.now(),  # today: minutes may be recorded
         legal_basis=Meeting.LegalBasis.INTERNAL,
         attendees=[c.supervisor, c.counsellor, c.mdt],
     )

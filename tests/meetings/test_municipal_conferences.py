@@ -204,7 +204,7 @@ def test_the_count_is_refused_before_the_day_at_other_meetings_and_below_one(cli
         client, conference, "meetings:unregistered_cases", {"count": "2"}
     )
     assert response.status_code == 200
-    assert "会議の日付より前には開催の記録ができません。" in response.content.decode()
+    assert "議事は会議の当日以降に記録してください。" in response.content.decode()
     response = submit_on_meeting_page(
         client, conference, "meetings:unregistered_cases", {"count": "0"}
     )

@@ -43,6 +43,7 @@ PROBES: dict[str, dict] = {
     "casework:case_new": {},
     "casework:contact_new": {},
     "casework:case_detail": CASE,
+    "casework:case_print": CASE,
     "casework:case_edit": CASE,
     "casework:case_close": CASE,
     "casework:case_merge": CASE,
