@@ -120,10 +120,14 @@ def grant_queries(user, capability: Capability = Capability.READ) -> list:
     plain = Value(_UNRESTRICTED_ONLY, output_field=CharField())
     queries = []
     if Kind.AGENDA in wanted:
-        # Agenda grants are the only user object grants on cases (meetings.services).
+        # Agenda grants are the only user object grants on cases (meetings.services). They
+        # are given on cases the host keeps to its own staff, so they hold only while the
+        # member still belongs to the case's organisation (not after moving to another).
         queries.append(
             CaseUserObjectPermission.objects.filter(
-                user_id=user.pk, permission__codename="view_case"
+                user_id=user.pk,
+                permission__codename="view_case",
+                content_object__organisation_id=user.organisation_id,
             ).values_list("content_object_id", plain)
         )
     if Kind.TRANSFER_READ_BACK in wanted and keeps_cases(user):
@@ -193,9 +197,12 @@ def access_to(user, case) -> CaseAccess:
     now = timezone.now()
     kinds: set[Kind] = set()
     if not case.restricted:
-        if CaseUserObjectPermission.objects.filter(
-            user_id=user.pk, permission__codename="view_case", content_object_id=case.pk
-        ).exists():
+        if (
+            case.organisation_id == user.organisation_id
+            and CaseUserObjectPermission.objects.filter(
+                user_id=user.pk, permission__codename="view_case", content_object_id=case.pk
+            ).exists()
+        ):
             kinds.add(Kind.AGENDA)
         if (
             keeps_cases(user)

@@ -27,7 +27,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.roles import Role
 from audit.models import Action
 from audit.services import record
 from casework.access import Capability, cached_access
@@ -73,12 +72,11 @@ def sync_grants(meeting: Meeting) -> None:
             CaseUserObjectPermission.objects.get_or_create(
                 user_id=user.pk, permission=permission, content_object_id=case_id
             )
-    # Remove MDT members' grants on this meeting's cases that no open item of a meeting
-    # they attend still justifies (closed review, dropped item, no longer attending).
+    # Remove the grants on this meeting's cases (user object grants on cases are agenda
+    # grants only: casework.access) that no open item of a meeting the holder attends still
+    # justifies (closed review, dropped item, no longer attending).
     for grant in CaseUserObjectPermission.objects.filter(
-        permission=permission,
-        content_object__agenda_items__meeting=meeting,
-        user__groups__name=Role.MDT_MEMBER.value,
+        permission=permission, content_object__agenda_items__meeting=meeting
     ).distinct():
         still_needed = (
             AgendaItem.objects.filter(

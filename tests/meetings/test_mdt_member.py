@@ -164,6 +164,23 @@ def test_a_user_of_another_organisation_never_sees_the_meeting(client, centre):
     assert detail_url(centre.meeting) not in client.get(reverse("meetings:list")).content.decode()
 
 
+def test_a_moved_mdt_member_loses_the_agenda_case_while_the_review_is_still_open(
+    client, centre
+):
+    client.force_login(centre.mdt)
+    assert client.get(case_url(centre.agenda_case)).status_code == 200
+    assert client.get(minutes_url(centre.item)).status_code == 200
+    # The administrator moves the member to another organisation; the review stays open
+    # and the grant row is still there, but it only ever held within the case's own
+    # organisation (casework.access).
+    User.objects.filter(pk=centre.mdt.pk).update(organisation=make_organisation(name="転出先"))
+    client.force_login(User.objects.get(pk=centre.mdt.pk))
+    assert client.get(case_url(centre.agenda_case)).status_code == 404
+    assert client.get(minutes_url(centre.item)).status_code == 404
+    home = client.get(reverse("home")).content.decode()
+    assert centre.agenda_case.code not in home
+
+
 def test_hosting_staff_keep_the_full_meeting_page(client, centre):
     body = page(client, centre.counsellor, detail_url(centre.meeting)).content.decode()
     assert reverse("meetings:attendees", kwargs={"pk": centre.meeting.pk}) in body
