@@ -27,6 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.selectors import holders_of
 from audit.models import Action
 from audit.services import record
 from casework.access import Capability, cached_access
@@ -72,11 +73,16 @@ def sync_grants(meeting: Meeting) -> None:
             CaseUserObjectPermission.objects.get_or_create(
                 user_id=user.pk, permission=permission, content_object_id=case_id
             )
-    # Remove the grants on this meeting's cases (user object grants on cases are agenda
-    # grants only: casework.access) that no open item of a meeting the holder attends still
+    # Remove MDT members' grants on this meeting's cases (members as above, by permission:
+    # a grant of any other origin stays) that no open item of a meeting they attend still
     # justifies (closed review, dropped item, no longer attending).
+    member_ids = holders_of("casework.view_case").exclude(
+        pk__in=holders_of("casework.view_org_cases").values("pk")
+    )
     for grant in CaseUserObjectPermission.objects.filter(
-        permission=permission, content_object__agenda_items__meeting=meeting
+        permission=permission,
+        content_object__agenda_items__meeting=meeting,
+        user__in=member_ids.values("pk"),
     ).distinct():
         still_needed = (
             AgendaItem.objects.filter(
