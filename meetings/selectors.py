@@ -321,9 +321,7 @@ def _suggest(user, pack: Pack, agenda: dict, no_contact_days: int) -> None:
         eligible &= Q(sharing_consent_on__isnull=False)
     # The total comes with the rows (a window over the whole filtered set, before the cut):
     # one evaluation of the scores instead of a second query to count.
-    shown = list(
-        candidates.filter(eligible).annotate(total=Window(Count("pk")))[:PACK_SUGGESTIONS]
-    )
+    shown = list(candidates.filter(eligible).annotate(total=Window(Count("pk")))[:PACK_SUGGESTIONS])
     pack.more = shown[0].total - len(shown) if shown else 0
     pack.cases += [
         PackCase(
