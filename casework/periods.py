@@ -25,6 +25,27 @@ def era_label(year: int) -> str:
     return f"{era}{'元' if number == 1 else number}年度"
 
 
+# The first day of each era since 明治 6 (the solar calendar), newest first.
+ERAS = (
+    ("令和", datetime.date(2019, 5, 1)),
+    ("平成", datetime.date(1989, 1, 8)),
+    ("昭和", datetime.date(1926, 12, 25)),
+    ("大正", datetime.date(1912, 7, 30)),
+    ("明治", datetime.date(1873, 1, 1)),
+)
+
+
+def era_date(day: datetime.date) -> str:
+    """令和7年5月12日 for 2025-05-12; the first year of an era is 元年 (令和元年5月1日), and
+    the day the era changed decides (2019-04-30 is 平成31年4月30日). Western before 1873."""
+    for era, first in ERAS:
+        if day >= first:
+            number = day.year - first.year + 1
+            year = "元" if number == 1 else str(number)
+            return f"{era}{year}年{day.month}月{day.day}日"
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
 class AgeBand(models.TextChoices):
     UNDER_20 = "u20", _("10代以下")
     TWENTIES = "20s", _("20代")

@@ -109,11 +109,14 @@ def open_case(
         )
         client.full_clean(exclude=["data_key", "code"])
         client.save()
+    case_fields = dict(case_fields or {})
+    if "opened_on" in case_fields:  # its status holds since it opened (the meeting pack asks)
+        case_fields.setdefault("status_changed_on", case_fields["opened_on"])
     case = Case(
         organisation_id=actor.organisation_id,
         client=client,
         updated_by=actor,
-        **(case_fields or {}),
+        **case_fields,
     )
     case.full_clean(exclude=["data_key", "code"])
     case.save()

@@ -43,6 +43,25 @@ class MeetingForm(forms.Form):
 ACTION_FIELDS = ("action_description", "action_assignee", "action_due_on")
 
 
+class AgendaItemForm(forms.Form):
+    """Who presents a case to the meeting and what they ask it (both optional); the case
+    code and the reason come with it from the agenda form or the pack's "add" buttons."""
+
+    presenter = forms.ModelChoiceField(
+        label=_("報告者"), queryset=User.objects.none(), required=False
+    )
+    question = forms.CharField(
+        label=_("検討したいこと"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, organisation_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["presenter"].queryset = staff_of(organisation_id)
+
+
 class MinutesForm(forms.Form):
     discussion = forms.CharField(
         label=_("検討内容"),

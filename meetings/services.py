@@ -182,8 +182,19 @@ def consent_blocks(meeting: Meeting, case: Case) -> bool:
 
 
 @transaction.atomic
-def add_to_agenda(actor, meeting: Meeting, case: Case, *, reason: str = "") -> AgendaItem:
+def add_to_agenda(
+    actor,
+    meeting: Meeting,
+    case: Case,
+    *,
+    reason: str = "",
+    presenter=None,
+    question: str = "",
+) -> AgendaItem:
     """Put a case on the agenda: its MDT attendees then read it until the review closes.
+
+    `presenter` (報告者), if given, is active staff of the host; `question` (what the
+    presenter asks the meeting) is encrypted like the minutes.
 
     Only a case the actor may act on (Capability.WRITE), still open and not restricted:
     a closed case has nothing to review, and no agenda grant reaches a restricted case, so
@@ -220,7 +231,18 @@ def add_to_agenda(actor, meeting: Meeting, case: Case, *, reason: str = "") -> A
         )
     if meeting.items.filter(case=case).exists():
         raise ValidationError(_("このケースはすでに議題にあります。"))
-    item = AgendaItem(meeting=meeting, case=case, data_key=case.data_key, reason=reason[:200])
+    if presenter is not None and (
+        presenter.organisation_id != meeting.host_id or not presenter.is_active
+    ):
+        raise ValidationError({"presenter": _("報告者は主催組織の職員から選んでください。")})
+    item = AgendaItem(
+        meeting=meeting,
+        case=case,
+        data_key=case.data_key,
+        reason=reason[:200],
+        presenter=presenter,
+        question=question or None,
+    )
     item.save()
     sync_grants(meeting)
     record(Action.CREATE, obj=item, detail={"case": case.code, "meeting": meeting.pk})

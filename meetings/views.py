@@ -12,12 +12,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from audit.models import Action
-from audit.services import record
 from casework.access import Capability
 
 from . import selectors, services
 from .forms import (
+    AgendaItemForm,
     AttendeesForm,
     ExternalAttendanceForm,
     MeetingForm,
@@ -63,9 +62,10 @@ def _detail_page(
     attendees_form: AttendeesForm | None = None,
     external_form: ExternalAttendanceForm | None = None,
     unregistered_form: UnregisteredCasesForm | None = None,
+    agenda_form: AgendaItemForm | None = None,
 ) -> HttpResponse:
-    """The meeting page; after a refused attendee or external-attendee form, that form
-    comes back bound, with its field errors, and the other one fresh."""
+    """The meeting page; after a refused attendee, external-attendee or agenda form, that
+    form comes back bound, with its field errors, and the others fresh."""
     days = _no_contact_days(request)
     pack = selectors.build_pack(request.user, meeting, no_contact_days=days)
     selectors.record_actions_read(request.user, pack.open_actions)  # their text is shown
@@ -86,6 +86,7 @@ def _detail_page(
             "attendees_form": attendees_form,
             "external": list(meeting.external_attendance.all()),
             "external_form": external_form or ExternalAttendanceForm(),
+            "agenda_form": agenda_form or AgendaItemForm(organisation_id=meeting.host_id),
             "days": days,
             # A case conference: referred cases on its agenda, and residents not in the
             # system as a count (meetings/_conference.html).
@@ -94,6 +95,7 @@ def _detail_page(
             or UnregisteredCasesForm(
                 initial={"count": meeting.unregistered_cases_discussed or None}
             ),
+            "suggestions": selectors.PACK_SUGGESTIONS,
         },
     )
 
@@ -122,24 +124,21 @@ def _attended_page(request: HttpRequest, meeting: Meeting) -> HttpResponse:
 
 @never_cache
 def meeting_print(request: HttpRequest, pk: int) -> HttpResponse:
-    """The printable pack: agenda cases only, by pseudonymous code; no identity anywhere."""
+    """The printable pack (selectors.print_pack): agenda page, one page per agenda case the
+    viewer may read, attendance; pseudonymous codes only; every print is audited."""
     meeting = _own_meeting(request, pk)
-    pack = selectors.build_pack(request.user, meeting, no_contact_days=_no_contact_days(request))
-    record(
-        Action.EXPORT,
-        obj=meeting,
-        detail={
-            "pack_cases": [e.case.code for e in pack.cases if e.item],
-            "minutes": sorted({str(a.agenda_item_id) for a in pack.open_actions}),
-        },
-    )
-    return render(request, "meetings/meeting_print.html", {"meeting": meeting, "pack": pack})
+    printed = selectors.print_pack(request.user, meeting, no_contact_days=_no_contact_days(request))
+    selectors.record_pack_printed(request.user, printed)
+    return render(request, "meetings/meeting_print.html", {"meeting": meeting, "printed": printed})
 
 
 @never_cache
 @require_POST
 def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _own_meeting(request, pk)
+    details = AgendaItemForm(request.POST, organisation_id=meeting.host_id)
+    if not details.is_valid():
+        return _detail_page(request, meeting, agenda_form=details)
     code = request.POST.get("code", "").strip().upper()
     case = selectors.agenda_case(request.user, meeting, code)
     if case is None:
@@ -147,7 +146,11 @@ def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         try:
             services.add_to_agenda(
-                request.user, meeting, case, reason=request.POST.get("reason", "")
+                request.user,
+                meeting,
+                case,
+                reason=request.POST.get("reason", ""),
+                **details.cleaned_data,
             )
         except ValidationError as exc:
             for message in exc.messages:

@@ -26,6 +26,13 @@ class ReferralsConfig(AppConfig):
 
         return shared_cases(user)
 
+    def referral_unanswered_since(self, organisation_id: int):
+        """A subquery on an outer Case: when its oldest referral from `organisation_id`
+        still awaiting the receiver's answer was sent (meetings.selectors.build_pack)."""
+        from .selectors import oldest_unanswered_sent_at
+
+        return oldest_unanswered_sent_at(organisation_id)
+
     def dashboard_panel(self, user):
         if not user.has_perm("referrals.view_referral"):
             return None

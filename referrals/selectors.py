@@ -7,7 +7,7 @@ import statistics
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Count, QuerySet
+from django.db.models import Count, OuterRef, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 from guardian.shortcuts import get_objects_for_user
@@ -181,6 +181,19 @@ def counts(
 
 def awaiting_response(user) -> int:
     return inbox(user).filter(status=S.SENT).count()
+
+
+def oldest_unanswered_sent_at(organisation_id: int) -> QuerySet[Referral]:
+    """For the outer query's case (`OuterRef("pk")`), when the oldest referral that
+    `organisation_id` sent and the receiver has neither accepted nor declined was sent:
+    a one-value subquery (meetings' pack ranks cases by it)."""
+    return (
+        Referral.objects.filter(
+            case_id=OuterRef("pk"), from_organisation_id=organisation_id, status=S.SENT
+        )
+        .order_by("sent_at")
+        .values("sent_at")[:1]
+    )
 
 
 def timeline_entries(case) -> list[tuple[datetime.datetime, str]]:

@@ -164,9 +164,7 @@ def test_a_user_of_another_organisation_never_sees_the_meeting(client, centre):
     assert detail_url(centre.meeting) not in client.get(reverse("meetings:list")).content.decode()
 
 
-def test_a_moved_mdt_member_loses_the_agenda_case_while_the_review_is_still_open(
-    client, centre
-):
+def test_a_moved_mdt_member_loses_the_agenda_case_while_the_review_is_still_open(client, centre):
     client.force_login(centre.mdt)
     assert client.get(case_url(centre.agenda_case)).status_code == 200
     assert client.get(minutes_url(centre.item)).status_code == 200

@@ -131,7 +131,7 @@ def test_the_pack_selects_by_every_rule_and_shows_history_since_the_last_review(
     assert set(reasons) == {old.code, reviewed.code, flagged.code, new.code, silent.code}
     assert closed.code not in reasons and not_due.code not in reasons
     assert reasons[old.code] == []  # on the agenda by hand only
-    assert reasons[reviewed.code] == ["見直し日が到来"]
+    assert reasons[reviewed.code] == ["期限切れの対応事項 1件", "見直し日が到来"]
     assert reasons[flagged.code] == ["多職種連携チーム支援"]
     assert reasons[new.code] == ["前回会議以降の新規ケース"]
     assert reasons[silent.code] == ["60日以上相談なし"]
