@@ -218,7 +218,9 @@ PAGES = {
     ),
     "meeting list": ("meetings:list", "supervisor", None, 6),
     # +2 (issue 19): the attendee form's staff choices and the external-attendance rows.
-    "meeting detail": ("meetings:detail", "supervisor", lambda w: {"pk": w.meeting.pk}, 16),
+    # 20 (issue 19): the scored suggestions and their count, the presenter picker, the
+    # carried-over actions' audit, the meeting read through its selector.
+    "meeting detail": ("meetings:detail", "supervisor", lambda w: {"pk": w.meeting.pk}, 20),
     # The attendee's read-only page: the agenda cases among their grants (issue 19 point 4).
     "meeting detail (MDT member)": ("meetings:detail", "mdt", lambda w: {"pk": w.meeting.pk}, 10),
     "referral lists": ("referrals:lists", "counsellor", None, 7),
