@@ -50,16 +50,27 @@ class MeetingsConfig(AppConfig):
         end_reviews(case, reason=reason)
 
     def case_meeting_decisions(self, case):
-        """(date, meeting kind, decisions) of held meetings, for consented referral shares."""
+        """The decisions of held meetings the case's keeper hosted, newest first, for
+        consented referral shares: dicts of `held_at`, `kind`, `decisions` and `item` (the
+        agenda item's id, for the share's audit event). A conference another organisation
+        hosted about the case (a municipality's, on a referral) is that organisation's to
+        share, not the keeper's: it is left out."""
         from .models import AgendaItem, Meeting
 
         # Held: minutes are taken on or after the meeting's day, with the review closed or
         # not (closing it is a separate, explicit choice).
         items = AgendaItem.objects.filter(
-            case=case, meeting__status=Meeting.Status.HELD
+            case=case,
+            meeting__status=Meeting.Status.HELD,
+            meeting__host_id=case.organisation_id,
         ).select_related("meeting")
         return [
-            (item.meeting.held_at, item.meeting.get_kind_display(), item.decisions)
+            {
+                "held_at": item.meeting.held_at,
+                "kind": item.meeting.get_kind_display(),
+                "decisions": item.decisions,
+                "item": str(item.pk),
+            }
             for item in items.order_by("-meeting__held_at")
             if item.decisions
         ]

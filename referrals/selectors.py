@@ -147,10 +147,13 @@ def shared_view(
             if (hook := getattr(app_config, "case_meeting_decisions", None))
             for decision in hook(case)
         ]
+    detail = {"case": case.code, "shared_scopes": parts["scopes"]}
+    if parts.get("meeting_decisions"):  # minutes shown: named like every showing of them
+        detail["minutes"] = [decision["item"] for decision in parts["meeting_decisions"]]
     record(
         Action.IDENTITY_REVEAL if "identity" in parts else Action.VIEW,
         obj=referral,
-        detail={"case": case.code, "shared_scopes": parts["scopes"]},
+        detail=detail,
     )
     return parts
 

@@ -426,3 +426,43 @@ def test_the_demo_records_municipal_conferences_through_the_services_and_they_co
         "case_conference_municipalities", {}, Period(first, timezone.localdate())
     )
     assert metrics.evaluate([cell], metrics.Scope())[cell] == 1
+
+
+def test_a_municipal_conferences_decisions_never_reach_another_receiving_organisation(client, town):
+    """A conference a municipality hosted about a referred case is that municipality's to
+    share: the centre's "meeting decisions" share to a second municipality carries the
+    centre's own meetings only, and its audit event names the items it showed."""
+    # The centre's own meeting decided something about the case.
+    supervisor = make_user(Role.SUPERVISOR, organisation=town.centre)
+    mdt = services.plan_meeting(
+        supervisor, kind=Meeting.Kind.MDT_MONTHLY, held_at=at(yesterday()), legal_basis="internal"
+    )
+    centre_item = services.add_to_agenda(supervisor, mdt, town.referred)
+    services.record_minutes(supervisor, centre_item, decisions=CENTRE_DECISION)
+    # The municipality's conference about the same case.
+    conference = services.plan_meeting(
+        town.liaison,
+        kind=Meeting.Kind.CASE_CONFERENCE,
+        held_at=at(yesterday()),
+        legal_basis=Meeting.LegalBasis.SUPPORT_MEETING,
+    )
+    town_item = services.add_to_agenda(town.liaison, conference, town.referred)
+    services.record_minutes(town.liaison, town_item, decisions="町の会議カナリア")
+    # The centre refers the case to the neighbour too, sharing meeting decisions.
+    shared = referrals.create_referral(
+        town.counsellor,
+        town.referred,
+        to_organisation=town.neighbour,
+        kind=Referral.Kind.RESIDENCE_MUNICIPALITY,
+        purpose="転居先での支援",
+        consent=CONSENT,
+        scopes={"share_basic_profile": True, "share_meeting_decisions": True},
+    )
+    shared = referrals.move(town.counsellor, shared, S.SENT)
+    shared = referrals.move(town.neighbour_liaison, shared, S.ACCEPTED)
+    client.force_login(town.neighbour_liaison)
+    body = page(client, reverse("referrals:shared", kwargs={"pk": shared.pk}))
+    assert CENTRE_DECISION in body
+    assert "町の会議カナリア" not in body
+    event = Event.objects.filter(action=Action.VIEW, object_ref=str(shared.pk)).latest("pk")
+    assert event.detail["minutes"] == [str(centre_item.pk)]
