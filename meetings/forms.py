@@ -9,13 +9,17 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from accounts.selectors import holders_of
 from casework.forms import DateInput, DateTimeInput
 
 from .models import ExternalAttendance, Meeting
 
 
 def staff_of(organisation_id: int):
-    return User.objects.filter(organisation_id=organisation_id, is_active=True).order_by("username")
+    """Who may attend, present or own an action: the host's active staff whose role takes
+    part in meetings (meetings.view_meeting), never a statistics viewer, auditor or
+    administrator."""
+    return holders_of("meetings.view_meeting", organisation_id=organisation_id).order_by("username")
 
 
 class MeetingForm(forms.Form):
@@ -92,7 +96,10 @@ class MinutesForm(forms.Form):
     )
     action_due_on = forms.DateField(label=_("対応の期限"), required=False, widget=DateInput())
 
-    # Planning the case: only the organisation keeping it (selectors.host_keeps_case).
+    # The minutes' version the form was drawn from (selectors.minutes_version).
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    # Planning the case: only who may (selectors.may_plan).
     PLANNING = ("next_review_on", "take_on_mdt", *ACTION_FIELDS)
 
     def __init__(
@@ -155,7 +162,7 @@ class AttendeesForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["attendees"].queryset = (
             User.objects.filter(
-                Q(organisation_id=meeting.host_id, is_active=True) | Q(pk__in=attendee_ids)
+                Q(pk__in=staff_of(meeting.host_id).values("pk")) | Q(pk__in=attendee_ids)
             )
             .distinct()
             .order_by("username")

@@ -72,7 +72,7 @@ class Meeting(models.Model):
         indexes = [models.Index(fields=["host", "kind", "held_at"])]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.held_at:%Y-%m-%d}"
+        return f"{self.get_kind_display()} {timezone.localtime(self.held_at):%Y-%m-%d}"
 
 
 class ExternalAttendance(models.Model):

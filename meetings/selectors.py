@@ -249,6 +249,26 @@ def host_keeps_case(item: AgendaItem) -> bool:
     return item.case.organisation_id == item.meeting.host_id
 
 
+def may_plan(user, item: AgendaItem) -> bool:
+    """Whether `user`'s minutes may plan the case (next review date, MDT support, actions):
+    the meeting's host keeps the case (`host_keeps_case`) and the user may act on it
+    (Capability.WRITE). An MDT member records what was discussed and decided, and a
+    referred case is planned by its keeper."""
+    return host_keeps_case(item) and cached_access(user, item.case).allows(Capability.WRITE)
+
+
+def minutes_version(item: AgendaItem) -> str:
+    """The version of `item`'s minutes a form was drawn from: its latest history row. Two
+    attendees writing the same minutes at once: the second is told, never silently
+    overwrites the first (services.record_minutes)."""
+    latest = (
+        item.history.order_by("-history_date", "-history_id")
+        .values_list("history_id", flat=True)
+        .first()
+    )
+    return str(latest or 0)
+
+
 @dataclass
 class PackCase:
     case: Case

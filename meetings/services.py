@@ -35,7 +35,7 @@ from casework.models import Case, CaseUserObjectPermission
 from casework.selectors import require_visible
 
 from .models import ActionItem, AgendaItem, ExternalAttendance, Meeting
-from .selectors import check_minutes, host_keeps_case, require_agenda_access
+from .selectors import check_minutes, may_plan, minutes_version, require_agenda_access
 
 
 def _view_case() -> Permission:
@@ -293,20 +293,32 @@ def record_minutes(
     next_review_on: datetime.date | None = None,
     take_on_mdt: bool = False,
     close_review: bool = False,
+    expected_version: str | None = None,
 ) -> AgendaItem:
     """Minutes of one agenda item, by an attendee or a host supervisor who reaches the case
     with Capability.MINUTES, on or after the meeting's day (`require_held`).
 
     Closing the review ends the MDT members' access: only when asked (`close_review`), never
-    by default; a closed review stays closed."""
+    by default; a closed review stays closed. With `expected_version` (the form's
+    `selectors.minutes_version`), refused as stale if someone saved the minutes since."""
     item = (
         AgendaItem.objects.select_for_update(of=("self",))
         .select_related("meeting", "case")
         .get(pk=item.pk)
     )
     check_minutes(actor, item, write=True)
-    if (next_review_on or take_on_mdt) and not host_keeps_case(item):
-        raise ValidationError(_("紹介を受けたケースの見直し日や支援体制は、紹介元が決めます。"))
+    if expected_version is not None and expected_version != minutes_version(item):
+        raise ValidationError(
+            _(
+                "この議事は、ほかの出席者が先に更新しました。最新の記録を確認し、"
+                "必要なら入力した内容を加えてから、もう一度記録してください。"
+            ),
+            code="stale",
+        )
+    if (next_review_on or take_on_mdt) and not may_plan(actor, item):
+        raise ValidationError(
+            _("次回見直し日と支援体制は、このケースを担当する組織の職員が決めます。")
+        )
     meeting = item.meeting
     require_held(meeting)
     item.discussion = discussion or None

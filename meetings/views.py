@@ -184,14 +184,16 @@ def minutes(request: HttpRequest, pk: str) -> HttpResponse:
         "decisions": item.decisions,
         "next_review_on": item.next_review_on,
         "take_on_mdt": item.take_on_mdt,
+        "version": selectors.minutes_version(item),
     }
-    form = MinutesForm(
-        request.POST or None,
-        organisation_id=item.meeting.host_id,
-        initial=initial,
-        planning=selectors.host_keeps_case(item),
-        review_closed=item.review_closed_at is not None,
-    )
+    form_options = {
+        "organisation_id": item.meeting.host_id,
+        "initial": initial,
+        "planning": selectors.may_plan(request.user, item),
+        "review_closed": item.review_closed_at is not None,
+    }
+    form = MinutesForm(request.POST or None, **form_options)
+    stale = False
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -204,6 +206,7 @@ def minutes(request: HttpRequest, pk: str) -> HttpResponse:
                     next_review_on=data.get("next_review_on"),
                     take_on_mdt=data.get("take_on_mdt", False),
                     close_review=data["close_review"],
+                    expected_version=data["version"] or None,  # a form as rendered has one
                 )
                 if data.get("action_description"):
                     services.add_action(
@@ -214,6 +217,15 @@ def minutes(request: HttpRequest, pk: str) -> HttpResponse:
                         due_on=data["action_due_on"],
                     )
         except ValidationError as exc:
+            if getattr(exc, "code", None) == "stale":  # a dict of field errors has none
+                # Keep what this person typed; show the minutes as saved now beside it, and
+                # draw the form from the current version so a second press is deliberate.
+                item.refresh_from_db()
+                resubmit = request.POST.copy()
+                resubmit["version"] = selectors.minutes_version(item)
+                form = MinutesForm(resubmit, **form_options)
+                form.is_valid()
+                stale = True
             form.add_error(None, exc)
         else:
             messages.success(request, _("議事を記録しました。"))
@@ -233,6 +245,8 @@ def minutes(request: HttpRequest, pk: str) -> HttpResponse:
             # Minutes are taken on or after the meeting's day (services.require_held).
             "held_on": services.meeting_day(item.meeting),
             "not_yet_held": timezone.localdate() < services.meeting_day(item.meeting),
+            # Someone saved these minutes while this person was writing (see above).
+            "stale": stale,
         },
     )
 
@@ -260,7 +274,7 @@ def attendees(request: HttpRequest, pk: int) -> HttpResponse:
                 expected=form.cleaned_data["current"],
             )
         except ValidationError as exc:
-            if exc.code == "stale":  # show the list as it is now, with the reason
+            if getattr(exc, "code", None) == "stale":  # show the list as it is now, with why
                 messages.error(request, exc.messages[0])
                 return _detail_page(request, meeting)
             form.add_error("attendees", exc)

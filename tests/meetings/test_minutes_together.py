@@ -1,0 +1,123 @@
+"""Findings of the outside review of issue 19: two attendees writing the same minutes, what
+an MDT member's minutes may decide, who the staff pickers offer, the meeting's local date.
+Through the pages, with the forms as rendered (tests/html_forms.py)."""
+
+from __future__ import annotations
+
+import datetime
+from types import SimpleNamespace
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.roles import Role
+from casework import services as casework
+from casework.models import Case
+from meetings import services
+from meetings.models import AgendaItem, Meeting
+from tests.factories import make_organisation, make_user
+from tests.html_forms import form_posting_to, submit
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def centre(db):
+    org = make_organisation(name="センター")
+    c = SimpleNamespace(org=org)
+    c.supervisor = make_user(Role.SUPERVISOR, organisation=org)
+    c.counsellor = make_user(Role.COUNSELLOR, organisation=org)
+    c.mdt = make_user(Role.MDT_MEMBER, organisation=org)
+    c.statistics = make_user(Role.STATISTICS_VIEWER, organisation=org)
+    c.auditor = make_user(Role.AUDITOR, organisation=org)
+    c.admin = make_user(Role.SYSTEM_ADMIN, organisation=org)
+    c.case = casework.open_case(c.counsellor, identity={"name": "同時 太郎"})
+    c.meeting = services.plan_meeting(
+        c.supervisor,
+        kind=Meeting.Kind.MDT_MONTHLY,
+        held_at=timezone.now(),
+        legal_basis=Meeting.LegalBasis.SUPPORT_MEETING,
+        attendees=[c.supervisor, c.mdt],
+    )
+    c.item = services.add_to_agenda(c.supervisor, c.meeting, c.case)
+    return c
+
+
+def minutes_url(item: AgendaItem) -> str:
+    return reverse("meetings:minutes", kwargs={"pk": item.pk})
+
+
+def open_form(user, item: AgendaItem):
+    browser = Client()
+    browser.force_login(user)
+    url = minutes_url(item)
+    page = browser.get(url)
+    assert page.status_code == 200
+    return browser, form_posting_to(page.content.decode(), url, url)
+
+
+def test_the_second_of_two_attendees_saving_the_same_minutes_is_told_and_loses_nothing(centre):
+    first, first_form = open_form(centre.mdt, centre.item)
+    second, second_form = open_form(centre.supervisor, centre.item)
+    url = minutes_url(centre.item)
+    assert submit(first, first_form, url, {"discussion": "精神科医の所見"}).status_code == 302
+    response = submit(second, second_form, url, {"decisions": "訪問を継続"})
+    # Refused, with the reason, the minutes as saved now, and what this person typed.
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "ほかの出席者が先に更新しました" in body
+    assert "精神科医の所見" in body and "訪問を継続" in body
+    item = AgendaItem.objects.get(pk=centre.item.pk)
+    assert item.discussion == "精神科医の所見" and item.decisions is None
+    # A second press, on the form drawn from the current version, is deliberate: saved.
+    again = form_posting_to(body, url, url)
+    assert submit(second, again, url).status_code == 302
+    item.refresh_from_db()
+    assert item.decisions == "訪問を継続"
+
+
+def test_an_mdt_member_records_the_discussion_but_does_not_plan_the_case(centre):
+    browser, form = open_form(centre.mdt, centre.item)
+    assert {c.name for c in form.entry_fields} == {"discussion", "decisions", "close_review"}
+    # A forged planning field is not taken, and the service refuses it outright.
+    url = minutes_url(centre.item)
+    response = browser.post(url, {"decisions": "方針", "take_on_mdt": "on", "version": ""})
+    assert response.status_code == 302
+    assert not Case.objects.get(pk=centre.case.pk).mdt_supported
+    with pytest.raises(ValidationError):
+        services.record_minutes(centre.mdt, centre.item, take_on_mdt=True)
+    with pytest.raises(ValidationError):
+        services.record_minutes(
+            centre.mdt, centre.item, next_review_on=timezone.localdate() + datetime.timedelta(30)
+        )
+    # Who keeps the case plans it.
+    services.record_minutes(centre.supervisor, centre.item, take_on_mdt=True)
+    assert Case.objects.get(pk=centre.case.pk).mdt_supported
+
+
+def test_the_staff_pickers_offer_only_people_who_take_part_in_meetings(centre):
+    browser = Client()
+    browser.force_login(centre.supervisor)
+    pages = [
+        reverse("meetings:new"),
+        reverse("meetings:detail", kwargs={"pk": centre.meeting.pk}),
+        minutes_url(centre.item),
+    ]
+    offered = set()
+    for url in pages:
+        body = browser.get(url).content.decode()
+        for user in (centre.statistics, centre.auditor, centre.admin):
+            if f'value="{user.pk}"' in body:
+                offered.add((url, user.username))
+        assert f'value="{centre.mdt.pk}"' in body  # an MDT member may attend and act
+    assert offered == set()
+
+
+def test_the_meeting_is_named_by_its_local_date():
+    # 00:30 in Japan is the previous day in UTC.
+    tz = timezone.get_current_timezone()
+    held = datetime.datetime(2026, 12, 1, 0, 30, tzinfo=tz)
+    assert str(Meeting(kind=Meeting.Kind.CASE_CONFERENCE, held_at=held)).endswith("2026-12-01")
