@@ -242,6 +242,20 @@ def referral_items(user, meeting: Meeting) -> list[AgendaItem]:
     return list(meeting.items.filter(case__in=referral_scope(user)).select_related("case"))
 
 
+def referral_candidates(user, meeting: Meeting) -> list[Case]:
+    """The referred cases `user` may put on `meeting`'s agenda by the referral path and
+    that are not on it yet (codes and nothing else: the page lists them to add)."""
+    if not _referral_path_open(user, meeting) or meeting.status != Meeting.Status.PLANNED:
+        return []
+    return list(
+        referral_scope(user)
+        .exclude(agenda_items__meeting=meeting)
+        .exclude(status=Case.Status.CLOSED)
+        .only("pk", "code")
+        .order_by("code")
+    )
+
+
 def host_keeps_case(item: AgendaItem) -> bool:
     """Whether the meeting's host keeps the item's case. Only then may the minutes plan the
     case (next review date, MDT support, actions); a conference about a referred case
@@ -293,6 +307,8 @@ class Pack:
     open_actions: list[ActionItem]
     more: int = 0  # suggestions beyond the cap, not listed
     hidden_agenda: int = 0  # agenda items whose case the viewer may not read
+    # Items on referred cases the viewer reaches by the referral path: by code only.
+    referral_items: list = field(default_factory=list)
 
 
 def previous_meeting(meeting: Meeting) -> Meeting | None:
@@ -458,8 +474,11 @@ def build_pack(
         cases=entries,
         left_out=[],
         open_actions=[],
-        hidden_agenda=len(agenda) - len(entries),
+        referral_items=referral_items(user, meeting),
     )
+    # Not hidden: the referred cases the viewer reaches by the referral path, listed by code.
+    listed = {entry.case.pk for entry in entries} | {i.case_id for i in pack.referral_items}
+    pack.hidden_agenda = len(set(agenda) - listed)
     if suggest:
         _suggest(user, pack, agenda, no_contact_days)
     _attach_history({entry.case.pk: entry for entry in pack.cases})

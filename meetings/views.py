@@ -90,7 +90,8 @@ def _detail_page(
             "days": days,
             # A case conference: referred cases on its agenda, and residents not in the
             # system as a count (meetings/_conference.html).
-            "referral_items": selectors.referral_items(request.user, meeting),
+            "referral_items": pack.referral_items,
+            "referral_candidates": selectors.referral_candidates(request.user, meeting),
             "unregistered_form": unregistered_form
             or UnregisteredCasesForm(
                 initial={"count": meeting.unregistered_cases_discussed or None}

@@ -466,3 +466,31 @@ def test_a_municipal_conferences_decisions_never_reach_another_receiving_organis
     assert "町の会議カナリア" not in body
     event = Event.objects.filter(action=Action.VIEW, object_ref=str(shared.pk)).latest("pk")
     assert event.detail["minutes"] == [str(centre_item.pk)]
+
+
+def test_the_liaison_finds_its_referred_cases_on_the_conference_page_and_in_the_print(client, town):
+    """The liaison never sees a case code elsewhere: the conference page offers the cases
+    of its referral scope to add, and the print lists them on the agenda page, with the
+    count of residents not in the system, and says nothing is hidden."""
+    outside = town.open_case("範囲外 次郎")  # never referred: never offered
+    client.force_login(town.liaison)
+    conference = plan_conference_through_the_page(client, yesterday())
+    detail = reverse("meetings:detail", kwargs={"pk": conference.pk})
+    add = reverse("meetings:agenda_add", kwargs={"pk": conference.pk})
+    body = page(client, detail)
+    assert outside.code not in body
+    offered = [
+        f
+        for f in post_forms(body)
+        if f.url(detail).endswith(add) and f.hidden.get("code") == town.referred.code
+    ]
+    assert len(offered) == 1
+    assert submit(client, offered[0], detail).status_code == 302
+    assert AgendaItem.objects.filter(meeting=conference, case=town.referred).exists()
+    body = page(client, detail)
+    assert "閲覧できないケースのため" not in body
+    submit_on_meeting_page(client, conference, "meetings:unregistered_cases", {"count": "3"})
+    printed = page(client, reverse("meetings:print", kwargs={"pk": conference.pk}))
+    assert town.referred.code in printed and "3件を検討" in printed
+    assert "閲覧できないケースのため" not in printed
+    assert NAME not in printed and SUMMARY not in printed
