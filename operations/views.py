@@ -19,4 +19,7 @@ def health(request: HttpRequest) -> HttpResponse:
         return HttpResponse("ok", content_type="text/plain")
     response = HttpResponse(f"unavailable: {failing}", status=503, content_type="text/plain")
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    # Logged once per outage by the check itself (operations.outage): not again by Django
+    # for every poll of the load balancer.
+    response._has_been_logged = True
     return response

@@ -60,3 +60,32 @@ class DatabaseWrapper(base.DatabaseWrapper):
         connection = super().get_new_connection(conn_params)
         connection.wait_limit = getattr(self, "wait_limit", None)
         return connection
+
+    def is_usable(self) -> bool:
+        """The check of a reused connection (CONN_HEALTH_CHECKS) waits no longer than a
+        new connection would: when it fails, Django connects afresh, within the connect
+        timeout, and the request's bound is not spent twice."""
+        if self.connection is None or not self.connection.wait_limit:
+            return super().is_usable()
+        limit = self.connection.wait_limit
+        connect = self.settings_dict["OPTIONS"].get("connect_timeout", limit)
+        self.connection.wait_limit = min(limit, connect)
+        try:
+            return super().is_usable()
+        finally:
+            self.connection.wait_limit = limit
+
+    def set_autocommit(
+        self, autocommit: bool, force_begin_transaction_with_broken_autocommit: bool = False
+    ) -> None:
+        """Leaving a transaction whose connection was dropped (a wait ran out, the server
+        went away) does not connect only to switch autocommit back on: the next use
+        connects, in autocommit mode, and a dead server costs the request no extra wait."""
+        if (
+            self.connection is None
+            and autocommit == self.settings_dict["AUTOCOMMIT"]
+            and not self.in_atomic_block
+        ):
+            self.autocommit = autocommit
+            return
+        super().set_autocommit(autocommit, force_begin_transaction_with_broken_autocommit)
