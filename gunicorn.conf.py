@@ -1,12 +1,14 @@
-"""gunicorn's settings for production: `.venv/bin/gunicorn -c gunicorn.conf.py config.wsgi`.
+"""gunicorn's settings for production: `.venv/bin/gunicorn -c gunicorn.conf.py`.
 
 Sync workers, 2 x cores + 1 of them (WEB_CONCURRENCY overrides; 5 on the 2-core server
-the project is sized for). A request's time goes to Python (templates, decryption, the
-ORM) more than to waiting, so threads would add little under the GIL; and a sync worker is
-the one kind gunicorn restarts when a request overruns the worker timeout, the last bound
-if everything else fails (docs/architecture.md, "Faults and timeouts"). Each worker holds
-one database connection (CONN_MAX_AGE), so 5 workers per instance stay far below
-PostgreSQL's 100 connections.
+the project is sized for). Measured with benchmarks/faults.py (docs/scaling.md, Faults):
+2 gthread workers of 4 threads logged contacts about as fast as 5 sync workers (within the
+noise of a shared machine), but while a table was locked a gthread worker whose threads
+all waited kept accepting requests and queued them (the case list's slowest answer 4.9 s
+against 0.1 s). A sync worker stuck on the database holds only itself, and it is the kind
+gunicorn restarts when a request overruns the worker timeout, the last bound if every
+other fails (docs/architecture.md, "Faults and timeouts"). Each worker holds one database
+connection (CONN_MAX_AGE), far below PostgreSQL's 100.
 
 The worker timeout is WORKER_TIMEOUT, read with the database timeouts by config/timeouts.py,
 which refuses a long statement timeout that would not end before it. A reload (HUP) or a

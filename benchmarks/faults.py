@@ -22,7 +22,8 @@ Then the data check: every acknowledged write present exactly once with its audi
 chain's verification, and how many lines the application's log took.
 
 Usage:  .venv/bin/python benchmarks/faults.py [--clients 4] [--outage 8] [--freeze 16]
-          [--settle 10] [--port 8791] [--keep]
+          [--settle 10] [--port 8791] [--faults kill,freeze,lock|none]
+          [--gunicorn-args '--worker-class gthread --threads 4 --workers 2'] [--keep]
 Runs in about three minutes on 2 cores; needs the PostgreSQL server binaries
 (Debian: postgresql; /usr/lib/postgresql/*/bin).
 """
@@ -244,7 +245,9 @@ def prepare(env: dict[str, str], clients: int) -> tuple[str, list[tuple[str, str
     return password, pairs
 
 
-def start_gunicorn(env: dict[str, str], port: int, folder: Path) -> subprocess.Popen:
+def start_gunicorn(
+    env: dict[str, str], port: int, folder: Path, extra: list[str]
+) -> subprocess.Popen:
     log = open(folder / "gunicorn.log", "ab")  # noqa: SIM115 - kept for the run
     return subprocess.Popen(  # noqa: S603
         [
@@ -255,6 +258,7 @@ def start_gunicorn(env: dict[str, str], port: int, folder: Path) -> subprocess.P
             f"127.0.0.1:{port}",
             "--access-logfile",
             str(folder / "access.log"),
+            *extra,
         ],
         cwd=ROOT,
         env={**env, "GUNICORN_LOG_LEVEL": "warning"},
@@ -509,6 +513,50 @@ def verify(load: Load) -> int:
     return len(lost) + len(duplicated) + len(unaudited) + (0 if chain.ok else 1)
 
 
+def kill(args: argparse.Namespace, pg: Postgres) -> Fault:
+    fault = Fault("kill (SIGKILL to every PostgreSQL process, restart)", time.monotonic())
+    pg.kill()
+    time.sleep(args.outage)
+    restart = pg.start()
+    fault.ended = time.monotonic()
+    fault.note = (
+        f" until the server accepted connections again, {restart:.1f} s of it its restart "
+        "(crash recovery)"
+    )
+    time.sleep(args.settle)
+    fault.until = time.monotonic()
+    return fault
+
+
+def freeze(args: argparse.Namespace, pg: Postgres) -> Fault:
+    fault = Fault("freeze (SIGSTOP, then SIGCONT)", time.monotonic())
+    pg.signal(signal.SIGSTOP)
+    time.sleep(args.freeze)
+    pg.signal(signal.SIGCONT)
+    fault.ended = time.monotonic()
+    time.sleep(args.settle)
+    fault.until = time.monotonic()
+    return fault
+
+
+def lock(args: argparse.Namespace, pg: Postgres) -> Fault:
+    import psycopg
+
+    fault = Fault("lock (LOCK TABLE casework_contact IN ACCESS EXCLUSIVE MODE)", time.monotonic())
+    holder = psycopg.connect(pg.url("hk_faults"))
+    holder.execute("LOCK TABLE casework_contact IN ACCESS EXCLUSIVE MODE")
+    time.sleep(args.outage)
+    holder.rollback()
+    holder.close()
+    fault.ended = time.monotonic()
+    time.sleep(args.settle)
+    fault.until = time.monotonic()
+    return fault
+
+
+FAULTS = {"kill": kill, "freeze": freeze, "lock": lock}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=4, help="writer threads")
@@ -518,6 +566,17 @@ def main() -> None:
         "--settle", type=float, default=10, help="seconds of normal work after each"
     )
     parser.add_argument("--port", type=int, default=8791)
+    parser.add_argument(
+        "--faults",
+        type=lambda v: v.split(","),
+        default=["kill", "freeze", "lock"],
+        help="comma-separated, in order: kill, freeze, lock; 'none' for the load alone",
+    )
+    parser.add_argument(
+        "--gunicorn-args",
+        default="",
+        help="added to gunicorn's command line, e.g. '--worker-class gthread --threads 4'",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
     args = parser.parse_args()
 
@@ -540,14 +599,16 @@ def main() -> None:
             f"PostgreSQL {pg.bin.parent.name} (own instance, port {pg.port}); migrated and seeded in {time.monotonic() - t0:.0f} s"
         )
         print(f"load average (1, 5 min): {os.getloadavg()[0]:.1f}, {os.getloadavg()[1]:.1f}")
-        server = start_gunicorn(env, args.port, folder)
+        server = start_gunicorn(env, args.port, folder, args.gunicorn_args.split())
         wait_for_health(args.port)
         from config.timeouts import from_environment
 
         workers = int(os.environ.get("WEB_CONCURRENCY", 2 * os.cpu_count() + 1))
         web = from_environment(env)
         print(
-            f"gunicorn.conf.py: {workers} sync workers, worker timeout {web.worker} s; database: "
+            f"gunicorn.conf.py ({workers} sync workers)"
+            f"{', overridden by ' + args.gunicorn_args if args.gunicorn_args else ''}: "
+            f"worker timeout {web.worker} s; database: "
             f"statement {web.statement:g} s, lock {web.lock:g} s, connect {web.connect} s, "
             f"client bound {web.client_wait():g} s, health bound {web.health:g} s"
         )
@@ -563,41 +624,7 @@ def main() -> None:
         time.sleep(args.settle)
         baseline = (time.monotonic() - args.settle, time.monotonic())
 
-        faults = []
-        fault = Fault("kill (SIGKILL to every PostgreSQL process, restart)", time.monotonic())
-        pg.kill()
-        time.sleep(args.outage)
-        restart = pg.start()
-        fault.ended = time.monotonic()
-        fault.note = (
-            f" until the server accepted connections again, {restart:.1f} s of it its restart "
-            "(crash recovery)"
-        )
-        time.sleep(args.settle)
-        fault.until = time.monotonic()
-        faults.append(fault)
-
-        fault = Fault("freeze (SIGSTOP, then SIGCONT)", time.monotonic())
-        pg.signal(signal.SIGSTOP)
-        time.sleep(args.freeze)
-        pg.signal(signal.SIGCONT)
-        fault.ended = time.monotonic()
-        time.sleep(args.settle)
-        fault.until = time.monotonic()
-        faults.append(fault)
-
-        fault = Fault(
-            "lock (LOCK TABLE casework_contact IN ACCESS EXCLUSIVE MODE)", time.monotonic()
-        )
-        holder = psycopg.connect(pg.url("hk_faults"))
-        holder.execute("LOCK TABLE casework_contact IN ACCESS EXCLUSIVE MODE")
-        time.sleep(args.outage)
-        holder.rollback()
-        holder.close()
-        fault.ended = time.monotonic()
-        time.sleep(args.settle)
-        fault.until = time.monotonic()
-        faults.append(fault)
+        faults = [FAULTS[name](args, pg) for name in args.faults if name != "none"]
 
         load.stop.set()
         for thread in threads:

@@ -325,6 +325,7 @@ def test_an_unreachable_database_gives_the_503_page_and_says_nothing_was_saved_o
         page = client.get(reverse("casework:case_list"))
         sent = client.post(reverse("casework:contact_new"), contact_post(centre.case))
         api = client.get("/api/v1/referrals/")
+        english = client.get(reverse("casework:case_list"), HTTP_ACCEPT_LANGUAGE="en")
     assert page.status_code == 503 and page["Retry-After"] == "30"
     text = page.content.decode()
     assert "一時的に利用できません" in text and UNREACHABLE in text
@@ -334,6 +335,8 @@ def test_an_unreachable_database_gives_the_503_page_and_says_nothing_was_saved_o
     assert api.status_code == 503 and api["Retry-After"] == "30"
     assert UNREACHABLE in api.json()["detail"]
     assert Contact.objects.count() == 1
+    assert english.status_code == 503
+    assert "Temporarily unavailable" in english.content.decode()
 
 
 @pytest.mark.postgres
