@@ -214,6 +214,16 @@ def test_the_bounds_come_from_the_environment_and_stay_below_the_worker_timeout(
     assert found.without_statement_bounds().postgres_options().count("=0") == 3
 
 
+@pytest.fixture
+def _environment_kept():
+    """gunicorn.conf.py reads .env into the environment, as gunicorn's master would."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.mark.usefixtures("_environment_kept")
 def test_the_shipped_gunicorn_configuration_uses_the_same_worker_timeout(monkeypatch):
     monkeypatch.setenv("WORKER_TIMEOUT", "45")
     config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
