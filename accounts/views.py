@@ -1,17 +1,16 @@
-"""The health check, the 404 handler, lockout management and the own password change (the
+"""The 404 handler, lockout management and the own password change (the
 start page is the casework dashboard)."""
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied
-from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 
 from . import credentials, services
 from .access import is_api_path
@@ -22,15 +21,6 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if is_api_path(request):
         return JsonResponse({"detail": _("見つかりません。")}, status=404)
     return defaults.page_not_found(request, exception)
-
-
-@require_GET
-@never_cache
-def health(request: HttpRequest) -> HttpResponse:
-    """For load balancers: the process answers and the database is reachable."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return HttpResponse("ok", content_type="text/plain")
 
 
 @never_cache

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from config.database import longer_statement_timeout
 from tabular import Table, to_csv
 
 from .models import Action, Event
@@ -88,6 +89,7 @@ def browser(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
+@longer_statement_timeout()  # up to 50,000 events
 def export(request: HttpRequest) -> HttpResponse:
     form = EventFilter(request.GET or None)
     if request.GET and not form.is_valid():

@@ -107,6 +107,11 @@ def configure(database_url: str | None = None, env_file: Path | None = None) -> 
     os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
     os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
     os.environ.setdefault("STATIC_MANIFEST", "false")
+    import config
+
+    # A benchmark process is an operator's script, like a management command: no statement
+    # timeouts (the HTTP benchmarks' gunicorn keeps the web requests' bounds).
+    config.COMMAND_LINE = True
     import django
 
     django.setup()

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from accounts.reauth import NO_STEP_UP, StepUp
 from audit.models import Action
 from audit.services import record
+from config.database import longer_statement_timeout
 from tabular import Table, to_csv, to_xlsx
 
 from .access import Capability
@@ -190,6 +191,7 @@ def contact_table(
     return table
 
 
+@longer_statement_timeout()  # up to EXPORT_MAX_ROWS rows
 def export_cases(
     user,
     cases: QuerySet[Case],
@@ -210,6 +212,7 @@ def export_cases(
     return _render(user, table, fmt, "casework.Case", rows, identity, purpose, filters or {}), rows
 
 
+@longer_statement_timeout()
 def export_contacts(
     user,
     *,

@@ -14,6 +14,8 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from config import COMMAND_LINE, timeouts
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -77,6 +79,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "audit.middleware.RequestContextMiddleware",
+    # Which writes of the request committed, for the outage page (operations.outage).
+    "operations.outage.DatabaseOutageMiddleware",
     "accounts.middleware.PermissionsPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -130,15 +134,27 @@ TEMPLATES = [
 # can replace a stock widget template (the select, whose per-option includes were costly).
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
+# How long anything may wait on the database (config/timeouts.py; README, "Running in
+# production"). Web requests get every bound; management commands (manage.py sets
+# config.COMMAND_LINE) only the connect timeout: migrations, backups and purges may run
+# long statements and wait for locks as an operator expects.
+try:
+    _timeouts = timeouts.from_environment(lambda name: env.str(name, default="") or None)
+except timeouts.TimeoutSettingError as error:
+    raise ImproperlyConfigured(str(error)) from None
+DATABASE_TIMEOUTS = _timeouts.without_statement_bounds() if COMMAND_LINE else _timeouts
+
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions take the write lock at BEGIN, so concurrent writers queue
     # instead of failing half-way (this is also what serialises audit-chain appends).
+    # SQLite's one write lock covers the whole database, so writers wait for it in normal
+    # work: the busy timeout is longer than PostgreSQL's lock timeout (SQLITE_BUSY_TIMEOUT).
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
+        "timeout": DATABASE_TIMEOUTS.sqlite_busy,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     # Covering indexes' included columns are for PostgreSQL; SQLite indexes the keys only.
@@ -149,6 +165,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # of a fiscal-year report at a million contacts); on SSD storage a random page read costs
 # little more than a sequential one, and at the default cost of 4 the planner scans the
 # whole contacts table to join a few thousand outreach visits instead of using its key.
+# The timeouts are added to these (setting this variable does not remove them).
 POSTGRES_SESSION_OPTIONS = env.str(
     "POSTGRES_SESSION_OPTIONS", default="-c jit=off -c random_page_cost=1.1"
 )
@@ -157,8 +174,12 @@ POSTGRES_SESSION_OPTIONS = env.str(
 def _postgres_connection(database: dict) -> dict:
     database.setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     database["CONN_HEALTH_CHECKS"] = True
-    if POSTGRES_SESSION_OPTIONS:
-        database.setdefault("OPTIONS", {})["options"] = POSTGRES_SESSION_OPTIONS
+    # Django's backend, with each wait for the server bounded on the client as well.
+    database["ENGINE"] = "config.postgresql"
+    options = database.setdefault("OPTIONS", {})
+    options["options"] = f"{POSTGRES_SESSION_OPTIONS} {DATABASE_TIMEOUTS.postgres_options()}"
+    options["connect_timeout"] = DATABASE_TIMEOUTS.connect
+    options["wait_limit"] = DATABASE_TIMEOUTS.client_wait()
     return database
 
 
@@ -428,14 +449,18 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "audit.middleware.RequestIdLogFilter"}},
+    "filters": {
+        "request_id": {"()": "audit.middleware.RequestIdLogFilter"},
+        # A database outage: one line per burst with a count, not a trace per request.
+        "database_outage": {"()": "operations.outage.outage_log_filter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"}
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["request_id"],
+            "filters": ["database_outage", "request_id"],
             "formatter": "plain",
         }
     },

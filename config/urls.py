@@ -3,15 +3,18 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from accounts import views as account_views
 from casework import views as casework_views
+from operations import views as operations_views
 
 # Unknown URLs under the API answer JSON like the rest of it.
 handler404 = "accounts.views.page_not_found"
+# A database outage answers 503 with Retry-After instead of the generic 500 (operations.outage).
+handler500 = "operations.outage.server_error"
+handler400 = "operations.outage.bad_request"
 
 urlpatterns = [
     path("", casework_views.dashboard, name="home"),
-    path("healthz", account_views.health, name="health"),
+    path("healthz", operations_views.health, name="health"),
     path("accounts/", include("accounts.urls")),
     path("", include("casework.urls")),
     path("referrals/", include("referrals.urls")),

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from config.database import longer_statement_timeout
 from tabular import SUPPRESSED, Table
 
 from . import metrics
@@ -219,6 +220,7 @@ def _status_label(status: str | None) -> str:
     return str(Status(status).label) if status else "—"
 
 
+@longer_statement_timeout()  # a fiscal year's counts over every contact
 def progress_report(
     plan: Plan,
     year: int,
@@ -365,6 +367,7 @@ class Breakdown:
     dimensions: list[DimensionFigures] = field(default_factory=list)
 
 
+@longer_statement_timeout()
 def metric_breakdown(
     cell: metrics.Cell,
     scope: metrics.Scope,

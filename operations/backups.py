@@ -2,8 +2,9 @@
 
 A backup is a folder: the database (`database.dump` from pg_dump's custom format, or
 `database.sqlite3` from SQLite's online backup API, consistent while the application
-runs), the audit chain head, and `manifest.json`: what a faithful restore must reproduce.
-The manifest holds only counts and report figures — never a decrypted value.
+runs), the audit chain head, and `manifest.json`: what a faithful restore must reproduce,
+collected from the same snapshot as the copy (see `backup`). The manifest holds only
+counts and report figures — never a decrypted value.
 
 `check(manifest)` run against a restored database proves nothing was lost: every table
 has the same number of rows, the audit chain verifies up to the recorded head, every
@@ -18,12 +19,14 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from django.apps import apps
-from django.db import connection
+from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
 
 MANIFEST = "manifest.json"
@@ -128,28 +131,104 @@ def manifest() -> dict[str, Any]:
 
 
 def backup(folder: Path) -> dict[str, Any]:
-    """Write the database copy, the audit head and the manifest into an empty folder."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Write the database copy, the audit head and the manifest into a new, empty folder.
+
+    The manifest describes exactly the copy, however many people write meanwhile. On
+    PostgreSQL it is collected inside one REPEATABLE READ transaction whose snapshot
+    pg_dump imports (`--snapshot`): the dump and every count, decryption and report figure
+    see the same committed rows. On SQLite the online backup API copies the database in
+    one step (a consistent snapshot), and the manifest is collected from that copy.
+    The folder is the owner's only (700) and every file in it is 600."""
+    _private_folder(folder)
+    data = _backup_postgres(folder) if _is_postgres() else _backup_sqlite(folder)
+    _write_private(folder / AUDIT_HEAD, json.dumps(data["audit_head"]))
+    _write_private(folder / MANIFEST, json.dumps(data, ensure_ascii=False, indent=1))
+    return data
+
+
+def _private_folder(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     if any(folder.iterdir()):
         raise DrillError(f"{folder} is not empty; a backup goes into a folder of its own.")
-    data = manifest()
-    if _is_postgres():
-        args, env = _pg_args_and_env()
-        _run(
-            ["pg_dump", "--format=custom", "--no-owner", "--file", str(folder / PG_DUMP), *args],
-            env,
-        )
-    else:
-        connection.ensure_connection()
-        target = sqlite3.connect(folder / SQLITE_COPY)
-        try:
-            connection.connection.backup(target)
-        finally:
-            target.close()
-    (folder / AUDIT_HEAD).write_text(json.dumps(data["audit_head"]))
-    (folder / MANIFEST).write_text(json.dumps(data, ensure_ascii=False, indent=1))
     os.chmod(folder, 0o700)
+
+
+def _private_file(path: Path) -> None:
+    """Create the file empty, mode 600, before anything writes into it."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def _write_private(path: Path, text: str) -> None:
+    _private_file(path)
+    path.write_text(text)
+
+
+def _backup_postgres(folder: Path) -> dict[str, Any]:
+    args, env = _pg_args_and_env()
+    pg_dump = shutil.which("pg_dump")
+    if pg_dump is None:
+        raise DrillError("pg_dump is not installed (Debian: postgresql-client).")
+    if connection.in_atomic_block:
+        raise DrillError("A backup takes a snapshot of its own; run it outside a transaction.")
+    _private_file(folder / PG_DUMP)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        # The transaction waits for pg_dump once the manifest is collected.
+        for name in ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout"):
+            cursor.execute("SELECT set_config(%s, '0', true)", [name])
+        cursor.execute("SELECT pg_export_snapshot()")
+        snapshot = cursor.fetchone()[0]
+        dump = subprocess.Popen(  # noqa: S603 - pg_dump with our arguments
+            [
+                pg_dump,
+                "--format=custom",
+                "--no-owner",
+                f"--snapshot={snapshot}",
+                "--file",
+                str(folder / PG_DUMP),
+                *args,
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            data = manifest()
+        except BaseException:
+            dump.kill()
+            dump.communicate()
+            raise
+        # The snapshot lives as long as this transaction: wait for pg_dump inside it.
+        _, errors = dump.communicate()
+    if dump.returncode != 0:
+        raise DrillError(f"pg_dump failed: {errors.strip()[:500]}")
     return data
+
+
+def _backup_sqlite(folder: Path) -> dict[str, Any]:
+    copy = folder / SQLITE_COPY
+    _private_file(copy)
+    connection.ensure_connection()
+    target = sqlite3.connect(copy)
+    try:
+        connection.connection.backup(target)  # one step: one consistent snapshot
+    finally:
+        target.close()
+    # The manifest of the copy, by the same code against the copy as its only database.
+    result = subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
+        [sys.executable, str(settings.BASE_DIR / "manage.py"), "backup_manifest"],
+        env={**os.environ, "DATABASE_URL": f"sqlite:///{copy}"},
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=settings.BASE_DIR,
+    )
+    for leftover in (folder / f"{SQLITE_COPY}-wal", folder / f"{SQLITE_COPY}-shm"):
+        leftover.unlink(missing_ok=True)
+    if result.returncode != 0:
+        raise DrillError(f"The manifest of the copy failed: {result.stderr.strip()[-500:]}")
+    return json.loads(result.stdout)
 
 
 def restore(folder: Path) -> None:

@@ -9,53 +9,13 @@ test`), pg_dump and pg_restore into a fresh database."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
+import stat
 
 import psycopg
-import pytest
 from django.core.management import call_command
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _manage(database_url: str, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DATABASE_URL": database_url}
-    return subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
-        [sys.executable, str(ROOT / "manage.py"), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-    )
-
-
-@pytest.fixture
-def target_url(tmp_path):
-    """An empty database of the same kind as the test database."""
-    if connection.vendor != "postgresql":
-        yield f"sqlite:///{tmp_path / 'restored.sqlite3'}"
-        return
-    params = connection.settings_dict
-    name = f"{params['NAME']}_restore"
-    admin = psycopg.connect(
-        host=params["HOST"] or None,
-        port=params["PORT"] or None,
-        user=params["USER"] or None,
-        password=params["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    admin.execute(f'CREATE DATABASE "{name}"')
-    auth = params["USER"] + (f":{params['PASSWORD']}" if params["PASSWORD"] else "")
-    yield f"postgres://{auth}@{params['HOST'] or '127.0.0.1'}:{params['PORT'] or 5432}/{name}"
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
+from .conftest import manage as _manage
 
 
 def test_a_backup_restores_into_an_empty_database_with_nothing_lost(
@@ -64,6 +24,11 @@ def test_a_backup_restores_into_an_empty_database_with_nothing_lost(
     call_command("seed_demo", verbosity=0)
     folder = tmp_path / "backup"
     call_command("backup", output=folder, verbosity=0)
+    # The folder is the owner's only, and so is every file in it.
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in folder.iterdir()}
+    copy = "database.dump" if connection.vendor == "postgresql" else "database.sqlite3"
+    assert modes == dict.fromkeys([copy, "audit-head.json", "manifest.json"], 0o600)
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["tables"]["casework_contact"] > 2000
     assert manifest["encrypted_values"]["casework.Contact.summary"]["decrypted"] > 2000

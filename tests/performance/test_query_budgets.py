@@ -292,4 +292,18 @@ def test_page_runs_a_fixed_number_of_queries_whatever_the_data(measured, screen)
         "referral detail",
         "visit detail",
     )
-    assert large <= budget + audit_lock, f"{screen}: {large} queries, budget {budget}"
+    # +2 on PostgreSQL where a report is computed: the statement timeout raised for it and
+    # put back (config.database.longer_statement_timeout; SQLite has no statement timeout).
+    long_statements = 2 * (
+        connection.vendor == "postgresql"
+        and screen
+        in (
+            "progress report",
+            "progress report (statistics viewer)",
+            "verification sheet",
+            "metric page",
+        )
+    )
+    assert large <= budget + audit_lock + long_statements, (
+        f"{screen}: {large} queries, budget {budget}"
+    )
