@@ -256,6 +256,18 @@ def referral_candidates(user, meeting: Meeting) -> list[Case]:
     )
 
 
+def meeting_defaults(user) -> dict[str, str]:
+    """What a new meeting form starts with: a centre's monthly MDT meeting, inside the
+    organisation; for staff who keep no cases of their own (a municipality's liaison), the
+    case conference they hold, as a 支援会議."""
+    if user.has_perm("casework.view_org_cases"):
+        return {"kind": Meeting.Kind.MDT_MONTHLY, "legal_basis": Meeting.LegalBasis.INTERNAL}
+    return {
+        "kind": Meeting.Kind.CASE_CONFERENCE,
+        "legal_basis": Meeting.LegalBasis.SUPPORT_MEETING,
+    }
+
+
 def host_keeps_case(item: AgendaItem) -> bool:
     """Whether the meeting's host keeps the item's case. Only then may the minutes plan the
     case (next review date, MDT support, actions); a conference about a referred case

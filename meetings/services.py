@@ -330,7 +330,10 @@ def record_minutes(
     item.save()
     if take_on_mdt:
         Case.objects.filter(pk=item.case_id).update(mdt_supported=True)  # a flag, not an edit
-    if meeting.status == Meeting.Status.PLANNED:
+    # Minutes that record nothing do not make a meeting held (nor count it in the plan's
+    # conference indicator): something discussed, decided or planned must be written.
+    recorded = discussion or decisions or next_review_on or take_on_mdt or close_review
+    if meeting.status == Meeting.Status.PLANNED and recorded:
         Meeting.objects.filter(pk=meeting.pk).update(status=Meeting.Status.HELD)
     sync_grants(meeting)
     record(

@@ -47,7 +47,11 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def meeting_new(request: HttpRequest) -> HttpResponse:
-    form = MeetingForm(request.POST or None, organisation_id=request.user.organisation_id)
+    form = MeetingForm(
+        request.POST or None,
+        organisation_id=request.user.organisation_id,
+        initial=selectors.meeting_defaults(request.user),
+    )
     if request.method == "POST" and form.is_valid():
         meeting = services.plan_meeting(request.user, **form.cleaned_data)
         messages.success(request, _("会議を登録しました。"))

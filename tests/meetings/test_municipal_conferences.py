@@ -494,3 +494,39 @@ def test_the_liaison_finds_its_referred_cases_on_the_conference_page_and_in_the_
     assert town.referred.code in printed and "3件を検討" in printed
     assert "閲覧できないケースのため" not in printed
     assert NAME not in printed and SUMMARY not in printed
+
+
+def test_minutes_that_record_nothing_do_not_hold_the_conference(client, town):
+    client.force_login(town.liaison)
+    day = yesterday()
+    conference = plan_conference_through_the_page(client, day)
+    item = services.add_to_agenda(town.liaison, conference, town.referred)
+    minutes = reverse("meetings:minutes", kwargs={"pk": item.pk})
+    form = form_posting_to(page(client, minutes), minutes, minutes)
+    assert submit(client, form, minutes).status_code == 302  # pressed with nothing typed
+    conference.refresh_from_db()
+    assert conference.status == Meeting.Status.PLANNED
+    assert conference_figure(day) == 0
+    form = form_posting_to(page(client, minutes), minutes, minutes)
+    assert submit(client, form, minutes, {"decisions": "保健師が訪問"}).status_code == 302
+    conference.refresh_from_db()
+    assert conference.status == Meeting.Status.HELD
+    assert conference_figure(day) == 1
+
+
+def test_a_liaisons_new_meeting_starts_as_a_case_conference_held_as_a_support_meeting(client, town):
+    url = reverse("meetings:new")
+    client.force_login(town.liaison)
+    form = form_posting_to(page(client, url), url, url)
+    when = at(yesterday()).strftime("%Y-%m-%dT%H:%M")
+    assert submit(client, form, url, {"held_at": when}).status_code == 302
+    meeting = Meeting.objects.latest("created_at")
+    assert meeting.kind == Meeting.Kind.CASE_CONFERENCE
+    assert meeting.legal_basis == Meeting.LegalBasis.SUPPORT_MEETING
+    # A centre's staff start from their monthly MDT meeting, inside the organisation.
+    client.force_login(town.counsellor)
+    form = form_posting_to(page(client, url), url, url)
+    assert submit(client, form, url, {"held_at": when}).status_code == 302
+    meeting = Meeting.objects.latest("created_at")
+    assert meeting.kind == Meeting.Kind.MDT_MONTHLY
+    assert meeting.legal_basis == Meeting.LegalBasis.INTERNAL
