@@ -245,7 +245,9 @@ def referral_items(user, meeting: Meeting) -> list[AgendaItem]:
 def referral_candidates(user, meeting: Meeting) -> list[Case]:
     """The referred cases `user` may put on `meeting`'s agenda by the referral path and
     that are not on it yet (codes and nothing else: the page lists them to add)."""
-    if not _referral_path_open(user, meeting) or meeting.status != Meeting.Status.PLANNED:
+    from .services import agenda_open
+
+    if not _referral_path_open(user, meeting) or not agenda_open(meeting):
         return []
     return list(
         referral_scope(user)

@@ -201,8 +201,8 @@ def add_to_agenda(
     the MDT members would discuss a case they cannot read (lift the restriction first).
     """
     _require(actor, "meetings.change_meeting", meeting)
-    if meeting.status != Meeting.Status.PLANNED:
-        raise ValidationError(_("開催済みの会議には議題を追加できません。"))
+    if not agenda_open(meeting):
+        raise ValidationError(_("開催日を過ぎた会議には議題を追加できません。"))
     # Read afresh and locked, so that a case closing at the same moment either is seen
     # closed here or finds this item open and ends its review (end_reviews).
     case = Case.objects.select_for_update().get(pk=case.pk)
@@ -270,6 +270,13 @@ def drop_from_agenda(actor, item: AgendaItem) -> None:
 def meeting_day(meeting: Meeting) -> datetime.date:
     """The meeting's date where it is held (settings.TIME_ZONE)."""
     return timezone.localdate(meeting.held_at)
+
+
+def agenda_open(meeting: Meeting) -> bool:
+    """Whether cases may still be put on the agenda: until the meeting is held, and on the
+    meeting's day itself even once minutes are being taken (a case raised at the meeting);
+    afterwards the agenda is the record of what was discussed."""
+    return meeting.status == Meeting.Status.PLANNED or timezone.localdate() == meeting_day(meeting)
 
 
 def require_held(meeting: Meeting) -> None:

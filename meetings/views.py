@@ -101,6 +101,7 @@ def _detail_page(
                 initial={"count": meeting.unregistered_cases_discussed or None}
             ),
             "suggestions": selectors.PACK_SUGGESTIONS,
+            "agenda_open": services.agenda_open(meeting),
         },
     )
 

@@ -19,7 +19,7 @@ from casework.models import Case
 from meetings import services
 from meetings.models import AgendaItem, Meeting
 from tests.factories import make_organisation, make_user
-from tests.html_forms import form_posting_to, submit
+from tests.html_forms import form_posting_to, post_forms, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -121,3 +121,25 @@ def test_the_meeting_is_named_by_its_local_date():
     tz = timezone.get_current_timezone()
     held = datetime.datetime(2026, 12, 1, 0, 30, tzinfo=tz)
     assert str(Meeting(kind=Meeting.Kind.CASE_CONFERENCE, held_at=held)).endswith("2026-12-01")
+
+
+def test_a_case_raised_at_the_meeting_is_added_on_its_day_but_not_afterwards(client, centre):
+    services.record_minutes(centre.supervisor, centre.item, decisions="継続")  # held today
+    raised = casework.open_case(centre.counsellor, identity={"name": "当日 花子"})
+    client.force_login(centre.supervisor)
+    detail = reverse("meetings:detail", kwargs={"pk": centre.meeting.pk})
+    add = reverse("meetings:agenda_add", kwargs={"pk": centre.meeting.pk})
+    form = next(
+        f for f in post_forms(client.get(detail).content.decode()) if f.url(detail).endswith(add)
+    )
+    assert submit(client, form, detail, {"code": raised.code}).status_code == 302
+    assert AgendaItem.objects.filter(meeting=centre.meeting, case=raised).exists()
+    # The day after, the agenda is the record of what was discussed.
+    Meeting.objects.filter(pk=centre.meeting.pk).update(
+        held_at=timezone.now() - datetime.timedelta(days=1)
+    )
+    later = casework.open_case(centre.counsellor, identity={"name": "翌日 次郎"})
+    body = client.get(detail).content.decode()
+    assert not any(f.url(detail).endswith(add) for f in post_forms(body))
+    client.post(add, {"code": later.code})
+    assert not AgendaItem.objects.filter(meeting=centre.meeting, case=later).exists()
