@@ -189,7 +189,8 @@ def minutes(request: HttpRequest, pk: str) -> HttpResponse:
         "discussion": item.discussion,
         "decisions": item.decisions,
         "next_review_on": item.next_review_on,
-        "take_on_mdt": item.take_on_mdt,
+        # Shown as the case stands: a case the MDT already supports is ticked.
+        "take_on_mdt": item.take_on_mdt or item.case.mdt_supported,
         "version": selectors.minutes_version(item),
     }
     form_options = {

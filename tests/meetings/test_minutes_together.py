@@ -143,3 +143,25 @@ def test_a_case_raised_at_the_meeting_is_added_on_its_day_but_not_afterwards(cli
     assert not any(f.url(detail).endswith(add) for f in post_forms(body))
     client.post(add, {"code": later.code})
     assert not AgendaItem.objects.filter(meeting=centre.meeting, case=later).exists()
+
+
+def test_the_minutes_page_shows_what_the_presenter_asks_and_the_cases_mdt_support(centre):
+    supported = casework.open_case(
+        centre.counsellor,
+        identity={"name": "支援中 三郎"},
+        confirm_duplicate=True,
+        case_fields={"mdt_supported": True},
+    )
+    item = services.add_to_agenda(
+        centre.supervisor,
+        centre.meeting,
+        supported,
+        presenter=centre.counsellor,
+        question="就労支援につなぐ時期",
+    )
+    _browser, form = open_form(centre.supervisor, item)
+    browser = Client()
+    browser.force_login(centre.supervisor)
+    body = browser.get(minutes_url(item)).content.decode()
+    assert "就労支援につなぐ時期" in body and str(centre.counsellor) in body
+    assert form.named("take_on_mdt")[0].checked
