@@ -11,9 +11,11 @@ other fails (docs/architecture.md, "Faults and timeouts"). Each worker holds one
 connection (CONN_MAX_AGE), far below PostgreSQL's 100.
 
 The worker timeout is WORKER_TIMEOUT, read with the database timeouts by config/timeouts.py,
-which refuses a long statement timeout that would not end before it. A reload (HUP) or a
-recycled worker lets requests under way finish for up to graceful_timeout, as long as the
-longest export. Workers are recycled after about a thousand requests, at staggered times,
+which refuses a long statement timeout that would not end before it. A HUP or a recycled
+worker lets requests under way finish for up to graceful_timeout, as long as the longest
+export. With preload_app, HUP restarts the workers with the code the master loaded: a
+deploy restarts the master (or USR2, then QUIT to the old one; README, production).
+Workers are recycled after about a thousand requests, at staggered times,
 so slow growth of memory cannot accumulate.
 """
 

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
+from django.contrib.sessions.exceptions import SessionInterrupted
 from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
@@ -97,14 +98,43 @@ def _timed_out(error: BaseException) -> bool:
     return getattr(cause, "sqlstate", None) in _TIMED_OUT
 
 
+# SQLSTATEs of a database that is away or too busy: connection exceptions (class 08),
+# shutting down or starting (57P), too many connections, and the timeouts above. Anything
+# else (a deadlock, a constraint, a missing column) is a bug or a conflict to be fixed, and
+# keeps its 500 and its stack trace.
+_AWAY_CLASSES = ("08", "57P")
+_AWAY = _TIMED_OUT | {"53300"}
+# SQLite's own words for a database that is busy or cannot be reached.
+_SQLITE_AWAY = ("database is locked", "unable to open database", "disk i/o error")
+
+
+def unreachable(error: BaseException | None) -> bool:
+    """Whether `error` says the database is unreachable or too slow, as opposed to a
+    failing statement. psycopg names it by SQLSTATE; a lost or refused connection, and the
+    client-side bound (config/postgresql), come without one; SQLite by its message."""
+    if not isinstance(error, UNREACHABLE):
+        return False
+    cause = error.__cause__
+    state = getattr(cause, "sqlstate", None)
+    if state:
+        return state in _AWAY or state.startswith(_AWAY_CLASSES)
+    if type(cause).__module__.startswith("sqlite3"):
+        return any(words in str(error).lower() for words in _SQLITE_AWAY)
+    return True
+
+
 def database_error(error: BaseException | None) -> BaseException | None:
-    """The database's OperationalError or InterfaceError behind `error`, if any: itself,
-    or what it was raised from or while handling (Django turns a session save that failed
-    that way into SessionInterrupted, a 400)."""
-    for _depth in range(5):
-        if error is None or isinstance(error, UNREACHABLE):
-            return error
-        error = error.__cause__ or error.__context__
+    """The unreachable database's error behind `error`, if any: `error` itself, or, for
+    the SessionInterrupted (a 400) Django raises when a session save failed that way, what
+    it was raised from. Not an error raised while handling one: that is a bug of its own."""
+    if unreachable(error):
+        return error
+    if isinstance(error, SessionInterrupted):
+        cause = error.__cause__ or error.__context__
+        for _depth in range(4):
+            if cause is None or unreachable(cause):
+                return cause
+            cause = cause.__cause__ or cause.__context__
     return None
 
 

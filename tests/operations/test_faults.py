@@ -28,7 +28,7 @@ from types import SimpleNamespace
 import psycopg
 import pytest
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import OperationalError, connection, connections, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.test import Client
 from django.urls import reverse
@@ -464,3 +464,36 @@ def test_an_outage_is_one_log_line_with_a_count_not_a_trace_per_request(centre):
     assert "Traceback" not in log
     assert "database answering again" in log and "20 failures in all" in log
     assert len(log.splitlines()) <= 3, log
+
+
+def test_only_an_unreachable_database_counts_as_an_outage_a_bug_keeps_its_500(db):
+    """A failing statement (a missing column, a deadlock) and an error raised while
+    handling a database error are bugs: Django's 500 and the stack trace, never the 503
+    "cannot connect" page or a counted log line (outside review of issue 25)."""
+    from django.db import DatabaseError
+
+    from operations.outage import database_error
+
+    with (
+        pytest.raises(DatabaseError) as failing,
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("SELECT no_such_column FROM accounts_user")
+    assert database_error(failing.value) is None
+    try:
+        try:
+            raise OperationalError("server closed the connection unexpectedly")
+        except OperationalError:
+            {}["missing"]
+    except KeyError as bug:
+        assert database_error(bug) is None
+    away = OperationalError("connection refused")
+    assert database_error(away) is away
+    if connection.vendor == "postgresql":
+        deadlock = OperationalError("deadlock detected")
+        deadlock.__cause__ = psycopg.errors.DeadlockDetected()
+        assert database_error(deadlock) is None
+        timed_out = OperationalError("canceling statement due to statement timeout")
+        timed_out.__cause__ = psycopg.errors.QueryCanceled()
+        assert database_error(timed_out) is timed_out
