@@ -5,21 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.selectors import holders_of
 from casework.forms import DateInput, DateTimeInput
 
 from .models import ExternalAttendance, Meeting
-
-
-def staff_of(organisation_id: int):
-    """Who may attend, present or own an action: the host's active staff whose role takes
-    part in meetings (meetings.view_meeting), never a statistics viewer, auditor or
-    administrator."""
-    return holders_of("meetings.view_meeting", organisation_id=organisation_id).order_by("username")
+from .selectors import meeting_staff
 
 
 class MeetingForm(forms.Form):
@@ -39,9 +32,9 @@ class MeetingForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
 
-    def __init__(self, *args: Any, organisation_id: int, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, staff: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["attendees"].queryset = staff_of(organisation_id)
+        self.fields["attendees"].queryset = staff  # selectors.new_meeting_staff
 
 
 ACTION_FIELDS = ("action_description", "action_assignee", "action_due_on")
@@ -61,9 +54,9 @@ class AgendaItemForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args: Any, organisation_id: int, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, staff: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["presenter"].queryset = staff_of(organisation_id)
+        self.fields["presenter"].queryset = staff  # selectors.meeting_staff
 
 
 class MinutesForm(forms.Form):
@@ -105,13 +98,13 @@ class MinutesForm(forms.Form):
     def __init__(
         self,
         *args: Any,
-        organisation_id: int,
+        staff: QuerySet[User],
         planning: bool = True,
         review_closed: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["action_assignee"].queryset = staff_of(organisation_id)
+        self.fields["action_assignee"].queryset = staff  # selectors.meeting_staff
         if not planning:
             for name in self.PLANNING:
                 del self.fields[name]
@@ -162,7 +155,7 @@ class AttendeesForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["attendees"].queryset = (
             User.objects.filter(
-                Q(pk__in=staff_of(meeting.host_id).values("pk")) | Q(pk__in=attendee_ids)
+                Q(pk__in=meeting_staff(meeting).values("pk")) | Q(pk__in=attendee_ids)
             )
             .distinct()
             .order_by("username")

@@ -55,6 +55,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.selectors import holders_of
 from audit.models import Action
 from audit.services import record
 from casework.access import Capability, cached_access
@@ -170,12 +171,17 @@ def open_agenda_items(user, cases: QuerySet[Case] | None = None) -> QuerySet[Age
     )
 
 
-def hosted_meeting(user, pk) -> Meeting:
-    """A meeting of the user's organisation (its host); 404 for any other."""
-    meeting = Meeting.objects.filter(pk=pk, host_id=user.organisation_id).first()
-    if meeting is None:
-        raise Http404
-    return meeting
+def meeting_staff(meeting: Meeting) -> QuerySet[User]:
+    """Who may attend `meeting`, present a case or own an action from it: the host's
+    active staff whose role takes part in meetings (meetings.view_meeting), never a
+    statistics viewer, auditor or administrator."""
+    return holders_of("meetings.view_meeting", organisation_id=meeting.host_id).order_by("username")
+
+
+def new_meeting_staff(user) -> QuerySet[User]:
+    """`meeting_staff` of a meeting `user` is about to plan (services.plan_meeting makes
+    the user's organisation its host)."""
+    return meeting_staff(Meeting(host_id=user.organisation_id))
 
 
 # --- the referral path: case conferences about referred cases -----------------------------

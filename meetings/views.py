@@ -49,7 +49,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
 def meeting_new(request: HttpRequest) -> HttpResponse:
     form = MeetingForm(
         request.POST or None,
-        organisation_id=request.user.organisation_id,
+        staff=selectors.new_meeting_staff(request.user),
         initial=selectors.meeting_defaults(request.user),
     )
     if request.method == "POST" and form.is_valid():
@@ -90,7 +90,7 @@ def _detail_page(
             "attendees_form": attendees_form,
             "external": list(meeting.external_attendance.all()),
             "external_form": external_form or ExternalAttendanceForm(),
-            "agenda_form": agenda_form or AgendaItemForm(organisation_id=meeting.host_id),
+            "agenda_form": agenda_form or AgendaItemForm(staff=selectors.meeting_staff(meeting)),
             "days": days,
             # A case conference: referred cases on its agenda, and residents not in the
             # system as a count (meetings/_conference.html).
@@ -142,7 +142,7 @@ def meeting_print(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _own_meeting(request, pk)
-    details = AgendaItemForm(request.POST, organisation_id=meeting.host_id)
+    details = AgendaItemForm(request.POST, staff=selectors.meeting_staff(meeting))
     if not details.is_valid():
         return _detail_page(request, meeting, agenda_form=details)
     code = request.POST.get("code", "").strip().upper()
@@ -194,7 +194,7 @@ def minutes(request: HttpRequest, pk: str) -> HttpResponse:
         "version": selectors.minutes_version(item),
     }
     form_options = {
-        "organisation_id": item.meeting.host_id,
+        "staff": selectors.meeting_staff(item.meeting),
         "initial": initial,
         "planning": selectors.may_plan(request.user, item),
         "review_closed": item.review_closed_at is not None,
@@ -312,7 +312,7 @@ def external_add(request: HttpRequest, pk: int) -> HttpResponse:
 def unregistered_cases(request: HttpRequest, pk: int) -> HttpResponse:
     """A case conference about residents not in the system: the number discussed, which
     marks it held (services.record_unregistered_cases)."""
-    meeting = selectors.hosted_meeting(request.user, pk)
+    meeting = _own_meeting(request, pk)
     form = UnregisteredCasesForm(request.POST)
     if form.is_valid():
         try:
