@@ -126,20 +126,6 @@ class ProgressReport:
         return [self.year - k for k in range(PRIOR_YEARS, 0, -1)]
 
     def table(self) -> Table:
-        columns = [
-            _("取組方向"),
-            _("指標番号"),
-            _("指標"),
-            _("単位"),
-            _("数え方"),
-            *[_("%(year)s実績") % {"year": era_label(y)} for y in self.prior_years],
-            _("実績値(A)"),
-            _("目標値(B)"),
-            _("達成割合A/B(%)"),
-            _("達成割合（様式上）(%)"),
-            _("進捗状況"),
-            _("備考"),
-        ]
         table = Table(
             title=_("%(plan)s 進捗状況") % {"plan": self.plan.name},
             heading=[
@@ -147,44 +133,22 @@ class ProgressReport:
                 _("集計範囲：%(scope)s") % {"scope": self.plan.scope.label()},
                 _("対象期間：%(period)s") % {"period": self.period.label()},
             ],
-            columns=columns,
+            columns=[
+                _("取組方向"),
+                _("指標番号"),
+                _("指標"),
+                _("単位"),
+                _("数え方"),
+                *[_("%(year)s実績") % {"year": era_label(y)} for y in self.prior_years],
+                _("実績値(A)"),
+                _("目標値(B)"),
+                _("達成割合A/B(%)"),
+                _("達成割合（様式上）(%)"),
+                _("進捗状況"),
+                _("備考"),
+            ],
         )
-        for row in self.rows:
-            indicator = row.indicator
-            notes = []
-            if indicator.is_manual:
-                notes.append(_("手入力"))
-            if indicator.is_cumulative:
-                notes.append(_("累計：%(first)s～") % {"first": era_label(self.plan.first_year)})
-            if row.overridden:
-                notes.append(
-                    _("手動判定（自動判定：%(auto)s）")
-                    % {"auto": _status_label(row.computed_status)}
-                )
-            if row.changed:
-                if self.exact and row.submitted is not None:
-                    notes.append(
-                        _("提出時：%(value)s") % {"value": row.submitted.get("actual_text", "")}
-                    )
-                else:
-                    notes.append(_("提出後に変更あり"))
-            suppressed_ratio = row.achieved.suppressed
-            table.rows.append(
-                [
-                    str(indicator.direction),
-                    indicator.code,
-                    indicator.name,
-                    indicator.unit,
-                    indicator.get_counting_display() if indicator.counting else "",
-                    *[figure.shown for _year, figure in row.prior],
-                    row.actual_cell(),
-                    row.target_text(),
-                    SUPPRESSED if suppressed_ratio and row.ratio is not None else row.ratio,
-                    SUPPRESSED if suppressed_ratio and row.ratio is not None else row.ratio_shown,
-                    row.status_label,
-                    "；".join(notes),
-                ]
-            )
+        table.rows = [self._table_row(row) for row in self.rows]
         if not self.exact:
             table.notes.append(SUPPRESSION_NOTE)
         table.notes.append(
@@ -193,6 +157,44 @@ class ProgressReport:
             )
         )
         return table
+
+    def _table_row(self, row: ProgressRow) -> list[Any]:
+        indicator = row.indicator
+        hide_ratio = row.achieved.suppressed and row.ratio is not None
+        return [
+            str(indicator.direction),
+            indicator.code,
+            indicator.name,
+            indicator.unit,
+            indicator.get_counting_display() if indicator.counting else "",
+            *[figure.shown for _year, figure in row.prior],
+            row.actual_cell(),
+            row.target_text(),
+            SUPPRESSED if hide_ratio else row.ratio,
+            SUPPRESSED if hide_ratio else row.ratio_shown,
+            row.status_label,
+            "；".join(self._notes(row)),
+        ]
+
+    def _notes(self, row: ProgressRow) -> list[str]:
+        """The remarks column: entered by hand, cumulative since, overridden, changed."""
+        notes = []
+        if row.indicator.is_manual:
+            notes.append(_("手入力"))
+        if row.indicator.is_cumulative:
+            notes.append(_("累計：%(first)s～") % {"first": era_label(self.plan.first_year)})
+        if row.overridden:
+            notes.append(
+                _("手動判定（自動判定：%(auto)s）") % {"auto": _status_label(row.computed_status)}
+            )
+        if row.changed:
+            if self.exact and row.submitted is not None:
+                notes.append(
+                    _("提出時：%(value)s") % {"value": row.submitted.get("actual_text", "")}
+                )
+            else:
+                notes.append(_("提出後に変更あり"))
+        return notes
 
     def figures(self) -> dict[str, Any]:
         """What a snapshot freezes: the table and each indicator's numbers."""
@@ -220,6 +222,93 @@ def _status_label(status: str | None) -> str:
     return str(Status(status).label) if status else "—"
 
 
+@dataclass
+class _PlanRecords:
+    """What the plan stores for the report: targets, entered values and assessments by
+    (indicator, year), and this year's submitted snapshots."""
+
+    targets: dict[tuple[int, int], Decimal]
+    manual: dict[tuple[int, int], Decimal]
+    assessments: dict[tuple[int, int], Assessment]
+    snapshots: list[Snapshot]
+
+    @classmethod
+    def load(cls, plan: Plan, year: int) -> _PlanRecords:
+        return cls(
+            targets={
+                (t.indicator_id, t.fiscal_year): t.value
+                for t in Target.objects.filter(indicator__direction__plan=plan)
+            },
+            manual={
+                (m.indicator_id, m.fiscal_year): m.value
+                for m in ManualValue.objects.filter(indicator__direction__plan=plan)
+            },
+            assessments={
+                (a.indicator_id, a.fiscal_year): a
+                for a in Assessment.objects.filter(
+                    indicator__direction__plan=plan, fiscal_year=year
+                )
+            },
+            snapshots=list(
+                Snapshot.objects.filter(plan=plan, fiscal_year=year).select_related("submitted_by")
+            ),
+        )
+
+
+@dataclass
+class _Values:
+    """Every indicator's value for each year the report shows, and how a viewer sees it."""
+
+    records: _PlanRecords
+    computed: dict[tuple[int, int], int]  # (indicator, year) → counted figure
+    exact: bool
+    threshold: int
+
+    @classmethod
+    def count(
+        cls,
+        plan: Plan,
+        indicators: list[Indicator],
+        periods: dict[int, Period],
+        records: _PlanRecords,
+        *,
+        exact: bool,
+        threshold: int,
+    ) -> _Values:
+        """One evaluation per distinct scope (the plan's, and any indicator counting one
+        organisation only): a query per source table and scope, never per indicator."""
+        counted = [indicator for indicator in indicators if not indicator.is_manual]
+        cells = {(i.pk, y): i.cell(p) for i in counted for y, p in periods.items()}
+        by_scope: dict[metrics.Scope, list[metrics.Cell]] = {}
+        for indicator in counted:
+            by_scope.setdefault(indicator.scope(plan), []).extend(
+                cells[(indicator.pk, y)] for y in periods
+            )
+        figures = {
+            scope: metrics.evaluate(scope_cells, scope) for scope, scope_cells in by_scope.items()
+        }
+        computed = {
+            (i.pk, y): figures[i.scope(plan)][cells[(i.pk, y)]] for i in counted for y in periods
+        }
+        return cls(records, computed, exact, threshold)
+
+    def value(self, indicator: Indicator, year: int) -> Decimal | None:
+        if indicator.is_manual:
+            return self.records.manual.get((indicator.pk, year))
+        return Decimal(self.computed[(indicator.pk, year)])
+
+    def figure(self, indicator: Indicator, year: int) -> Figure:
+        amount = self.value(indicator, year)
+        hide = (
+            not self.exact
+            and amount is not None
+            and not indicator.is_manual
+            and metrics.get(indicator.metric).about_people
+            and is_small(int(amount), self.threshold)
+        )
+        return Figure(amount, hide)
+
+
 @longer_statement_timeout()  # a fiscal year's counts over every contact
 def progress_report(
     plan: Plan,
@@ -243,106 +332,58 @@ def progress_report(
     )
     years_needed = set(range(year - PRIOR_YEARS, year + 1)) | {y for y in plan.years if y <= year}
     periods = {y: Period.fiscal(y) if y != year else period for y in years_needed}
+    records = _PlanRecords.load(plan, year)
+    snapshot = next((s for s in records.snapshots if s.as_of == period.end), None)
+    values = _Values.count(plan, indicators, periods, records, exact=exact, threshold=threshold)
+    rows = [_progress_row(plan, year, indicator, values, snapshot) for indicator in indicators]
+    return ProgressReport(plan, year, period, rows, exact, snapshot, records.snapshots)
 
-    targets = {
-        (t.indicator_id, t.fiscal_year): t.value
-        for t in Target.objects.filter(indicator__direction__plan=plan)
-    }
-    manual = {
-        (m.indicator_id, m.fiscal_year): m.value
-        for m in ManualValue.objects.filter(indicator__direction__plan=plan)
-    }
-    assessments = {
-        (a.indicator_id, a.fiscal_year): a
-        for a in Assessment.objects.filter(indicator__direction__plan=plan, fiscal_year=year)
-    }
-    snapshots = list(
-        Snapshot.objects.filter(plan=plan, fiscal_year=year).select_related("submitted_by")
-    )
-    snapshot = next((s for s in snapshots if s.as_of == period.end), None)
 
-    cells = {
-        (indicator.pk, y): indicator.cell(p)
-        for indicator in indicators
-        if not indicator.is_manual
-        for y, p in periods.items()
-    }
-    # One evaluation per distinct scope (the plan's, and any indicator counting one
-    # organisation only): a query per source table and scope, never per indicator.
-    by_scope: dict[metrics.Scope, list[metrics.Cell]] = {}
-    for indicator in indicators:
-        if not indicator.is_manual:
-            by_scope.setdefault(indicator.scope(plan), []).extend(
-                cells[(indicator.pk, y)] for y in periods
-            )
-    scope_of = {indicator.pk: indicator.scope(plan) for indicator in indicators}
-    computed = {
-        scope: metrics.evaluate(scope_cells, scope) for scope, scope_cells in by_scope.items()
-    }
-
-    def value(indicator: Indicator, y: int) -> Decimal | None:
-        if indicator.is_manual:
-            return manual.get((indicator.pk, y))
-        return Decimal(computed[scope_of[indicator.pk]][cells[(indicator.pk, y)]])
-
-    def figure(indicator: Indicator, amount: Decimal | None) -> Figure:
-        hide = (
-            not exact
-            and amount is not None
-            and not indicator.is_manual
-            and metrics.get(indicator.metric).about_people
-            and is_small(int(amount), threshold)
+def _progress_row(
+    plan: Plan, year: int, indicator: Indicator, values: _Values, snapshot: Snapshot | None
+) -> ProgressRow:
+    """One indicator's line: this year's figure against its target, the status, and how
+    it compares with the submitted snapshot."""
+    targets = values.records.targets
+    actual = values.figure(indicator, year)
+    target = targets.get((indicator.pk, year))
+    cumulative = cumulative_target = None
+    if indicator.is_cumulative:
+        plan_years = [y for y in plan.years if y <= year]
+        amounts = [values.value(indicator, y) for y in plan_years]
+        cumulative = Figure(
+            sum((v for v in amounts if v is not None), Decimal(0)), actual.suppressed
         )
-        return Figure(amount, hide)
-
-    rows = []
-    for indicator in indicators:
-        actual = figure(indicator, value(indicator, year))
-        target = targets.get((indicator.pk, year))
-        cumulative = cumulative_target = None
-        if indicator.is_cumulative:
-            plan_years = [y for y in plan.years if y <= year]
-            values = [value(indicator, y) for y in plan_years]
-            total = sum((v for v in values if v is not None), Decimal(0))
-            cumulative = Figure(total, actual.suppressed)
+        if target is not None:
             shares = [targets.get((indicator.pk, y)) for y in plan_years]
-            if target is not None:
-                cumulative_target = sum((s for s in shares if s is not None), Decimal(0))
-        a = cumulative.value if cumulative is not None else actual.value
-        b = cumulative_target if cumulative_target is not None else target
-        raw = ratio(a, b)
-        shown = min(raw, HUNDRED) if raw is not None and indicator.cap_ratio else raw
-        computed_status = plan.status_for(raw)
-        assessment = assessments.get((indicator.pk, year))
-        status = (
-            assessment.status_override
-            if assessment and assessment.status_override
-            else computed_status
-        )
-        row = ProgressRow(
-            indicator=indicator,
-            prior=[
-                (y, figure(indicator, value(indicator, y))) for y in range(year - PRIOR_YEARS, year)
-            ],
-            actual=actual,
-            cumulative=cumulative,
-            target=target,
-            cumulative_target=cumulative_target,
-            ratio=raw,
-            ratio_shown=shown,
-            computed_status=computed_status,
-            status=status,
-            assessment=assessment,
-        )
-        if snapshot is not None:
-            row.submitted = snapshot.figures.get("rows", {}).get(str(indicator.pk))
-            if row.submitted is not None:
-                row.changed = row.submitted.get("actual") != _str(actual.value) or (
-                    row.submitted.get("cumulative")
-                    != (_str(cumulative.value) if cumulative else None)
-                )
-        rows.append(row)
-    return ProgressReport(plan, year, period, rows, exact, snapshot, snapshots)
+            cumulative_target = sum((s for s in shares if s is not None), Decimal(0))
+    a = cumulative.value if cumulative is not None else actual.value
+    b = cumulative_target if cumulative_target is not None else target
+    raw = ratio(a, b)
+    computed_status = plan.status_for(raw)
+    assessment = values.records.assessments.get((indicator.pk, year))
+    row = ProgressRow(
+        indicator=indicator,
+        prior=[(y, values.figure(indicator, y)) for y in range(year - PRIOR_YEARS, year)],
+        actual=actual,
+        cumulative=cumulative,
+        target=target,
+        cumulative_target=cumulative_target,
+        ratio=raw,
+        ratio_shown=min(raw, HUNDRED) if raw is not None and indicator.cap_ratio else raw,
+        computed_status=computed_status,
+        status=assessment.status_override
+        if assessment and assessment.status_override
+        else computed_status,
+        assessment=assessment,
+    )
+    if snapshot is not None:
+        row.submitted = snapshot.figures.get("rows", {}).get(str(indicator.pk))
+        if row.submitted is not None:
+            row.changed = row.submitted.get("actual") != _str(actual.value) or (
+                row.submitted.get("cumulative") != (_str(cumulative.value) if cumulative else None)
+            )
+    return row
 
 
 # ------------------------------------------------------------------------- breakdowns
