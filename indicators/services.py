@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -75,44 +76,18 @@ def save_indicator_year(
         raise ValidationError(_("計画期間外の年度です。"))
     changed: list[str] = []
     with transaction.atomic():
-        current_target = Target.objects.filter(indicator=indicator, fiscal_year=year).first()
-        if target is None and current_target is not None:
-            _require(user, "indicators.change_target")
-            current_target.delete()
+        target_values = None if target is None else {"value": target}
+        if _save_year_row(user, Target, indicator, year, target_values, delete_if_none=True):
             changed.append("target")
-        elif target is not None and (current_target is None or current_target.value != target):
-            _require(
-                user, "indicators.change_target" if current_target else "indicators.add_target"
-            )
-            Target.objects.update_or_create(
-                indicator=indicator, fiscal_year=year, defaults={"value": target}
-            )
-            changed.append("target")
-        if indicator.is_manual:
-            current_value = ManualValue.objects.filter(
-                indicator=indicator, fiscal_year=year
-            ).first()
-            if manual_value is not None and (
-                current_value is None
-                or (current_value.value, current_value.source_note) != (manual_value, source_note)
-            ):
-                _require(
-                    user,
-                    "indicators.change_manualvalue"
-                    if current_value
-                    else "indicators.add_manualvalue",
-                )
-                ManualValue.objects.update_or_create(
-                    indicator=indicator,
-                    fiscal_year=year,
-                    defaults={
-                        "value": manual_value,
-                        "source_note": source_note,
-                        "entered_by": user,
-                        "entered_at": timezone.now(),
-                    },
-                )
-                changed.append("manual_value")
+        if indicator.is_manual and _save_year_row(
+            user,
+            ManualValue,
+            indicator,
+            year,
+            None if manual_value is None else {"value": manual_value, "source_note": source_note},
+            stamp={"entered_by": user, "entered_at": timezone.now()},
+        ):
+            changed.append("manual_value")
         texts = {
             "status_override": status_override,
             "override_reason": override_reason if status_override else "",
@@ -120,20 +95,15 @@ def save_indicator_year(
             "check_text": check_text,
             "action_text": action_text,
         }
-        current = Assessment.objects.filter(indicator=indicator, fiscal_year=year).first()
-        if (current is None and any(texts.values())) or (
-            current is not None and any(getattr(current, k) != v for k, v in texts.items())
+        if _save_year_row(
+            user,
+            Assessment,
+            indicator,
+            year,
+            texts,
+            stamp={"updated_by": user, "updated_at": timezone.now()},
+            validate=True,
         ):
-            _require(
-                user, "indicators.change_assessment" if current else "indicators.add_assessment"
-            )
-            assessment = current or Assessment(indicator=indicator, fiscal_year=year)
-            for key, value in texts.items():
-                setattr(assessment, key, value)
-            assessment.updated_by = user
-            assessment.updated_at = timezone.now()
-            assessment.full_clean()
-            assessment.save()
             changed.append("assessment")
         if changed:
             record(
@@ -142,6 +112,45 @@ def save_indicator_year(
                 object_ref=str(indicator.pk),
                 detail={"fiscal_year": year, "changed": changed},
             )
+
+
+def _save_year_row(
+    user,
+    model: type[Target | ManualValue | Assessment],
+    indicator: Indicator,
+    year: int,
+    values: dict[str, Any] | None,
+    *,
+    stamp: dict[str, Any] | None = None,
+    delete_if_none: bool = False,
+    validate: bool = False,
+) -> bool:
+    """Write the indicator's row of `model` for `year` when `values` differ from it (a
+    missing row reads as the model's defaults, so blank values create nothing), with the
+    add or change permission; `stamp` (who, when) is written along. None for `values`
+    means nothing was given: the row is deleted when `delete_if_none`, else left alone.
+    `validate` runs the model's checks before saving. True when anything was written."""
+    current = model.objects.filter(indicator=indicator, fiscal_year=year).first()
+    name = model._meta.model_name
+    if values is None:
+        if not (delete_if_none and current is not None):
+            return False
+        _require(user, f"indicators.change_{name}")
+        current.delete()
+        return True
+    row = current or model(indicator=indicator, fiscal_year=year)
+    if all(getattr(row, key) == value for key, value in values.items()):
+        return False
+    _require(user, f"indicators.{'change' if current else 'add'}_{name}")
+    values = {**values, **(stamp or {})}
+    if not validate:
+        model.objects.update_or_create(indicator=indicator, fiscal_year=year, defaults=values)
+        return True
+    for key, value in values.items():
+        setattr(row, key, value)
+    row.full_clean()
+    row.save()
+    return True
 
 
 def _require(user, permission: str) -> None:
