@@ -180,25 +180,7 @@ def to_xlsx(tables: list[Table], sheet_title: str) -> bytes:
         first_total = len(table.rows) - table.total_rows
         for r, row in enumerate(table.rows):
             for c, value in enumerate(row, start=1):
-                if isinstance(value, str):
-                    cell = _text_cell(sheet, row_number, c, value)
-                else:
-                    cell = sheet.cell(
-                        row_number, c, float(value) if isinstance(value, Decimal) else value
-                    )
-                cell.border = BORDER
-                if isinstance(value, int | Decimal) and not isinstance(value, bool):
-                    cell.number_format = table.number_formats.get(
-                        c - 1, "#,##0" if isinstance(value, int) else "#,##0.0"
-                    )
-                    cell.alignment = Alignment(horizontal="right")
-                elif value == SUPPRESSED:
-                    cell.alignment = Alignment(horizontal="right")
-                else:
-                    cell.alignment = Alignment(wrap_text=True, vertical="top")
-                if r >= first_total:
-                    cell.font = Font(bold=True)
-                    cell.fill = TOTAL_FILL
+                _value_cell(sheet, row_number, c, value, table, total=r >= first_total)
                 widths[c] = max(widths.get(c, 0), _width(display(value)))
             row_number += 1
         if tables[0] is table:
@@ -218,6 +200,31 @@ def to_xlsx(tables: list[Table], sheet_title: str) -> bytes:
     workbook.properties.creator = _("ひきこもり支援ケース管理システム")
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _value_cell(
+    sheet: Any, row: int, column: int, value: Value, table: Table, *, total: bool
+) -> Any:
+    """A body cell: numbers as numbers in the table's format, right-aligned like "x"; text
+    wrapped; totals bold and shaded."""
+    if isinstance(value, str):
+        cell = _text_cell(sheet, row, column, value)
+    else:
+        cell = sheet.cell(row, column, float(value) if isinstance(value, Decimal) else value)
+    cell.border = BORDER
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        cell.number_format = table.number_formats.get(
+            column - 1, "#,##0" if isinstance(value, int) else "#,##0.0"
+        )
+        cell.alignment = Alignment(horizontal="right")
+    elif value == SUPPRESSED:
+        cell.alignment = Alignment(horizontal="right")
+    else:
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    if total:
+        cell.font = Font(bold=True)
+        cell.fill = TOTAL_FILL
+    return cell
 
 
 def _text_cell(sheet: Any, row: int, column: int, text: str) -> Any:
