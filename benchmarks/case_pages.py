@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import case_with_contacts, percentile, timed
 from generate import BENCH_USERS, configure
 
 FILTER_SETS = {
@@ -38,20 +38,6 @@ FILTER_SETS = {
     "status + municipality": {"status": "active", "municipality": "{town}"},
     "code": {"code": "{code}"},
 }
-
-
-def median_ms(func, repeat: int) -> float:
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        func()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples) * 1000
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def list_query(user, queryset, params: dict):
@@ -70,6 +56,96 @@ def list_query(user, queryset, params: dict):
     return page.paginator.count, rows
 
 
+def filter_sets_for(counsellor) -> dict[str, dict[str, str]]:
+    """FILTER_SETS filled in with values that match something: a case the counsellor leads,
+    and its residence."""
+    from casework.selectors import visible_cases
+
+    mine = visible_cases(counsellor).filter(lead_workers=counsellor, client__isnull=False)
+    sample = mine.select_related("client").order_by("code").first()
+    values = {
+        "me": str(counsellor.pk),
+        "town": str(sample.client.municipality_id),
+        "code": sample.code,
+    }
+    return {
+        name: {k: v.format(**values) for k, v in params.items()}
+        for name, params in FILTER_SETS.items()
+    }
+
+
+def compare_list_queries(users: dict, filter_sets: dict, repeat: int) -> None:
+    """1. The list's query with the permission scope and without, per user and filter set."""
+    from casework.models import Case
+    from casework.selectors import visible_cases
+
+    print(f"\n1. case list query, median of {repeat} (ms): with permissions / without / ratio")
+    worst = 0.0
+    for who, user in users.items():
+        for name, params in filter_sets.items():
+            scoped = (
+                1000 * timed(lambda u=user, p=params: list_query(u, visible_cases(u), p), repeat)[0]
+            )
+            plain = (
+                1000
+                * timed(lambda u=user, p=params: list_query(u, Case.objects.all(), p), repeat)[0]
+            )
+            count, _ = list_query(user, visible_cases(user), params)
+            worst = max(worst, scoped / plain)
+            print(
+                f"  {who:<10} {name:<22} {scoped:7.1f} {plain:7.1f}  {scoped / plain:5.2f}x"
+                f"  ({count:,} rows)"
+            )
+    print(f"  worst ratio: {worst:.2f}x (goal <= 1.5x)")
+
+
+def server_times(client, url: str, queries: list[dict], requests: int) -> list[float]:
+    """Milliseconds per request through the test client, `queries` in turn."""
+    samples = []
+    for i in range(requests):
+        started = time.perf_counter()
+        response = client.get(url, queries[i % len(queries)])
+        samples.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            raise SystemExit(f"HTTP {response.status_code}")
+    return samples
+
+
+def spread(samples: list[float]) -> str:
+    return (
+        f"p50 {percentile(samples, 0.5):.1f}, p99 {percentile(samples, 0.99):.1f}, "
+        f"max {max(samples):.1f}"
+    )
+
+
+def time_pages(users: dict, filter_sets: dict, requests: int) -> None:
+    """2. The list (filter sets in turn, pages 1-3) and a detail page, through the client."""
+    from django.test import Client
+    from django.urls import reverse
+
+    print(f"\n2. server time through the test client, {requests} requests each (ms)")
+    list_url = reverse("casework:case_list")
+    queries = [
+        {**params, "page": str(page)} for params in filter_sets.values() for page in (1, 2, 3)
+    ]
+    for who, user in users.items():
+        client = Client()
+        client.force_login(user)
+        client.get(list_url)  # warm up
+        print(f"  case list ({who}): {spread(server_times(client, list_url, queries, requests))}")
+    counsellor = users["counsellor"]
+    case, contacts = case_with_contacts(counsellor)
+    client = Client()
+    client.force_login(counsellor)
+    url = reverse("casework:case_detail", kwargs={"code": case.code})
+    client.get(url)
+    samples = server_times(client, url, [{}], requests)
+    print(
+        f"  case detail ({contacts} contacts, {case.milestones.count()} milestones): "
+        f"{spread(samples)}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--env-file", type=Path, required=True)
@@ -80,98 +156,22 @@ def main() -> None:
     # Start as the server does (config/wsgi.py), which sets the start-up objects aside from
     # the garbage collector.
     importlib.import_module("config.wsgi")
-    from django.db.models import Count
-    from django.test import Client
-    from django.urls import reverse
-
     from accounts.models import User
     from casework.models import Case, Contact
     from casework.selectors import visible_cases
 
-    counsellor = User.objects.get(username=BENCH_USERS[0])
-    supervisor = User.objects.get(username=BENCH_USERS[1])
-    # A case the counsellor leads, and its residence: filters that match something.
-    mine = visible_cases(counsellor).filter(lead_workers=counsellor, client__isnull=False)
-    sample = mine.select_related("client").order_by("code").first()
-    values = {
-        "me": str(counsellor.pk),
-        "town": str(sample.client.municipality_id),
-        "code": sample.code,
+    users = {
+        "counsellor": User.objects.get(username=BENCH_USERS[0]),
+        "supervisor": User.objects.get(username=BENCH_USERS[1]),
     }
-    filter_sets = {
-        name: {k: v.format(**values) for k, v in params.items()}
-        for name, params in FILTER_SETS.items()
-    }
+    filter_sets = filter_sets_for(users["counsellor"])
     print(
         f"data: cases {Case.objects.count():,}, contacts {Contact.objects.count():,}; "
-        f"visible to the counsellor {visible_cases(counsellor).count():,}, "
-        f"to the supervisor {visible_cases(supervisor).count():,}"
+        f"visible to the counsellor {visible_cases(users['counsellor']).count():,}, "
+        f"to the supervisor {visible_cases(users['supervisor']).count():,}"
     )
-
-    print(f"\n1. case list query, median of {args.repeat} (ms): with permissions / without / ratio")
-    worst = 0.0
-    for who, user in (("counsellor", counsellor), ("supervisor", supervisor)):
-        for name, params in filter_sets.items():
-            scoped = median_ms(
-                lambda u=user, p=params: list_query(u, visible_cases(u), p), args.repeat
-            )
-            plain = median_ms(
-                lambda u=user, p=params: list_query(u, Case.objects.all(), p), args.repeat
-            )
-            count, _ = list_query(user, visible_cases(user), params)
-            worst = max(worst, scoped / plain)
-            print(
-                f"  {who:<10} {name:<22} {scoped:7.1f} {plain:7.1f}  {scoped / plain:5.2f}x"
-                f"  ({count:,} rows)"
-            )
-    print(f"  worst ratio: {worst:.2f}x (goal <= 1.5x)")
-
-    print(f"\n2. server time through the test client, {args.requests} requests each (ms)")
-    list_url = reverse("casework:case_list")
-    for who, user in (("counsellor", counsellor), ("supervisor", supervisor)):
-        client = Client()
-        client.force_login(user)
-        queries = [
-            {**params, "page": str(page)} for params in filter_sets.values() for page in (1, 2, 3)
-        ]
-        client.get(list_url)  # warm up
-        samples = []
-        for i in range(args.requests):
-            started = time.perf_counter()
-            response = client.get(list_url, queries[i % len(queries)])
-            samples.append((time.perf_counter() - started) * 1000)
-            if response.status_code != 200:
-                raise SystemExit(f"HTTP {response.status_code}")
-        print(
-            f"  case list ({who}): p50 {percentile(samples, 0.5):.1f}, "
-            f"p99 {percentile(samples, 0.99):.1f}, max {max(samples):.1f}"
-        )
-
-    case_row = (
-        Contact.objects.filter(case__in=visible_cases(counsellor))
-        .values("case")
-        .annotate(n=Count("id"))
-        .filter(n__gte=200)
-        .order_by("n")
-        .first()
-    )
-    case = Case.objects.get(pk=case_row["case"])
-    client = Client()
-    client.force_login(counsellor)
-    url = reverse("casework:case_detail", kwargs={"code": case.code})
-    client.get(url)
-    samples = []
-    for _ in range(args.requests):
-        started = time.perf_counter()
-        response = client.get(url)
-        samples.append((time.perf_counter() - started) * 1000)
-        if response.status_code != 200:
-            raise SystemExit(f"HTTP {response.status_code}")
-    print(
-        f"  case detail ({case_row['n']} contacts, {case.milestones.count()} milestones): "
-        f"p50 {percentile(samples, 0.5):.1f}, p99 {percentile(samples, 0.99):.1f}, "
-        f"max {max(samples):.1f}"
-    )
+    compare_list_queries(users, filter_sets, args.repeat)
+    time_pages(users, filter_sets, args.requests)
 
 
 if __name__ == "__main__":

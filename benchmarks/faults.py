@@ -32,17 +32,13 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
 import datetime
-import glob
 import http.client
 import os
-import pwd
 import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -54,162 +50,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import CSRF_FIELD, server_env, sign_in, wait_for_health
+from _postgres import Postgres
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
 TOKYO = ZoneInfo("Asia/Tokyo")  # the application's time zone
 MARKER = re.compile(r"fault-bench (\d+)-(\d+)")
 REQUEST_TIMEOUT = 45  # above gunicorn's worker timeout: a killed worker shows as an error
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-# --- PostgreSQL of our own ------------------------------------------------------------------
-
-
-class Postgres:
-    def __init__(self, folder: Path) -> None:
-        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"), key=_version)
-        if not found:
-            raise SystemExit("PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin)")
-        self.bin = Path(found[-1]).parent
-        self.folder = folder
-        self.data = folder / "data"
-        self.port = free_port()
-        self.log = open(folder / "postgres.log", "ab")  # noqa: SIM115 - kept for the run
-        self.process: subprocess.Popen | None = None
-        self.as_user: dict = {}
-        if os.geteuid() == 0:  # initdb and postgres refuse root
-            owner = pwd.getpwnam("postgres")
-            self.as_user = {"user": owner.pw_uid, "group": owner.pw_gid, "extra_groups": []}
-            os.chown(folder, owner.pw_uid, owner.pw_gid)
-
-    def initdb(self) -> None:
-        subprocess.run(  # noqa: S603
-            [
-                self.bin / "initdb",
-                "-D",
-                self.data,
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--no-locale",
-            ],
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=self.log,
-            **self.as_user,
-        )
-
-    def start(self) -> float:
-        """Start the server; return the seconds until it accepts connections."""
-        started = time.monotonic()
-        self.process = subprocess.Popen(  # noqa: S603
-            [
-                self.bin / "postgres",
-                "-D",
-                self.data,
-                "-p",
-                str(self.port),
-                "-k",
-                self.folder,
-                "-c",
-                "listen_addresses=127.0.0.1",
-                "-c",
-                "fsync=on",
-                "-c",
-                "synchronous_commit=on",
-                "-c",
-                "max_connections=60",
-                "-c",
-                "shared_buffers=64MB",
-            ],
-            stdout=self.log,
-            stderr=self.log,
-            start_new_session=True,
-            **self.as_user,
-        )
-        import psycopg
-
-        while True:
-            try:
-                psycopg.connect(self.url("postgres"), connect_timeout=2).close()
-                return time.monotonic() - started
-            except psycopg.Error:
-                if self.process.poll() is not None:
-                    raise SystemExit(
-                        f"postgres exited; see {self.folder / 'postgres.log'}"
-                    ) from None
-                time.sleep(0.1)
-
-    def url(self, database: str) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
-
-    def processes(self) -> list[int]:
-        """The postmaster and its children (backends and helpers, each in a process group
-        of its own: PostgreSQL calls setsid() in every child)."""
-        pids = [self.process.pid]
-        for stat in glob.glob("/proc/[0-9]*/stat"):
-            try:
-                fields = Path(stat).read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == self.process.pid:  # the parent's pid
-                pids.append(int(stat.split("/")[2]))
-        return pids
-
-    def signal(self, number: int) -> None:
-        """To every process of the server, the postmaster first (it forks no more)."""
-        for pid in self.processes():
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, number)
-
-    def kill(self) -> None:
-        children = self.processes()
-        self.signal(signal.SIGKILL)
-        self.process.wait()
-        for pid in children[1:]:  # gone with the group, or reaped by init: wait for it
-            while Path(f"/proc/{pid}").exists():
-                time.sleep(0.02)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)  # fast shutdown
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
-def _version(path: str) -> float:
-    match = re.search(r"/postgresql/([\d.]+)/", path)
-    return float(match.group(1)) if match else 0.0
-
-
 # --- the application ------------------------------------------------------------------------
 
 
 def application_env(database_url: str) -> dict[str, str]:
-    return {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "PG"))},
+    keys = {
         "DATABASE_URL": database_url,
         "SECRET_KEY": secrets.token_urlsafe(50),
         "FIELD_ENCRYPTION_KEYS": "bench:" + base64.b64encode(os.urandom(32)).decode(),
         "BLIND_INDEX_KEY": base64.b64encode(os.urandom(32)).decode(),
-        "DEBUG": "false",
-        "SECURE_SSL_REDIRECT": "false",
-        "STATIC_MANIFEST": "false",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "TWO_FACTOR_ENFORCED": "false",
-        "LOG_LEVEL": "WARNING",
     }
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "PG"))}
+    return server_env(keys, base)
 
 
 def prepare(env: dict[str, str], clients: int) -> tuple[str, list[tuple[str, str]]]:
@@ -309,7 +174,7 @@ class Load:
 
     def writer(self, number: int, cookie: str, case_code: str) -> None:
         _status, page = self.request("GET", f"/contacts/new/?case={case_code}", cookie)
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        token = CSRF_FIELD.search(page).group(1)
         n = 0
         while not self.stop.is_set():
             n += 1
@@ -347,53 +212,9 @@ class Load:
         return Result(kind, started, time.monotonic(), outcome, marker)
 
 
-def sign_in(load: Load, username: str, password: str) -> str:
-    conn = http.client.HTTPConnection("127.0.0.1", load.port, timeout=30)
-    conn.request("GET", "/accounts/login/")
-    response = conn.getresponse()
-    page = response.read().decode()
-    csrf = next(
-        v.split(";")[0].split("=", 1)[1]
-        for k, v in response.getheaders()
-        if k.lower() == "set-cookie" and v.startswith("csrftoken=")
-    )
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    conn.request(
-        "POST",
-        "/accounts/login/",
-        body=urllib.parse.urlencode(
-            {"username": username, "password": password, "csrfmiddlewaretoken": token}
-        ),
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": f"csrftoken={csrf}",
-            "Referer": f"http://127.0.0.1:{load.port}/accounts/login/",
-        },
-    )
-    response = conn.getresponse()
-    response.read()
-    cookies = {
-        v.split(";")[0].split("=", 1)[0]: v.split(";")[0].split("=", 1)[1]
-        for k, v in response.getheaders()
-        if k.lower() == "set-cookie"
-    }
-    if response.status != 302 or "sessionid" not in cookies:
-        raise SystemExit(f"sign-in of {username} failed: HTTP {response.status}")
-    return f"sessionid={cookies['sessionid']}; csrftoken={cookies.get('csrftoken', csrf)}"
-
-
-def wait_for_health(port: int, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise SystemExit("gunicorn did not become healthy")
+def sign_in_cookie(load: Load, username: str, password: str) -> str:
+    cookies = sign_in(load.port, username, password)
+    return f"sessionid={cookies['sessionid']}; csrftoken={cookies['csrftoken']}"
 
 
 # --- faults and the report ------------------------------------------------------------------
@@ -557,7 +378,7 @@ def lock(args: argparse.Namespace, pg: Postgres) -> Fault:
 FAULTS = {"kill": kill, "freeze": freeze, "lock": lock}
 
 
-def main() -> None:
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=4, help="writer threads")
     parser.add_argument("--outage", type=float, default=8, help="seconds down (kill) and locked")
@@ -578,47 +399,89 @@ def main() -> None:
         help="added to gunicorn's command line, e.g. '--worker-class gthread --threads 4'",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
-    args = parser.parse_args()
+    return parser.parse_args()
 
+
+def start_database(
+    args: argparse.Namespace, pg: Postgres
+) -> tuple[dict[str, str], str, list[tuple[str, str]]]:
+    """The database, migrated and seeded; returns the application's environment, the
+    staff's password and (username, case code) per client."""
+    pg.initdb()
+    pg.start()
+    import psycopg
+
+    with psycopg.connect(pg.url("postgres"), autocommit=True) as admin:
+        admin.execute("CREATE DATABASE hk_faults")
+    env = application_env(pg.url("hk_faults").replace("postgresql://", "postgres://"))
+    t0 = time.monotonic()
+    password, pairs = prepare(env, args.clients)
+    print(
+        f"PostgreSQL {pg.bin.parent.name} (own instance, port {pg.port}); migrated and seeded in {time.monotonic() - t0:.0f} s"
+    )
+    print(f"load average (1, 5 min): {os.getloadavg()[0]:.1f}, {os.getloadavg()[1]:.1f}")
+    return env, password, pairs
+
+
+def print_settings(args: argparse.Namespace, env: dict[str, str]) -> None:
+    from config.timeouts import from_environment
+
+    workers = int(os.environ.get("WEB_CONCURRENCY", 2 * os.cpu_count() + 1))
+    web = from_environment(env)
+    print(
+        f"gunicorn.conf.py ({workers} sync workers)"
+        f"{', overridden by ' + args.gunicorn_args if args.gunicorn_args else ''}: "
+        f"worker timeout {web.worker} s; database: "
+        f"statement {web.statement:g} s, lock {web.lock:g} s, connect {web.connect} s, "
+        f"client bound {web.client_wait():g} s, health bound {web.health:g} s"
+    )
+
+
+def load_threads(load: Load, password: str, pairs: list[tuple[str, str]]) -> list[threading.Thread]:
+    """A writer per client and one reader, each signed in as the client's user."""
+    cookies = [sign_in_cookie(load, username, password) for username, _ in pairs]
+    reader_cookie = sign_in_cookie(load, pairs[0][0], password)
+    threads = [
+        threading.Thread(target=load.writer, args=(i, cookie, code), daemon=True)
+        for i, ((_, code), cookie) in enumerate(zip(pairs, cookies, strict=True))
+    ]
+    threads.append(threading.Thread(target=load.reader, args=(reader_cookie,), daemon=True))
+    return threads
+
+
+def report(
+    load: Load, baseline: tuple[float, float], faults: list[Fault], server, folder: Path
+) -> None:
+    """Each fault's figures, the application's log, and the data check."""
+    with load.lock:
+        results = list(load.results)
+    summarise_baseline(results, *baseline)
+    for fault in faults:
+        summarise(fault, results)
+    server.send_signal(signal.SIGTERM)
+    server.wait(timeout=60)
+    log = (folder / "gunicorn.log").read_text(errors="replace").splitlines()
+    print(
+        f"\napplication log: {len(log)} lines in all, {sum('Traceback' in line for line in log)} "
+        f"stack traces, {sum('database unavailable' in line for line in log)} 'database unavailable' lines, "
+        f"{sum('WORKER TIMEOUT' in line for line in log)} worker timeouts"
+    )
+    problems = verify(load)
+    print(f"\nresult: {'PASS' if problems == 0 else 'FAIL'} ({len(results)} requests)")
+
+
+def main() -> None:
+    args = arguments()
     folder = Path(tempfile.mkdtemp(prefix="hk_faults_"))
     pg = Postgres(folder)
     server = None
     load = Load(args.port)
-    threads: list[threading.Thread] = []
     try:
-        pg.initdb()
-        pg.start()
-        import psycopg
-
-        with psycopg.connect(pg.url("postgres"), autocommit=True) as admin:
-            admin.execute("CREATE DATABASE hk_faults")
-        env = application_env(pg.url("hk_faults").replace("postgresql://", "postgres://"))
-        t0 = time.monotonic()
-        password, pairs = prepare(env, args.clients)
-        print(
-            f"PostgreSQL {pg.bin.parent.name} (own instance, port {pg.port}); migrated and seeded in {time.monotonic() - t0:.0f} s"
-        )
-        print(f"load average (1, 5 min): {os.getloadavg()[0]:.1f}, {os.getloadavg()[1]:.1f}")
+        env, password, pairs = start_database(args, pg)
         server = start_gunicorn(env, args.port, folder, args.gunicorn_args.split())
         wait_for_health(args.port)
-        from config.timeouts import from_environment
-
-        workers = int(os.environ.get("WEB_CONCURRENCY", 2 * os.cpu_count() + 1))
-        web = from_environment(env)
-        print(
-            f"gunicorn.conf.py ({workers} sync workers)"
-            f"{', overridden by ' + args.gunicorn_args if args.gunicorn_args else ''}: "
-            f"worker timeout {web.worker} s; database: "
-            f"statement {web.statement:g} s, lock {web.lock:g} s, connect {web.connect} s, "
-            f"client bound {web.client_wait():g} s, health bound {web.health:g} s"
-        )
-        cookies = [sign_in(load, username, password) for username, _ in pairs]
-        reader_cookie = sign_in(load, pairs[0][0], password)
-        for i, ((_, code), cookie) in enumerate(zip(pairs, cookies, strict=True)):
-            threads.append(
-                threading.Thread(target=load.writer, args=(i, cookie, code), daemon=True)
-            )
-        threads.append(threading.Thread(target=load.reader, args=(reader_cookie,), daemon=True))
+        print_settings(args, env)
+        threads = load_threads(load, password, pairs)
         for thread in threads:
             thread.start()
         time.sleep(args.settle)
@@ -629,21 +492,7 @@ def main() -> None:
         load.stop.set()
         for thread in threads:
             thread.join(timeout=REQUEST_TIMEOUT + 5)
-        with load.lock:
-            results = list(load.results)
-        summarise_baseline(results, *baseline)
-        for fault in faults:
-            summarise(fault, results)
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=60)
-        log = (folder / "gunicorn.log").read_text(errors="replace").splitlines()
-        print(
-            f"\napplication log: {len(log)} lines in all, {sum('Traceback' in line for line in log)} "
-            f"stack traces, {sum('database unavailable' in line for line in log)} 'database unavailable' lines, "
-            f"{sum('WORKER TIMEOUT' in line for line in log)} worker timeouts"
-        )
-        problems = verify(load)
-        print(f"\nresult: {'PASS' if problems == 0 else 'FAIL'} ({len(results)} requests)")
+        report(load, baseline, faults, server, folder)
         if args.keep:
             print(f"logs kept in {folder}")
     finally:

@@ -14,19 +14,17 @@ Usage:  .venv/bin/python benchmarks/http_load.py --env-file /tmp/hk_bench/hk_ben
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.parse
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import case_with_contacts, server_env, sign_in, wait_for_health
 from generate import BENCH_USERS, configure, ensure_plan
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,54 +43,6 @@ function done(summary, latency, requests)
   io.write(string.format("P50US %d\\nP99US %d\\n", latency:percentile(50), latency:percentile(99)))
 end
 """
-
-
-def sign_in(port: int, username: str, password: str) -> str:
-    """Sign in through the login form; returns the Cookie header for the session."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request("GET", "/accounts/login/")
-    response = conn.getresponse()
-    page = response.read().decode()
-    cookies = dict(
-        re.match(r"([^=]+)=([^;]*)", value).groups()
-        for name, value in response.getheaders()
-        if name.lower() == "set-cookie"
-    )
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    body = urllib.parse.urlencode(
-        {"username": username, "password": password, "csrfmiddlewaretoken": token}
-    )
-    conn.request(
-        "POST",
-        "/accounts/login/",
-        body=body,
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": f"csrftoken={cookies['csrftoken']}",
-            "Referer": f"http://127.0.0.1:{port}/accounts/login/",
-        },
-    )
-    response = conn.getresponse()
-    response.read()
-    if response.status != 302:
-        raise SystemExit(f"sign-in of {username} failed: HTTP {response.status}")
-    for name, value in response.getheaders():
-        if name.lower() == "set-cookie" and value.startswith("sessionid="):
-            return f"sessionid={value.split(';')[0].split('=', 1)[1]}"
-    raise SystemExit("no session cookie")
-
-
-def wait_for(port: int, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            conn.getresponse().read()
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit("gunicorn did not start")
 
 
 def run_wrk(url: str, cookie: str, *, connections: int, seconds: int, script: Path) -> dict:
@@ -128,6 +78,73 @@ def run_wrk(url: str, cookie: str, *, connections: int, seconds: int, script: Pa
     }
 
 
+def pages_to_drive(counsellor) -> list[tuple[str, str, str]]:
+    """(name, who, path) of each page: the case list twice, the detail of a case with about
+    200 contacts, the plan's progress report."""
+
+    plan = ensure_plan()
+    case, contacts = case_with_contacts(counsellor)
+    return [
+        ("case list (counsellor)", "counsellor", "/cases/"),
+        ("case list, status filter, page 2", "counsellor", "/cases/?status=active&page=2"),
+        (
+            f"case detail ({contacts} contacts)",
+            "counsellor",
+            f"/cases/{case.code}/",
+        ),
+        ("progress report (supervisor)", "supervisor", f"/indicators/plans/{plan.pk}/"),
+    ]
+
+
+def start_gunicorn(values: dict[str, str], port: int, workers: int) -> subprocess.Popen:
+    return subprocess.Popen(  # noqa: S603
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "config.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=server_env(values, os.environ),
+    )
+
+
+def drive(args: argparse.Namespace, pages: list, cookies: dict[str, str]) -> None:
+    """Each page under wrk for --seconds; a line of figures per page."""
+    # A whole fiscal-year report takes seconds at this size: two people at once is
+    # realistic for it (the statistics are few people's work), eight for the case pages.
+    concurrency = {"supervisor": max(1, args.connections // 4), "counsellor": args.connections}
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(COUNT_ERRORS)
+    print(
+        f"gunicorn {args.workers} sync workers; wrk up to 2 threads, "
+        f"{args.seconds} s per page, timeout 30 s"
+    )
+    print(
+        f"{'page':<38}{'conns':>6}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}{'errors':>8}"
+    )
+    total_errors = 0
+    for name, who, path in pages:
+        found = run_wrk(
+            f"http://127.0.0.1:{args.port}{path}",
+            cookies[who],
+            connections=concurrency[who],
+            seconds=args.seconds,
+            script=Path(script.name),
+        )
+        errors = found["non2xx"] + found["socket_errors"]
+        total_errors += errors
+        print(
+            f"{name:<38}{concurrency[who]:>6}{found['rps']:>8.1f}{found['p50']:>9.1f}{found['p99']:>9.1f}"
+            f"{found['requests']:>10}{errors:>8}"
+        )
+    print(f"errors in all: {total_errors} (non-2xx and socket errors)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--env-file", type=Path, required=True)
@@ -138,94 +155,17 @@ def main() -> None:
     args = parser.parse_args()
     values = configure(env_file=args.env_file)
 
-    from django.db.models import Count
-
     from accounts.models import User
-    from casework.models import Contact
-    from casework.selectors import visible_cases
 
-    counsellor = User.objects.get(username=BENCH_USERS[0])
-    plan = ensure_plan()
-    case_row = (
-        Contact.objects.filter(case__in=visible_cases(counsellor))
-        .values("case__code")
-        .annotate(n=Count("id"))
-        .filter(n__gte=200)
-        .order_by("n")
-        .first()
-    )
-    pages = [
-        ("case list (counsellor)", "counsellor", "/cases/"),
-        ("case list, status filter, page 2", "counsellor", "/cases/?status=active&page=2"),
-        (
-            f"case detail ({case_row['n']} contacts)",
-            "counsellor",
-            f"/cases/{case_row['case__code']}/",
-        ),
-        ("progress report (supervisor)", "supervisor", f"/indicators/plans/{plan.pk}/"),
-    ]
-    # A whole fiscal-year report takes seconds at this size: two people at once is
-    # realistic for it (the statistics are few people's work), eight for the case pages.
-    concurrency = {"supervisor": max(1, args.connections // 4), "counsellor": args.connections}
-    env = {
-        **os.environ,
-        "DATABASE_URL": values["DATABASE_URL"],
-        "SECRET_KEY": values["SECRET_KEY"],
-        "FIELD_ENCRYPTION_KEYS": values["FIELD_ENCRYPTION_KEYS"],
-        "BLIND_INDEX_KEY": values["BLIND_INDEX_KEY"],
-        "DEBUG": "false",
-        "SECURE_SSL_REDIRECT": "false",
-        "STATIC_MANIFEST": "false",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "TWO_FACTOR_ENFORCED": "false",
-        "LOG_LEVEL": "WARNING",
-    }
-    server = subprocess.Popen(  # noqa: S603
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "config.wsgi",
-            "--bind",
-            f"127.0.0.1:{args.port}",
-            "--workers",
-            str(args.workers),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    pages = pages_to_drive(User.objects.get(username=BENCH_USERS[0]))
+    server = start_gunicorn(values, args.port, args.workers)
     try:
-        wait_for(args.port)
+        wait_for_health(args.port)
         cookies = {
-            "counsellor": sign_in(args.port, BENCH_USERS[0], values["BENCH_PASSWORD"]),
-            "supervisor": sign_in(args.port, BENCH_USERS[1], values["BENCH_PASSWORD"]),
+            who: "sessionid=" + sign_in(args.port, username, values["BENCH_PASSWORD"])["sessionid"]
+            for who, username in (("counsellor", BENCH_USERS[0]), ("supervisor", BENCH_USERS[1]))
         }
-        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-            script.write(COUNT_ERRORS)
-        print(
-            f"gunicorn {args.workers} sync workers; wrk up to 2 threads, "
-            f"{args.seconds} s per page, timeout 30 s"
-        )
-        print(
-            f"{'page':<38}{'conns':>6}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}{'errors':>8}"
-        )
-        total_errors = 0
-        for name, who, path in pages:
-            url = f"http://127.0.0.1:{args.port}{path}"
-            found = run_wrk(
-                url,
-                cookies[who],
-                connections=concurrency[who],
-                seconds=args.seconds,
-                script=Path(script.name),
-            )
-            errors = found["non2xx"] + found["socket_errors"]
-            total_errors += errors
-            print(
-                f"{name:<38}{concurrency[who]:>6}{found['rps']:>8.1f}{found['p50']:>9.1f}{found['p99']:>9.1f}"
-                f"{found['requests']:>10}{errors:>8}"
-            )
-        print(f"errors in all: {total_errors} (non-2xx and socket errors)")
+        drive(args, pages, cookies)
     finally:
         server.terminate()
         server.wait(timeout=30)
