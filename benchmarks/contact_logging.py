@@ -21,6 +21,7 @@ import statistics
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -31,45 +32,30 @@ SUMMARY = "【ベンチ】" + "電話で近況を確認した。昼夜逆転の�
 FOLLOW_UP = "次回面談の日程を電話で確認する。"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--env-file", type=Path, required=True)
-    parser.add_argument("--contacts", type=int, default=300, help="per path and round")
-    parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
-    configure(env_file=args.env_file)
-
-    from django.db import connection, transaction
-    from django.test.utils import CaptureQueriesContext
+def contact_fields() -> dict:
+    """What the contact form gives, the same for every path."""
     from django.utils import timezone
 
-    from accounts.models import User
+    return {
+        "channel": "phone",
+        "consulter": "parent",
+        "kind": "continuing",
+        "minutes": 20,
+        "topics": ["family", "daily_life"],
+        "summary": SUMMARY,
+        "follow_up": FOLLOW_UP,
+        "follow_up_due": timezone.localdate(),
+    }
+
+
+def paths_for(user) -> dict[str, Callable]:
+    """Each way of logging a contact for a case, as one committed unit of work."""
+    from django.db import transaction
+    from django.utils import timezone
+
     from casework.models import Contact
     from casework.periods import age_band
-    from casework.selectors import get_visible_case, visible_cases
     from casework.services import log_contact
-
-    user = User.objects.get(username=BENCH_USERS[0])
-    codes = list(
-        visible_cases(user)
-        .filter(client__isnull=False)
-        .order_by("code")
-        .values_list("code", flat=True)[: args.contacts]
-    )
-    cases = [get_visible_case(user, code) for code in codes]
-    user.has_perm("casework.add_contact")  # permission cache warm, as after sign-in
-
-    def fields() -> dict:
-        return {
-            "channel": "phone",
-            "consulter": "parent",
-            "kind": "continuing",
-            "minutes": 20,
-            "topics": ["family", "daily_life"],
-            "summary": SUMMARY,
-            "follow_up": FOLLOW_UP,
-            "follow_up_due": timezone.localdate(),
-        }
 
     def row(case) -> Contact:
         now = timezone.now()
@@ -85,11 +71,11 @@ def main() -> None:
             age_band=age_band(client.birth_year, timezone.localdate()),
             gender=client.gender,
             municipality_id=client.municipality_id,
-            **fields(),
+            **contact_fields(),
         )
 
     def service(case) -> None:
-        log_contact(user, case=case, **fields())
+        log_contact(user, case=case, **contact_fields())
 
     def bulk_insert(case) -> None:
         with transaction.atomic():
@@ -99,23 +85,55 @@ def main() -> None:
         with transaction.atomic():
             row(case).save(force_insert=True)
 
-    paths = {
+    return {
         "service log_contact": service,
         "plain INSERT (bulk_create of 1)": bulk_insert,
         "ORM create() with history": orm_create,
     }
+
+
+def per_contact_micros(paths: dict[str, Callable], cases: list, rounds: int) -> dict[str, float]:
+    """Queries per contact of each path, then the median µs per contact over the rounds."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     for name, func in paths.items():
         with CaptureQueriesContext(connection) as captured:
             func(cases[0])
         print(f"  {name}: {len(captured)} queries per contact")
     results: dict[str, list[float]] = {name: [] for name in paths}
-    for _ in range(args.rounds):
+    for _ in range(rounds):
         for name, func in paths.items():
             started = time.perf_counter()
             for case in cases:
                 func(case)
             results[name].append((time.perf_counter() - started) / len(cases) * 1e6)
-    per_contact = {name: statistics.median(samples) for name, samples in results.items()}
+    return {name: statistics.median(samples) for name, samples in results.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--env-file", type=Path, required=True)
+    parser.add_argument("--contacts", type=int, default=300, help="per path and round")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    configure(env_file=args.env_file)
+
+    from django.db import connection
+
+    from accounts.models import User
+    from casework.selectors import get_visible_case, visible_cases
+
+    user = User.objects.get(username=BENCH_USERS[0])
+    codes = list(
+        visible_cases(user)
+        .filter(client__isnull=False)
+        .order_by("code")
+        .values_list("code", flat=True)[: args.contacts]
+    )
+    cases = [get_visible_case(user, code) for code in codes]
+    user.has_perm("casework.add_contact")  # permission cache warm, as after sign-in
+    per_contact = per_contact_micros(paths_for(user), cases, args.rounds)
     print(
         f"{len(cases)} contacts x {args.rounds} rounds per path, "
         f"{connection.vendor}, median µs per contact:"

@@ -15,59 +15,51 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import time
 import uuid
 
+from _common import timed
 from django_setup import configure
 
+TEXT = ("電話相談：本人は昼夜逆転が続き、母親が来所を希望。次回は訪問を検討。" * 3)[:200]
+N_VALUES = 20_000
 
-def timed(func, repeat: int = 5) -> float:
+
+def seconds(func, repeat: int = 5) -> float:
     """Median wall time of `repeat` runs, in seconds."""
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+    return timed(func, repeat)[0]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=5000)
-    parser.add_argument("--database-url")
-    args = parser.parse_args()
-    configure(args.database_url)
-
+def per_value(key) -> tuple[float, float]:
+    """1. Seconds for N_VALUES encrypt + decrypt round trips: the application's path, and
+    the bare primitive on the same bytes."""
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-    from django.db import connection, models, transaction
 
     from casework import crypto
-    from casework.fields import EncryptedTextField
-    from casework.models import DataKey
 
-    text = ("電話相談：本人は昼夜逆転が続き、母親が来所を希望。次回は訪問を検討。" * 3)[:200]
-    payload = text.encode()
-    n_values = 20_000
-
-    # 1. per value --------------------------------------------------------------------
-    key = DataKey.create()
+    payload = TEXT.encode()
     aad = crypto.associated_data("casework.contact", "summary", uuid.uuid4())
-    crypto.decrypt_value(crypto.encrypt_value(text, key.id, aad), aad)  # warm the key cache
+    crypto.decrypt_value(crypto.encrypt_value(TEXT, key.id, aad), aad)  # warm the key cache
     raw = AESGCM(os.urandom(32))
     nonce = os.urandom(12)
 
     def app_path() -> None:
-        for _ in range(n_values):
-            crypto.decrypt_value(crypto.encrypt_value(text, key.id, aad), aad)
+        for _ in range(N_VALUES):
+            crypto.decrypt_value(crypto.encrypt_value(TEXT, key.id, aad), aad)
 
     def primitive() -> None:
-        for _ in range(n_values):
+        for _ in range(N_VALUES):
             raw.decrypt(nonce, raw.encrypt(nonce, payload, aad), aad)
 
-    app_s, prim_s = timed(app_path), timed(primitive)
+    return seconds(app_path), seconds(primitive)
 
-    # 2. model saves ------------------------------------------------------------------
+
+def bench_models():
+    """Two throwaway tables, three text fields each: plain, and encrypted."""
+    from django.db import connection, models
+
+    from casework.fields import EncryptedTextField
+    from casework.models import DataKey
+
     class BenchPlain(models.Model):
         id = models.UUIDField(primary_key=True, default=uuid.uuid4)
         data_key = models.ForeignKey(DataKey, on_delete=models.PROTECT, related_name="+")
@@ -91,12 +83,16 @@ def main() -> None:
     with connection.schema_editor() as editor:
         editor.create_model(BenchPlain)
         editor.create_model(BenchEncrypted)
+    return BenchPlain, BenchEncrypted
 
-    rows = args.rows
+
+def per_row(key, rows: int) -> list[tuple[str, float, float]]:
+    """2. (label, plain seconds, encrypted seconds) for saves, bulk inserts and reads."""
+    from django.db import transaction
 
     def make(model):
         return [
-            model(data_key=key, summary=text, follow_up=text[:80], notes=text[:120])
+            model(data_key=key, summary=TEXT, follow_up=TEXT[:80], notes=TEXT[:120])
             for _ in range(rows)
         ]
 
@@ -127,22 +123,42 @@ def main() -> None:
 
         return run
 
-    save_plain, save_enc = timed(save_each(BenchPlain), 3), timed(save_each(BenchEncrypted), 3)
-    bulk_plain, bulk_enc = timed(bulk(BenchPlain), 3), timed(bulk(BenchEncrypted), 3)
-    read_plain, read_enc = timed(read(BenchPlain), 3), timed(read(BenchEncrypted), 3)
+    plain, encrypted = bench_models()
+    return [
+        (label, seconds(way(plain), 3), seconds(way(encrypted), 3))
+        for label, way in (
+            ("save() one by one", save_each),
+            ("bulk_create      ", bulk),
+            ("read 3 fields    ", read),
+        )
+    ]
 
-    vendor = connection.vendor
-    print(f"database: {vendor}; values: {n_values:,} x {len(payload)} bytes; rows: {rows:,}")
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=5000)
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+    configure(args.database_url)
+
+    from django.db import connection
+
+    from casework.models import DataKey
+
+    key = DataKey.create()
+    app_s, prim_s = per_value(key)
+    timings = per_row(key, args.rows)
+    rows = args.rows
+    print(
+        f"database: {connection.vendor}; values: {N_VALUES:,} x {len(TEXT.encode())} bytes; "
+        f"rows: {rows:,}"
+    )
     print("1. one field value, encrypt + decrypt")
-    print(f"   application path : {app_s / n_values * 1e6:7.2f} µs per value")
-    print(f"   bare AES-GCM     : {prim_s / n_values * 1e6:7.2f} µs per value")
+    print(f"   application path : {app_s / N_VALUES * 1e6:7.2f} µs per value")
+    print(f"   bare AES-GCM     : {prim_s / N_VALUES * 1e6:7.2f} µs per value")
     print(f"   ratio app/bare   : {app_s / prim_s:7.2f}x")
     print("2. model with 3 encrypted fields vs 3 plain fields (per row)")
-    for label, plain, enc in (
-        ("save() one by one", save_plain, save_enc),
-        ("bulk_create      ", bulk_plain, bulk_enc),
-        ("read 3 fields    ", read_plain, read_enc),
-    ):
+    for label, plain, enc in timings:
         print(
             f"   {label}: plain {plain / rows * 1e6:8.1f} µs, encrypted {enc / rows * 1e6:8.1f} µs,"
             f" ratio {enc / plain:5.2f}x"

@@ -145,7 +145,9 @@ def mapping_choices(page: str) -> dict[str, str]:
     return choices
 
 
-def one_pass(path: Path, database_url: str | None, traced: bool) -> dict:
+def signed_in_client(database_url: str | None):
+    """Django on a fresh database, a supervisor of a centre signed in through the test
+    client, and a first request made (it loads code and templates: not measured)."""
     os.environ["TWO_FACTOR_ENFORCED"] = "false"  # force_login cannot pass a second factor
     os.environ.setdefault("ALLOWED_HOSTS", "testserver")
     os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
@@ -153,14 +155,10 @@ def one_pass(path: Path, database_url: str | None, traced: bool) -> dict:
     from django_setup import configure
 
     configure(database_url)
-    import tracemalloc
-
     from django.contrib.auth.models import Group
-    from django.core.files.uploadedfile import SimpleUploadedFile
     from django.test import Client
 
     from accounts.models import Organisation, User
-    from casework.models import Contact
 
     org = Organisation.objects.create(kind="prefecture_centre", name="ベンチマークセンター")
     Organisation.objects.get_or_create(
@@ -170,7 +168,18 @@ def one_pass(path: Path, database_url: str | None, traced: bool) -> dict:
     user.groups.add(Group.objects.get(name="supervisor"))
     client = Client()
     client.force_login(user)
-    client.get("/imports/")  # the first request loads code and templates: not measured
+    client.get("/imports/")
+    return client
+
+
+def one_pass(path: Path, database_url: str | None, traced: bool) -> dict:
+    client = signed_in_client(database_url)
+    import tracemalloc
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from casework.models import Contact
+
     data = path.read_bytes()
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     result: dict = {"steps": [], "pages": []}

@@ -31,31 +31,51 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import statistics
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from _common import plan_with_every_metric, timed
 from django_setup import configure
 
 YEAR = 2025
 AS_OF = datetime.date(2025, 12, 31)
 
 
-def timed(func, repeat: int) -> tuple[float, object]:
-    samples, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = func()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples), result
+FILLED_TABLES = [
+    "casework_contact",
+    "casework_case",
+    "casework_milestone",
+    "outreach_visit",
+    "meetings_meeting",
+    "meetings_agendaitem",
+    "outreach_session",
+    "outreach_attendance",
+    "referrals_referral",
+]
 
 
-def fill(contacts: int) -> dict[str, int]:
-    """Organisations through the ORM; the bulk through INSERT ... SELECT."""
-    from django.db import connection
+@dataclass(frozen=True)
+class Fill:
+    """What the INSERT ... SELECT statements are written with: the ids made through the
+    ORM (as SQL literals) and the sizes."""
 
+    centre: int
+    staff: int
+    key: str
+    first_region: int
+    org_array: str  # the centre and the towns, as an SQL array
+    town_array: str
+    contacts: int
+    cases: int
+    start: str = "'2023-04-01 09:00+09'::timestamptz"
+
+
+def organisations(contacts: int) -> Fill:
+    """Regions, the centre, 29 towns (with their readiness dates), a staff member and a
+    data key, through the ORM."""
     from accounts.models import Organisation, Region, User, local_government_code_check_digit
     from casework.models import DataKey
 
@@ -77,38 +97,51 @@ def fill(contacts: int) -> dict[str, int]:
             )
         )
     staff = User.objects.create(username="bench", organisation=centre)
-    key = DataKey.create()
     orgs = [centre.pk, *[t.pk for t in towns]]
-    town_ids = [t.pk for t in towns]
-    cases = max(contacts // 10, 100)
-    org_array = "ARRAY[" + ",".join(map(str, orgs)) + "]::bigint[]"
-    town_array = "ARRAY[" + ",".join(map(str, town_ids)) + "]::bigint[]"
-    start = "'2023-04-01 09:00+09'::timestamptz"
-    sql = f"""
+    return Fill(
+        centre=centre.pk,
+        staff=staff.pk,
+        key=str(DataKey.create().id),
+        first_region=regions[0].pk,
+        org_array="ARRAY[" + ",".join(map(str, orgs)) + "]::bigint[]",
+        town_array="ARRAY[" + ",".join(str(t.pk) for t in towns) + "]::bigint[]",
+        contacts=contacts,
+        cases=max(contacts // 10, 100),
+    )
+
+
+def cases_sql(f: Fill) -> str:
+    return f"""
     CREATE TEMP TABLE bench_case (n int PRIMARY KEY, id uuid, client uuid, org bigint);
     INSERT INTO bench_case
       SELECT i, gen_random_uuid(), gen_random_uuid(),
-             CASE WHEN i % 4 = 0 THEN ({org_array})[2 + i % 29] ELSE {centre.pk} END
-      FROM generate_series(1, {cases}) i;
+             CASE WHEN i % 4 = 0 THEN ({f.org_array})[2 + i % 29] ELSE {f.centre} END
+      FROM generate_series(1, {f.cases}) i;
     INSERT INTO casework_client (id, code, gender, created_at, organisation_id, data_key_id,
         household_8050, lives_alone, updated_at, version, birth_year, municipality_id)
       SELECT client, 'BK' || n, CASE n % 3 WHEN 0 THEN 'male' WHEN 1 THEN 'female' ELSE 'unknown' END,
-             now(), org, '{key.id}', false, false, now(), 1, 1960 + n % 45,
-             CASE WHEN n % 20 = 0 THEN NULL ELSE ({town_array})[1 + n % 29] END
+             now(), org, '{f.key}', false, false, now(), 1, 1960 + n % 45,
+             CASE WHEN n % 20 = 0 THEN NULL ELSE ({f.town_array})[1 + n % 29] END
       FROM bench_case;
     INSERT INTO casework_case (id, code, status, opened_on, restricted, version, created_at,
         organisation_id, data_key_id, closure_reason, employment_history, mdt_supported,
         school_refusal_history, status_changed_on, suspected_developmental_disability,
         suspected_mental_illness, updated_at, withdrawal_band, client_id)
-      SELECT id, 'B' || n, 'active', DATE '2023-04-01' + (n * 1096 / {cases}), false, 1, now(),
-             org, '{key.id}', '', false, false, false, DATE '2023-04-01', false, false, now(),
+      SELECT id, 'B' || n, 'active', DATE '2023-04-01' + (n * 1096 / {f.cases}), false, 1, now(),
+             org, '{f.key}', '', false, false, false, DATE '2023-04-01', false, false, now(),
              'unknown', CASE WHEN n % 50 = 0 THEN NULL ELSE client END
       FROM bench_case;
+    """
+
+
+def contacts_sql(f: Fill) -> str:
+    """Contacts, milestones, and a visit for some of the home-visit contacts."""
+    return f"""
     INSERT INTO casework_contact (id, version, updated_at, occurred_at, channel, consulter, kind,
         minutes, topics, age_band, gender, follow_up_done, created_at, data_key_id,
         organisation_id, staff_id, case_id, municipality_id, referring_organisation_id)
       SELECT gen_random_uuid(), 1, now(),
-             {start} + (i::double precision * 1096 / {contacts}) * interval '1 day'
+             {f.start} + (i::double precision * 1096 / {f.contacts}) * interval '1 day'
                      + (i % 10) * interval '1 hour',
              (ARRAY['phone','centre_visit','home_visit','email','online','accompaniment'])[1 + i % 6],
              (ARRAY['self','parent','parent','sibling','agency','other'])[1 + (i / 7) % 6],
@@ -116,84 +149,100 @@ def fill(contacts: int) -> dict[str, int]:
              30, '[]'::jsonb,
              (ARRAY['u20','20s','30s','40s','50s','60p','unknown'])[1 + i % 7],
              CASE i % 3 WHEN 0 THEN 'male' WHEN 1 THEN 'female' ELSE 'unknown' END,
-             true, now(), '{key.id}',
-             c.org, {staff.pk},
+             true, now(), '{f.key}',
+             c.org, {f.staff},
              CASE WHEN i % 7 = 0 THEN NULL ELSE c.id END,
-             ({town_array})[1 + i % 29],
-             CASE WHEN (i / 7) % 6 = 4 THEN ({org_array})[1 + i % 30] END
-      FROM generate_series(1, {contacts}) i
-      JOIN bench_case c ON c.n = 1 + (i % {cases});
+             ({f.town_array})[1 + i % 29],
+             CASE WHEN (i / 7) % 6 = 4 THEN ({f.org_array})[1 + i % 30] END
+      FROM generate_series(1, {f.contacts}) i
+      JOIN bench_case c ON c.n = 1 + (i % {f.cases});
     INSERT INTO casework_milestone (id, kind, achieved_on, created_at, case_id, data_key_id,
         recorded_by_id)
       SELECT gen_random_uuid(),
              (ARRAY['ibasho','intermediate_work','employed','welfare_service','medical_care'])[1 + i % 5],
-             DATE '2023-04-01' + (i * 1096 / {cases // 5}) % 1096, now(),
-             c.id, '{key.id}', {staff.pk}
-      FROM generate_series(1, {cases // 5}) i JOIN bench_case c ON c.n = 1 + (i * 7) % {cases};
+             DATE '2023-04-01' + (i * 1096 / {f.cases // 5}) % 1096, now(),
+             c.id, '{f.key}', {f.staff}
+      FROM generate_series(1, {f.cases // 5}) i JOIN bench_case c ON c.n = 1 + (i * 7) % {f.cases};
     INSERT INTO outreach_visit (id, kind, destination, planned_start, status, outcome,
         travel_minutes, created_at, case_id, created_by_id, data_key_id, organisation_id,
         contact_id)
       SELECT gen_random_uuid(), CASE WHEN rn % 3 = 0 THEN 'accompaniment' ELSE 'home_visit' END,
              'home', occurred_at, CASE WHEN rn % 10 = 0 THEN 'cancelled' ELSE 'done' END, '', 20,
-             now(), case_id, {staff.pk}, '{key.id}', organisation_id,
+             now(), case_id, {f.staff}, '{f.key}', organisation_id,
              CASE WHEN rn % 10 = 0 THEN NULL ELSE id END
       FROM (SELECT id, case_id, organisation_id, occurred_at, row_number() OVER () rn
             FROM casework_contact WHERE channel = 'home_visit' AND case_id IS NOT NULL
-            LIMIT {contacts // 100}) v;
+            LIMIT {f.contacts // 100}) v;
+    """
+
+
+def meetings_sql(f: Fill) -> str:
+    """Meetings with their agenda, programmes with sessions and attendance."""
+    return f"""
     INSERT INTO meetings_meeting (kind, held_at, place, online, legal_basis, status, created_at,
-        created_by_id, host_id)
+        created_by_id, host_id, unregistered_cases_discussed)
       SELECT (ARRAY['mdt_monthly','case_conference','network'])[1 + i % 3],
-             {start} + (i * 1096 / {contacts // 1000 + 200}) * interval '1 day', '', false,
+             {f.start} + (i * 1096 / {f.contacts // 1000 + 200}) * interval '1 day', '', false,
              'support_meeting', CASE WHEN i % 8 = 0 THEN 'planned' ELSE 'held' END, now(),
-             {staff.pk}, CASE WHEN i % 3 = 1 THEN ({org_array})[1 + i % 30] ELSE {centre.pk} END
-      FROM generate_series(1, {contacts // 1000 + 200}) i;
+             {f.staff}, CASE WHEN i % 3 = 1 THEN ({f.org_array})[1 + i % 30] ELSE {f.centre} END,
+             0
+      FROM generate_series(1, {f.contacts // 1000 + 200}) i;
     INSERT INTO meetings_agendaitem (id, reason, take_on_mdt, created_at, case_id, data_key_id,
         meeting_id)
-      SELECT gen_random_uuid(), '', false, now(), c.id, '{key.id}', m.id
+      SELECT gen_random_uuid(), '', false, now(), c.id, '{f.key}', m.id
       FROM meetings_meeting m CROSS JOIN generate_series(1, 5) k
-      JOIN bench_case c ON c.n = 1 + (m.id * 5 + k) % {cases};
+      JOIN bench_case c ON c.n = 1 + (m.id * 5 + k) % {f.cases};
     INSERT INTO outreach_programme (kind, name, is_active, organiser_id, host_municipality_id,
         region_id)
       SELECT (ARRAY['family_class','family_meeting','ibasho','online_ibasho','lecture',
                     'supporter_training'])[1 + i % 6], 'P' || i, true,
-             CASE WHEN i % 2 = 0 THEN {centre.pk} ELSE ({town_array})[1 + i % 29] END,
-             ({town_array})[1 + i % 29], {regions[0].pk} + i % 5
+             CASE WHEN i % 2 = 0 THEN {f.centre} ELSE ({f.town_array})[1 + i % 29] END,
+             ({f.town_array})[1 + i % 29], {f.first_region} + i % 5
       FROM generate_series(1, 60) i;
     INSERT INTO outreach_session (held_on, theme, venue, online, programme_id)
-      SELECT DATE '2023-04-01' + (i * 1096 / {contacts // 333}), '', '', false, p.id
-      FROM generate_series(1, {contacts // 333}) i
+      SELECT DATE '2023-04-01' + (i * 1096 / {f.contacts // 333}), '', '', false, p.id
+      FROM generate_series(1, {f.contacts // 333}) i
       JOIN outreach_programme p ON p.name = 'P' || (1 + i % 60);
     INSERT INTO outreach_attendance (participant_type, count, session_id, residence_id)
       SELECT (ARRAY['self','family','supporter','other'])[k], 1 + (s.id + k) % 6, s.id,
-             CASE WHEN k = 4 THEN NULL ELSE ({town_array})[1 + (s.id + k) % 29] END
+             CASE WHEN k = 4 THEN NULL ELSE ({f.town_array})[1 + (s.id + k) % 29] END
       FROM outreach_session s CROSS JOIN generate_series(1, 4) k;
+    """
+
+
+def referrals_sql(f: Fill) -> str:
+    return f"""
     INSERT INTO referrals_referral (id, kind, status, consent_given, consent_method,
         share_basic_profile, share_summary, share_contacts, share_meeting_decisions, created_at,
         case_id, created_by_id, data_key_id, from_organisation_id, to_organisation_id, sent_at)
       SELECT gen_random_uuid(),
              (ARRAY['residence','cross_municipality','medical','employment','ibasho'])[1 + i % 5],
              (ARRAY['sent','accepted','declined','completed','withdrawn','draft'])[1 + i % 6],
-             true, 'written', false, true, false, false, now(), c.id, {staff.pk}, '{key.id}',
-             {centre.pk}, ({town_array})[1 + i % 29],
+             true, 'written', false, true, false, false, now(), c.id, {f.staff}, '{f.key}',
+             {f.centre}, ({f.town_array})[1 + i % 29],
              CASE WHEN i % 6 = 5 THEN NULL
-                  ELSE {start} + (i * 1096 / {contacts // 500}) * interval '1 day' END
-      FROM generate_series(1, {contacts // 500}) i JOIN bench_case c ON c.n = 1 + (i * 11) % {cases};
+                  ELSE {f.start} + (i * 1096 / {f.contacts // 500}) * interval '1 day' END
+      FROM generate_series(1, {f.contacts // 500}) i JOIN bench_case c ON c.n = 1 + (i * 11) % {f.cases};
     """
+
+
+def fill(contacts: int) -> dict[str, int]:
+    """Organisations through the ORM; the bulk through INSERT ... SELECT."""
+    from django.db import connection
+
+    f = organisations(contacts)
     with connection.cursor() as cursor:
-        cursor.execute(sql)
+        cursor.execute(cases_sql(f) + contacts_sql(f) + meetings_sql(f) + referrals_sql(f))
         cursor.execute("ANALYZE")
-        counts = {}
-        for table in [
-            "casework_contact",
-            "casework_case",
-            "casework_milestone",
-            "outreach_visit",
-            "meetings_meeting",
-            "meetings_agendaitem",
-            "outreach_session",
-            "outreach_attendance",
-            "referrals_referral",
-        ]:
+    return table_counts(FILLED_TABLES)
+
+
+def table_counts(tables: list[str]) -> dict[str, int]:
+    from django.db import connection
+
+    counts = {}
+    with connection.cursor() as cursor:
+        for table in tables:
             cursor.execute(f"SELECT count(*) FROM {table}")
             counts[table] = cursor.fetchone()[0]
     return counts
@@ -201,18 +250,9 @@ def fill(contacts: int) -> dict[str, int]:
 
 def make_plan():
     from accounts.models import Organisation
-    from indicators import metrics
-    from indicators.models import Direction, Indicator, Plan, Target
 
     centre = Organisation.objects.get(kind="prefecture_centre")
-    plan = Plan.objects.create(name="bench", organisation=centre, first_year=2023, last_year=2027)
-    direction = Direction.objects.create(plan=plan, number=1, name="all")
-    for i, key in enumerate(metrics.REGISTRY):
-        indicator = Indicator.objects.create(
-            direction=direction, code=str(i), name=key, unit="件", metric=key
-        )
-        Target.objects.create(indicator=indicator, fiscal_year=YEAR, value=100)
-    return plan
+    return plan_with_every_metric(centre, 2023, 2027, YEAR)
 
 
 # The hand-written pass: the same figures, written as SQL. Each metric: (table alias, the
@@ -371,7 +411,6 @@ def run_on_generated(env_file: Path, repeat: int) -> None:
     from generate import ensure_plan
 
     configure_generated(env_file=env_file)
-    from django.db import connection
     from django.utils import timezone
 
     from casework.periods import fiscal_year
@@ -379,9 +418,8 @@ def run_on_generated(env_file: Path, repeat: int) -> None:
     AS_OF = timezone.localdate()
     YEAR = fiscal_year(AS_OF)
     plan = ensure_plan()
-    with connection.cursor() as cursor:
-        counts = {}
-        for table in [
+    counts = table_counts(
+        [
             "casework_contact",
             "casework_case",
             "outreach_visit",
@@ -389,9 +427,8 @@ def run_on_generated(env_file: Path, repeat: int) -> None:
             "meetings_agendaitem",
             "outreach_session",
             "referrals_referral",
-        ]:
-            cursor.execute(f"SELECT count(*) FROM {table}")
-            counts[table] = cursor.fetchone()[0]
+        ]
+    )
     print(f"data (generate.py): {', '.join(f'{k} {v:,}' for k, v in counts.items())}")
     compare(plan, repeat)
 
