@@ -15,23 +15,13 @@ whole prefecture. Breakdowns by municipality and region are by where the person 
 programmes: where the programme is held).
 
 The package: `registry` (the building blocks and the registry), `sources` (the tables),
-`definitions` (the registered metrics) and `evaluation` (answering them). Callers import
-from `indicators.metrics`, which names all of it.
+`definitions` (the registered metrics; importing the package registers them) and
+`evaluation` (answering them). Callers import from `indicators.metrics`, which names the
+registry, its building blocks and the evaluation.
 """
 
 from ..periods import Period
-from . import definitions
-from .definitions import (
-    ANONYMOUS,
-    CHANNEL,
-    CONSULTER,
-    CONTACT_KIND,
-    MEETING_KIND,
-    MILESTONE_KIND,
-    PROGRAMME_KIND,
-    READINESS,
-    READINESS_STEP,
-)
+from . import definitions, sources
 from .evaluation import BreakdownRow, Cell, breakdown, evaluate
 from .registry import (
     AS_OF,
@@ -45,50 +35,16 @@ from .registry import (
     Param,
     Scope,
     Source,
-    choices_of,
-    count_rows,
     get,
     register,
-    sum_heads,
-)
-from .sources import (
-    AGENDA,
-    ATTENDANCE,
-    CASES,
-    CONTACTS,
-    MEETINGS,
-    MILESTONES,
-    MUNICIPALITIES,
-    REFERRALS,
-    SESSIONS,
-    VISITS,
 )
 
 __all__ = [
-    "AGENDA",
-    "ANONYMOUS",
     "AS_OF",
-    "ATTENDANCE",
-    "CASES",
-    "CHANNEL",
-    "CONSULTER",
-    "CONTACTS",
-    "CONTACT_KIND",
     "COUNTING_LABELS",
     "DISTINCT",
-    "MEETINGS",
-    "MEETING_KIND",
-    "MILESTONES",
-    "MILESTONE_KIND",
-    "MUNICIPALITIES",
-    "PROGRAMME_KIND",
-    "READINESS",
-    "READINESS_STEP",
-    "REFERRALS",
     "REGISTRY",
-    "SESSIONS",
     "TOTAL",
-    "VISITS",
     "BreakdownRow",
     "Cell",
     "Dimension",
@@ -99,11 +55,9 @@ __all__ = [
     "Scope",
     "Source",
     "breakdown",
-    "choices_of",
-    "count_rows",
     "definitions",
     "evaluate",
     "get",
     "register",
-    "sum_heads",
+    "sources",
 ]
