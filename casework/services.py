@@ -19,10 +19,10 @@ from accounts.reauth import StepUp
 from audit.models import Action
 from audit.services import record
 
-from . import access, crypto
+from . import access, crypto, writers
 from .access import Capability
 from .models import BreakGlass, Case, CaseReadBack, Client, Contact, DataKey, Milestone, Versioned
-from .periods import age_band, fiscal_year
+from .periods import fiscal_year
 from .selectors import find_duplicates, require_visible
 
 WRITE = Capability.WRITE
@@ -62,6 +62,10 @@ def _lock(model: type[Versioned], pk: Any, expected_version: int | None) -> Any:
     if expected_version is not None and current.version != expected_version:
         raise StaleEdit(current)
     return current
+
+
+def _pk(user: Any) -> Any:
+    return getattr(user, "pk", user)
 
 
 def _touch(obj: Versioned, actor) -> None:
@@ -108,19 +112,17 @@ def open_case(
             **(client_attributes or {}),
         )
         client.full_clean(exclude=["data_key", "code"])
-        client.save()
-    case_fields = dict(case_fields or {})
-    if "opened_on" in case_fields:  # its status holds since it opened (the meeting pack asks)
-        case_fields.setdefault("status_changed_on", case_fields["opened_on"])
     case = Case(
         organisation_id=actor.organisation_id,
         client=client,
         updated_by=actor,
-        **case_fields,
+        **writers.opening_fields(case_fields or {}),
     )
-    case.full_clean(exclude=["data_key", "code"])
-    case.save()
-    case.lead_workers.set(lead_workers or [actor])
+    # The client is the one made here, written with the case.
+    case.full_clean(exclude=["data_key", "code", "client"])
+    writers.bulk_open_cases(
+        [writers.NewCase(case, client, [_pk(u) for u in lead_workers or [actor]])], user=actor
+    )
     record(Action.CREATE, obj=case, detail={"client": client.code if client else None})
     return case
 
@@ -208,7 +210,7 @@ def merge_cases(actor, keep: Case, absorbed: Case, *, expected_version: int | No
         milestone.case = target
         milestone.save(update_fields=["case"])
     target.lead_workers.add(*source.lead_workers.all())
-    _refresh_last_contact(target)
+    writers.refresh_last_contact([target.pk])
     source.status = Case.Status.CLOSED
     source.closure_reason = Case.ClosureReason.MERGED
     source.closed_on = timezone.localdate()
@@ -218,11 +220,6 @@ def merge_cases(actor, keep: Case, absorbed: Case, *, expected_version: int | No
     notify_case_ended(source, reason="merged")
     record(Action.UPDATE, obj=target, detail={"merged": source.code, "contacts_moved": moved})
     return target
-
-
-def _refresh_last_contact(case: Case) -> None:
-    latest = case.contacts.order_by("-occurred_at").values_list("occurred_at", flat=True).first()
-    Case.objects.filter(pk=case.pk).update(last_contact_at=latest)  # derived, not history
 
 
 # --- identity ---------------------------------------------------------------------------
@@ -294,35 +291,24 @@ def log_contact(actor, *, case: Case | None = None, **fields: Any) -> Contact:
     (an anonymous call) the caller gives the snapshot and the organisation-year key encrypts.
     """
     _require(actor, "casework.add_contact")
-    occurred_at = fields.setdefault("occurred_at", timezone.now())
+    fields.setdefault("occurred_at", timezone.now())
     # References set here from the actor, the visible case and its client need no lookup
     # each; what the caller passes is validated.
     trusted = ["data_key", "organisation", "staff", "updated_by"]
     if case is not None:
-        trusted.append("case")
         require_visible(actor, case, WRITE)
-        fields["data_key_id"] = case.data_key_id
-        client = case.client
-        if client is not None:
-            fields["age_band"] = age_band(client.birth_year, timezone.localtime(occurred_at).date())
-            fields["gender"] = client.gender
-            fields["municipality_id"] = client.municipality_id
+        trusted.append("case")
+        if case.client is not None:
             trusted.append("municipality")
-    else:
-        fields["data_key"] = DataKey.for_organisation_year(
-            actor.organisation_id, fiscal_year(timezone.localtime(occurred_at).date())
-        )
     contact = Contact(
         case=case, organisation_id=actor.organisation_id, staff=actor, updated_by=actor, **fields
     )
+    year_keys: dict = {}
+    writers.apply_contact_rules(contact, year_keys)
     # The key is a fresh UUID (nothing to check unique); the one check constraint (minutes
     # within a day) is also the field's validator, checked here without a query.
     contact.full_clean(exclude=trusted, validate_unique=False, validate_constraints=False)
-    contact.save(force_insert=True)
-    if case is not None:
-        Case.objects.filter(pk=case.pk).exclude(last_contact_at__gt=contact.occurred_at).update(
-            last_contact_at=contact.occurred_at
-        )
+    writers.bulk_log_contacts([contact], user=actor, year_keys=year_keys)
     record(
         Action.CREATE,
         obj=contact,
@@ -360,7 +346,7 @@ def record_milestone(
         recorded_by=actor,
     )
     milestone.full_clean(exclude=["data_key"])
-    milestone.save()
+    writers.bulk_record_milestones([milestone])
     record(Action.CREATE, obj=milestone, detail={"case": case.code, "kind": kind})
     return milestone
 
