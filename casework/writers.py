@@ -45,6 +45,7 @@ from .models import Case, Client, Contact, DataKey, Milestone, new_code
 from .periods import age_band, fiscal_year
 
 BATCH_SIZE = 500  # rows per INSERT, and ids per `IN (...)`
+FEW_CASES = 50  # see _bring_last_contact_forward
 
 T = TypeVar("T")
 
@@ -97,7 +98,7 @@ def assign_codes(model: type[Client] | type[Case], rows: Sequence[Client | Case]
                 row.code = ""
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def bulk_open_cases(
     new_cases: Sequence[NewCase],
     *,
@@ -202,7 +203,7 @@ def apply_contact_rules(
     contact.data_key_id = year_keys[year]
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def bulk_log_contacts(
     contacts: Sequence[Contact],
     *,
@@ -220,8 +221,24 @@ def bulk_log_contacts(
         if contact.updated_by_id is None and user is not None:
             contact.updated_by = user
     _with_history(Contact, contacts, reason=reason, date=date)
-    refresh_last_contact({c.case_id for c in contacts if c.case_id is not None})
+    _bring_last_contact_forward(contacts)
     return list(contacts)
+
+
+def _bring_last_contact_forward(contacts: Sequence[Contact]) -> None:
+    """Each case's `last_contact_at` to its latest new contact when that is later. Up to
+    FEW_CASES cases, one UPDATE each with the time in hand (a contact logged on screen);
+    beyond, `refresh_last_contact` by the cases' latest stored contacts: the same rule."""
+    latest: dict[uuid.UUID, datetime.datetime] = {}
+    for contact in contacts:
+        if contact.case_id is not None:
+            known = latest.get(contact.case_id)
+            latest[contact.case_id] = max(known or contact.occurred_at, contact.occurred_at)
+    if len(latest) > FEW_CASES:
+        refresh_last_contact(latest)
+        return
+    for case_id, at in latest.items():
+        Case.objects.filter(pk=case_id).exclude(last_contact_at__gt=at).update(last_contact_at=at)
 
 
 def refresh_last_contact(case_ids: Iterable[uuid.UUID]) -> None:
@@ -240,7 +257,7 @@ def refresh_last_contact(case_ids: Iterable[uuid.UUID]) -> None:
         )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def bulk_record_milestones(
     milestones: Sequence[Milestone],
     *,
