@@ -291,3 +291,32 @@ def test_the_generator_makes_what_the_services_make(world):
         assert_same(case)
     for contact in Contact.objects.filter(case=None):
         assert_same_anonymous(contact)
+
+
+def test_last_contact_is_brought_forward_alike_for_a_few_cases_and_for_many(world):
+    now = timezone.now()
+    opened = [
+        writers.NewCase(Case(organisation=world.org), None, [world.counsellor.pk])
+        for _ in range(writers.FEW_CASES + 10)
+    ]
+    cases = writers.bulk_open_cases(opened, user=world.counsellor)
+    ahead = cases[0]  # a later contact is already known: it is not moved back
+    Case.objects.filter(pk=ahead.pk).update(last_contact_at=now)
+
+    def contacts(days: int) -> list[Contact]:
+        return [
+            Contact(
+                case=case,
+                organisation=world.org,
+                staff=world.counsellor,
+                occurred_at=now - datetime.timedelta(days=days + i % 3),
+            )
+            for i, case in enumerate(cases)
+        ]
+
+    writers.bulk_log_contacts(contacts(5), user=world.counsellor)  # many: one UPDATE a batch
+    writers.bulk_log_contacts(contacts(1)[:3])  # a few: one UPDATE each
+
+    for case in Case.objects.filter(pk__in=[c.pk for c in cases]):
+        latest = case.contacts.order_by("-occurred_at").first().occurred_at
+        assert case.last_contact_at == (now if case.pk == ahead.pk else latest)
