@@ -8,11 +8,6 @@ class MeetingsConfig(AppConfig):
     name = "meetings"
     verbose_name = _("会議")
 
-    def seed_demo(self, context) -> None:
-        from .demo import seed
-
-        seed(context)
-
     def dashboard_panel(self, user):
         if not user.has_perm("meetings.view_meeting"):
             return None

@@ -8,11 +8,6 @@ class OutreachConfig(AppConfig):
     name = "outreach"
     verbose_name = _("アウトリーチ・グループ支援")
 
-    def seed_demo(self, context) -> None:
-        from .demo import seed
-
-        seed(context)
-
     def dashboard_panel(self, user):
         if not user.has_perm("outreach.view_visit"):
             return None

@@ -8,11 +8,6 @@ class ReferralsConfig(AppConfig):
     name = "referrals"
     verbose_name = _("紹介・移管")
 
-    def seed_demo(self, context) -> None:
-        from .demo import seed
-
-        seed(context)
-
     def case_timeline_entries(self, case, viewer=None):
         """Referral transitions and transfers shown in the case history."""
         from .selectors import timeline_entries
