@@ -18,10 +18,16 @@ from accounts.reauth import StepUp
 from audit.models import Action
 from audit.services import record
 
-from . import access, crypto, signals
+from . import crypto, signals, writers
 from .access import Capability
-from .models import BreakGlass, Case, CaseReadBack, Client, Contact, DataKey, Milestone, Versioned
-from .periods import age_band, fiscal_year
+from .break_glass import (  # noqa: F401 (re-exported)
+    approve_break_glass,
+    break_glass,
+    refuse_break_glass,
+    review_break_glass,
+)
+from .models import Case, CaseReadBack, Client, Contact, DataKey, Milestone, Versioned
+from .periods import fiscal_year
 from .selectors import find_duplicates, require_visible
 
 WRITE = Capability.WRITE
@@ -61,6 +67,10 @@ def _lock(model: type[Versioned], pk: Any, expected_version: int | None) -> Any:
     if expected_version is not None and current.version != expected_version:
         raise StaleEdit(current)
     return current
+
+
+def _pk(user: Any) -> Any:
+    return getattr(user, "pk", user)
 
 
 def _touch(obj: Versioned, actor) -> None:
@@ -107,19 +117,17 @@ def open_case(
             **(client_attributes or {}),
         )
         client.full_clean(exclude=["data_key", "code"])
-        client.save()
-    case_fields = dict(case_fields or {})
-    if "opened_on" in case_fields:  # its status holds since it opened (the meeting pack asks)
-        case_fields.setdefault("status_changed_on", case_fields["opened_on"])
     case = Case(
         organisation_id=actor.organisation_id,
         client=client,
         updated_by=actor,
-        **case_fields,
+        **writers.opening_fields(case_fields or {}),
     )
-    case.full_clean(exclude=["data_key", "code"])
-    case.save()
-    case.lead_workers.set(lead_workers or [actor])
+    # The client is the one made here, written with the case.
+    case.full_clean(exclude=["data_key", "code", "client"])
+    writers.bulk_open_cases(
+        [writers.NewCase(case, client, [_pk(u) for u in lead_workers or [actor]])], user=actor
+    )
     record(Action.CREATE, obj=case, detail={"client": client.code if client else None})
     return case
 
@@ -205,7 +213,7 @@ def merge_cases(actor, keep: Case, absorbed: Case, *, expected_version: int | No
         milestone.case = target
         milestone.save(update_fields=["case"])
     target.lead_workers.add(*source.lead_workers.all())
-    _refresh_last_contact(target)
+    writers.refresh_last_contact([target.pk])
     source.status = Case.Status.CLOSED
     source.closure_reason = Case.ClosureReason.MERGED
     source.closed_on = timezone.localdate()
@@ -215,11 +223,6 @@ def merge_cases(actor, keep: Case, absorbed: Case, *, expected_version: int | No
     notify_case_ended(source, reason="merged")
     record(Action.UPDATE, obj=target, detail={"merged": source.code, "contacts_moved": moved})
     return target
-
-
-def _refresh_last_contact(case: Case) -> None:
-    latest = case.contacts.order_by("-occurred_at").values_list("occurred_at", flat=True).first()
-    Case.objects.filter(pk=case.pk).update(last_contact_at=latest)  # derived, not history
 
 
 # --- identity ---------------------------------------------------------------------------
@@ -291,35 +294,24 @@ def log_contact(actor, *, case: Case | None = None, **fields: Any) -> Contact:
     (an anonymous call) the caller gives the snapshot and the organisation-year key encrypts.
     """
     _require(actor, "casework.add_contact")
-    occurred_at = fields.setdefault("occurred_at", timezone.now())
+    fields.setdefault("occurred_at", timezone.now())
     # References set here from the actor, the visible case and its client need no lookup
     # each; what the caller passes is validated.
     trusted = ["data_key", "organisation", "staff", "updated_by"]
     if case is not None:
-        trusted.append("case")
         require_visible(actor, case, WRITE)
-        fields["data_key_id"] = case.data_key_id
-        client = case.client
-        if client is not None:
-            fields["age_band"] = age_band(client.birth_year, timezone.localtime(occurred_at).date())
-            fields["gender"] = client.gender
-            fields["municipality_id"] = client.municipality_id
+        trusted.append("case")
+        if case.client is not None:
             trusted.append("municipality")
-    else:
-        fields["data_key"] = DataKey.for_organisation_year(
-            actor.organisation_id, fiscal_year(timezone.localtime(occurred_at).date())
-        )
     contact = Contact(
         case=case, organisation_id=actor.organisation_id, staff=actor, updated_by=actor, **fields
     )
+    year_keys: dict = {}
+    writers.apply_contact_rules(contact, year_keys)
     # The key is a fresh UUID (nothing to check unique); the one check constraint (minutes
     # within a day) is also the field's validator, checked here without a query.
     contact.full_clean(exclude=trusted, validate_unique=False, validate_constraints=False)
-    contact.save(force_insert=True)
-    if case is not None:
-        Case.objects.filter(pk=case.pk).exclude(last_contact_at__gt=contact.occurred_at).update(
-            last_contact_at=contact.occurred_at
-        )
+    writers.bulk_log_contacts([contact], user=actor, year_keys=year_keys)
     record(
         Action.CREATE,
         obj=contact,
@@ -357,7 +349,7 @@ def record_milestone(
         recorded_by=actor,
     )
     milestone.full_clean(exclude=["data_key"])
-    milestone.save()
+    writers.bulk_record_milestones([milestone])
     record(Action.CREATE, obj=milestone, detail={"case": case.code, "kind": kind})
     return milestone
 
@@ -485,212 +477,7 @@ def purge_year_key(key: DataKey) -> None:
         )
 
 
-# --- break-glass -----------------------------------------------------------------------------
-
-BREAK_GLASS_MIN_REASON = 10
-
-
-def _supervisors_of(organisation_id: int):
-    from accounts.selectors import holders_of
-
-    return holders_of("casework.supervise_case", organisation_id=organisation_id)
-
-
-def _notify_break_glass(grant: BreakGlass, *, to_users, topic: str, text: str) -> None:
-    from accounts.notices import notify
-
-    code = grant.case.code if grant.case_id else grant.requested_code
-    notify(
-        to_users,
-        subject=_("緊急アクセス：%(code)s") % {"code": code},
-        body=text
-        + "\n"
-        + _("ケース：%(code)s／職員：%(user)s／区分：%(category)s")
-        % {"code": code, "user": grant.user, "category": grant.get_category_display()},
-        topic=topic,
-    )
-
-
-def break_glass(user, code: str, *, category: str, reason: str) -> BreakGlass:
-    """緊急アクセス, by the policy of casework.access (docs/security.md, finding 6):
-
-    - only holders of casework.break_glass; at most BREAK_GLASS_DAILY_LIMIT requests a day;
-    - a reason category and a free text, which is encrypted under the case's data key (the
-      audit chain records the category, never the text);
-    - a case of the user's own organisation they cannot already read (a restricted one)
-      opens at once, read-only, for BREAK_GLASS_MINUTES, and its supervisors are told;
-    - a case of another organisation opens only when a supervisor of that organisation
-      approves; staff of partner organisations and restricted cases of other
-      organisations are never eligible;
-    - an unknown or ineligible code gets the same answer as a request waiting for approval
-      (it is kept, without a case and without its text, and lapses), so the form tells
-      nobody whether a code exists.
-    """
-    from django.conf import settings
-
-    from accounts.models import Organisation
-
-    if not user.has_perm("casework.break_glass"):
-        raise PermissionDenied
-    reason = reason.strip()
-    errors = {}
-    if category not in BreakGlass.Category.values:
-        errors["category"] = _("理由の区分を選んでください。")
-    if len(reason) < BREAK_GLASS_MIN_REASON:
-        errors["reason"] = _("理由を具体的に（%(n)d文字以上）書いてください。") % {
-            "n": BREAK_GLASS_MIN_REASON
-        }
-    if errors:
-        raise ValidationError(errors)
-    now = timezone.now()
-    code = code.strip().upper()[:20]
-    recent = BreakGlass.objects.filter(
-        user_id=user.pk, requested_at__gt=now - datetime.timedelta(hours=24)
-    ).count()
-    if recent >= settings.BREAK_GLASS_DAILY_LIMIT:
-        record(
-            Action.BREAK_GLASS,
-            object_type="casework.Case",
-            object_ref=code,
-            detail={"category": category, "outcome": "rate_limited", "recent": recent},
-        )
-        raise ValidationError(
-            {
-                "code": _(
-                    "緊急アクセスの申請は24時間に%(n)d件までです。スーパーバイザーに連絡してください。"
-                )
-                % {"n": settings.BREAK_GLASS_DAILY_LIMIT}
-            }
-        )
-    case = Case.objects.filter(code=code).select_related("organisation").first()
-    outcome = "lapsed"
-    if case is not None and case.organisation_id == user.organisation_id:
-        already = access.access_to(user, case).allows(Capability.READ)
-        outcome = "already" if already else "granted"
-    elif (
-        case is not None
-        and not case.restricted
-        and user.organisation is not None
-        and user.organisation.kind != Organisation.Kind.PARTNER
-    ):
-        outcome = "requested"
-    with transaction.atomic():
-        grant = BreakGlass.objects.create(
-            user=user,
-            case=case if outcome != "lapsed" else None,
-            requested_code=code,
-            category=category,
-            cross_organisation=outcome == "requested",
-            requested_at=now,
-            approved_at=now if outcome in ("granted", "already") else None,
-            expires_at=(
-                now + datetime.timedelta(minutes=settings.BREAK_GLASS_MINUTES)
-                if outcome == "granted"
-                else (now if outcome == "already" else None)
-            ),
-            reviewed_at=now if outcome == "already" else None,
-        )
-        if grant.case_id is not None and outcome != "already":
-            # Bound to the row, so the text is written once its key exists.
-            grant.data_key_id = case.data_key_id
-            grant.reason_text = reason
-            grant.save(update_fields=["data_key", "reason_text"])
-        record(
-            Action.BREAK_GLASS,
-            object_type="casework.Case",
-            object_ref=case.code if grant.case_id else code,
-            detail={"category": category, "outcome": outcome, "grant": grant.pk},
-        )
-        if outcome == "granted":
-            _notify_break_glass(
-                grant,
-                to_users=_supervisors_of(case.organisation_id),
-                topic="break_glass_granted",
-                text=_("緊急アクセスが開始されました。内容を確認してください。"),
-            )
-        elif outcome == "requested":
-            _notify_break_glass(
-                grant,
-                to_users=_supervisors_of(case.organisation_id),
-                topic="break_glass_requested",
-                text=_(
-                    "他の組織の職員から緊急アクセスの申請があります。承認または却下してください。"
-                ),
-            )
-    return grant
-
-
-def _decide_break_glass(user, grant_id: int, *, approve: bool) -> BreakGlass:
-    from django.conf import settings
-
-    from .selectors import break_glass_requests
-
-    with transaction.atomic():
-        grant = (
-            break_glass_requests(user).select_for_update(of=("self",)).filter(pk=grant_id).first()
-        )
-        if grant is None:
-            raise PermissionDenied
-        now = timezone.now()
-        if approve:
-            grant.approved_at = now
-            grant.approved_by = user
-            grant.expires_at = now + datetime.timedelta(minutes=settings.BREAK_GLASS_MINUTES)
-        else:
-            grant.refused_at = now
-            grant.approved_by = user
-        grant.save(update_fields=["approved_at", "approved_by", "expires_at", "refused_at"])
-        record(
-            Action.APPROVAL_DECISION,
-            object_type="casework.BreakGlass",
-            object_ref=str(grant.pk),
-            detail={
-                "case": grant.case.code,
-                "approved": approve,
-                "requested_by": grant.user_id,
-                "category": grant.category,
-            },
-        )
-        _notify_break_glass(
-            grant,
-            to_users=[grant.user],
-            topic="break_glass_decided",
-            text=_("緊急アクセスの申請が承認されました。")
-            if approve
-            else _("緊急アクセスの申請は却下されました。"),
-        )
-    return grant
-
-
-def approve_break_glass(user, grant_id: int) -> BreakGlass:
-    """A supervisor of the case's organisation lets a request from another organisation
-    start now, for BREAK_GLASS_MINUTES; both names are in the audit chain."""
-    return _decide_break_glass(user, grant_id, approve=True)
-
-
-def refuse_break_glass(user, grant_id: int) -> BreakGlass:
-    return _decide_break_glass(user, grant_id, approve=False)
-
-
-def review_break_glass(user, grant_id: int, note: str) -> None:
-    from .selectors import break_glass_queue
-
-    grant = break_glass_queue(user).filter(pk=grant_id).first()
-    if grant is None:
-        raise PermissionDenied
-    with transaction.atomic():
-        grant.reviewed_at = timezone.now()
-        grant.reviewed_by = user
-        if grant.data_key_id is None:  # an access recorded before reasons were encrypted
-            grant.data_key_id = grant.case.data_key_id
-        grant.review_note = note.strip()[:2000] or None
-        grant.save(update_fields=["reviewed_at", "reviewed_by", "review_note", "data_key"])
-        record(
-            Action.UPDATE,
-            object_type="casework.BreakGlass",
-            object_ref=str(grant.pk),
-            detail={"reviewed": True, "case": grant.case.code, "by_user": grant.user_id},
-        )
+# --- break-glass: casework.break_glass (re-exported for the views) ------------------------------
 
 
 # --- transfer read-back ------------------------------------------------------------------

@@ -15,7 +15,7 @@ from casework.models import Case, Channel, Consulter, Contact, Gender, Topic
 
 from . import values
 from .models import ImportKind
-from .parsing import Column, normalise_header
+from .sheets import Column, normalise_header
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from . import services
 from .columns import TARGETS
 from .models import ImportKind
-from .parsing import Column, Sheet, UnreadableFile, too_large
+from .sheets import Column, Sheet, UnreadableFile, too_large
 
 EXTENSIONS = (".xlsx", ".csv")
 

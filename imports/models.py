@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from casework.fields import EncryptedTextField
 from casework.models import DataKey, EncryptedRecord
 
-from .parsing import Sheet
+from .sheets import Sheet
 
 # Uploads left between steps (abandoned in a browser) are removed after this long.
 PENDING_LIFETIME = datetime.timedelta(hours=24)
@@ -121,7 +121,7 @@ class PendingUploadQuerySet(models.QuerySet):
 
 class PendingUpload(EncryptedRecord):
     """An uploaded file waiting between the mapping step and the import, as it was read at
-    the upload (`parsing.Sheet`), so that no later step reads the file again. Encrypted
+    the upload (`sheets.Sheet`), so that no later step reads the file again. Encrypted
     under a data key of its own; discarding it destroys the key, so no copy stays
     readable. The file's bytes are not kept, only their hash."""
 
@@ -131,7 +131,7 @@ class PendingUpload(EncryptedRecord):
     )
     kind = models.CharField(_("種類"), max_length=16, choices=ImportKind.choices)
     file_name = EncryptedTextField(_("ファイル名"))
-    parsed = EncryptedTextField(_("読み取った内容"))  # parsing.Sheet.to_json()
+    parsed = EncryptedTextField(_("読み取った内容"))  # sheets.Sheet.to_json()
     file_sha256 = models.CharField(max_length=64)
     columns = models.JSONField(default=dict)  # the mapping chosen for this upload
     created_at = models.DateTimeField(default=timezone.now)

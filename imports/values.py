@@ -24,7 +24,7 @@ from openpyxl.utils.datetime import from_excel
 from casework.models import MINUTES_IN_A_DAY
 from casework.periods import AgeBand
 
-from .parsing import Formula
+from .sheets import Formula
 
 
 class CellError(Exception):

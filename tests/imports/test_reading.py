@@ -1,5 +1,6 @@
-"""Reading a file within the limits (imports/parsing.py): what the streaming reader gives,
-what it refuses, and the form an upload is kept in between the steps."""
+"""Reading a file within the limits (imports/reading.py, imports/xlsx.py): what the
+streaming reader gives, what it refuses, and the form an upload is kept in between the
+steps."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import random
 import pytest
 
 from imports import services
-from imports.parsing import FORMULA, Limits, Sheet, UnreadableFile
+from imports.sheets import FORMULA, Limits, Sheet, UnreadableFile
 from tests.imports.conftest import CONTACT_HEADER, contact_row, csv_file, package, row_xml, xlsx
 
 HEADER = row_xml(

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from casework.models import Contact, DataKey
-from imports import parsing
+from imports import reading
 from imports.models import ImportBatch, ImportMapping, PendingUpload
 from tests.imports.conftest import CONTACT_HEADER, contact_row, csv_file, xlsx
 
@@ -236,7 +236,7 @@ def test_a_file_over_the_size_limit_is_refused(client, centre, settings):
 def reads_of_the_file() -> Iterator[list[int]]:
     """Counts, in this thread, the calls of the function that reads a file's bytes into a
     sheet (a profile hook: the real code runs, it is only watched)."""
-    code = parsing.read_sheet.__code__
+    code = reading.read_sheet.__code__
     count = [0]
 
     def profile(frame: Any, event: str, _arg: Any) -> None:

@@ -24,7 +24,7 @@ from tqdm import tqdm
 from accounts.models import User
 from imports import services
 from imports.models import ImportBatch, ImportKind
-from imports.parsing import Limits, Sheet, UnreadableFile
+from imports.sheets import Limits, Sheet, UnreadableFile
 
 
 class Command(BaseCommand):
