@@ -7,13 +7,14 @@ spread over the previous and the current fiscal year (about 15% of them anonymou
 Everything is synthetic and says so: every person is named デモ, every phone number
 starts 000-0000, every address is in デモ町 and every free text begins with 【デモ】.
 
-Rows go in through bulk inserts with their history rows, not through `services`: the
-services run one audited transaction per record, far too slow for thousands of rows, and
-the seed command records one audit event for the whole import.
+Rows go in through casework's bulk writers (`casework.writers`, the rules the services
+write by), not through `services`: the services run one audited transaction per record,
+far too slow for thousands of rows, and the seed command records one audit event for the
+whole import.
 
 The parts, in the order a run goes through them: `tables` (the distributions and texts),
 `draw` (the seeded randomness), `cases` (people and cases), `contacts` (what happened on
-them), `save` (the bulk inserts).
+them), `save` (through the bulk writers).
 """
 
 from __future__ import annotations
@@ -48,4 +49,4 @@ def seed(context: SeedContext) -> None:
         contacts.anonymous_contacts(CONTACTS - named)
         contacts.plant_follow_ups(plans)
         contacts.plan_milestones(plans)
-        save(plans, contacts.anonymous, contacts.milestones, cases.keys, context.counts)
+        save(plans, contacts.anonymous, contacts.milestones, context.counts)

@@ -2,7 +2,9 @@
 
 `CasePlanner.plan_all` draws every case (and the person it is about, for most of them)
 with the course it takes: when it opened, how it ended if it did, how busy it was, and
-how many contacts it will have. Nothing is saved here.
+how many contacts it will have. Nothing is saved here; what casework derives when it
+writes a case (data keys, codes, birth year, lead workers' history) is left to
+`casework.writers`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from accounts.models import Organisation, User
-from casework.models import Case, Client, Contact, DataKey, Gender, Topic, new_code
+from casework.models import Case, Client, Contact, Gender, Topic
 from casework.periods import AgeBand, age_band, fiscal_year, fiscal_year_bounds
 
 from ..context import SeedContext
@@ -119,7 +121,6 @@ class CasePlanner:
         self.today = draw.today
         self.prefecture = prefecture
         self.start = fiscal_year_bounds(fiscal_year(self.today) - 1)[0]
-        self.keys: list[DataKey] = []  # the data keys of the new cases and people
         self.person_numbers = itertools.count(1)
 
     def plan_all(self, contacts: int) -> list[Plan]:
@@ -201,8 +202,6 @@ class CasePlanner:
         return Case(
             organisation=organisation,
             client=client,
-            data_key=self.new_key(),
-            code=new_code("C"),
             status=status,
             opened_on=opened_on,
             withdrawal_band=self.draw.pick(
@@ -257,11 +256,6 @@ class CasePlanner:
             return [prefecture.outreach]
         return [prefecture.counsellor, prefecture.outreach]
 
-    def new_key(self) -> DataKey:
-        key = DataKey.new()
-        self.keys.append(key)
-        return key
-
     def client(
         self,
         organisation: Organisation,
@@ -279,12 +273,9 @@ class CasePlanner:
         lives_alone = age >= 30 and rng.random() < 0.08
         return Client(
             organisation=organisation,
-            data_key=self.new_key(),
-            code=new_code("P"),
             name=f"デモ {given}{str(number).translate(FULLWIDTH_DIGITS)}",
             name_kana=f"デモ {kana}",
             birth_date=birth_date,
-            birth_year=birth_date.year,  # save() would derive it; bulk_create does not
             phone=f"000-0000-{number:04d}" if rng.random() < 0.85 else None,
             address=f"{town}デモ町{rng.randint(1, 9)}-{rng.randint(1, 30)}",
             notes="【デモ】連絡は母親の携帯電話へ。" if rng.random() < 0.2 else None,

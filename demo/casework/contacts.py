@@ -3,7 +3,9 @@
 `ContactPlanner` gives each planned case its contacts (the first one on the day it
 opened, clustered in the first weeks, the last one recent for an open case), adds the
 anonymous contacts of people who never opened a case, plants open follow-ups for the
-demo staff's dashboards and draws the milestones. Nothing is saved here.
+demo staff's dashboards and draws the milestones. Nothing is saved here; what casework
+derives when it writes a contact (its data key, the snapshot of a registered person's age
+band, gender and residence) is left to `casework.writers`.
 """
 
 from __future__ import annotations
@@ -11,8 +13,7 @@ from __future__ import annotations
 import datetime
 
 from accounts.models import Organisation, User
-from casework.models import Case, Channel, Client, Consulter, Contact, DataKey, Milestone
-from casework.periods import age_band, fiscal_year
+from casework.models import Case, Channel, Client, Consulter, Contact, Milestone
 
 from .cases import Plan, Prefecture
 from .draw import Draw, stamp
@@ -40,7 +41,6 @@ class ContactPlanner:
         self.today = draw.today
         self.prefecture = prefecture
         self.start = start  # the first day of the previous fiscal year
-        self.year_keys: dict[tuple[int, int], DataKey] = {}
         self.anonymous: list[Contact] = []
         self.milestones: list[Milestone] = []
 
@@ -95,7 +95,6 @@ class ContactPlanner:
         minutes = draw.minutes(channel)
         day = when.date()
         contact = Contact(
-            data_key=case.data_key,
             case=case,
             organisation=case.organisation,
             staff=staff,
@@ -111,11 +110,7 @@ class ContactPlanner:
             summary=draw.summary(channel, consulter, topics),
             updated_by=staff,
         )
-        if plan.client is not None:
-            contact.age_band = age_band(plan.client.birth_year, day)
-            contact.gender = plan.client.gender
-            contact.municipality = plan.client.municipality
-        else:
+        if plan.client is None:  # the family's account; a registered person's is derived
             contact.age_band, contact.gender = plan.age_band, plan.gender
             contact.municipality = plan.residence
         if rng.random() < 0.12:
@@ -177,7 +172,6 @@ class ContactPlanner:
             else:
                 residence = draw.residence() if rng.random() < 0.9 else None
             contact = Contact(
-                data_key=self.year_key(organisation, fiscal_year(day)),
                 case=None,
                 organisation=organisation,
                 staff=staff,
@@ -198,13 +192,6 @@ class ContactPlanner:
             )
             stamp(contact, draw.later(when, minutes + rng.randint(5, 120)), staff)
             self.anonymous.append(contact)
-
-    def year_key(self, organisation: Organisation, year: int) -> DataKey:
-        found = self.year_keys.get((organisation.pk, year))
-        if found is None:
-            found = DataKey.for_organisation_year(organisation.pk, year)
-            self.year_keys[organisation.pk, year] = found
-        return found
 
     # --- follow-ups and milestones --------------------------------------------------------
 
@@ -253,7 +240,7 @@ class ContactPlanner:
         ]
         for index, plan in enumerate(rng.sample(eligible, min(MILESTONE_CASES, len(eligible)))):
             kinds = dict(MILESTONES)
-            if plan.client is None or self.today.year - plan.client.birth_year > 25:
+            if plan.client is None or self.today.year - plan.client.birth_date.year > 25:
                 kinds.pop(Milestone.Kind.BACK_TO_SCHOOL)
             first_possible = plan.case.opened_on + datetime.timedelta(days=30)
             last_seen = plan.contacts[-1].occurred_at.date()
@@ -267,7 +254,6 @@ class ContactPlanner:
                 recorder = plan.leads[0]
                 milestone = Milestone(
                     case=plan.case,
-                    data_key=plan.case.data_key,
                     kind=kind,
                     achieved_on=achieved_on,
                     note="【デモ】" + MILESTONE_NOTES[kind],
