@@ -14,9 +14,3 @@ class CaseworkConfig(AppConfig):
         # A missing or malformed key stops every entry point here, with a clear message,
         # instead of failing on the first sensitive read.
         crypto.check_configuration()
-
-    def seed_demo(self, context) -> None:
-        """Hook of `manage.py seed_demo`: two fiscal years of synthetic casework."""
-        from .demo import seed
-
-        seed(context)

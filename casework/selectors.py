@@ -12,7 +12,6 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404
@@ -21,7 +20,7 @@ from django.utils import timezone
 from audit.models import Action
 from audit.services import record
 
-from . import access
+from . import access, signals
 from .access import Capability
 from .models import BreakGlass, Case, Client, Contact, last_contact_key
 
@@ -123,9 +122,9 @@ def case_timeline(case: Case, viewer=None) -> list[TimelineEntry]:
     """Contacts, milestones and other apps' events of a case, newest first.
 
     A viewer who reaches the case only by transfer read-back sees only the records their
-    own organisation wrote (casework.access). Apps add events through an AppConfig hook
-    `case_timeline_entries(case, viewer)` returning (when, text) pairs or TimelineEntry
-    rows, so casework needs no import of them; each app shows `viewer` only what their
+    own organisation wrote (casework.access). Apps add events through the signal
+    `signals.case_timeline_entries` (case, viewer) returning (when, text) pairs or
+    TimelineEntry rows, so casework needs no import of them; each app shows `viewer` only what their
     access to the case allows (meetings: decisions and actions need Capability.MINUTES).
     """
     contacts = case.contacts.select_related("staff").order_by("-occurred_at")
@@ -142,13 +141,13 @@ def case_timeline(case: Case, viewer=None) -> list[TimelineEntry]:
         for m in milestones
     ]
     if not outsider:
-        for app_config in apps.get_app_configs():
-            hook = getattr(app_config, "case_timeline_entries", None)
-            if hook is not None:
-                for row in hook(case, viewer):
-                    if not isinstance(row, TimelineEntry):  # a (when, text) pair
-                        row = TimelineEntry(row[0], "event", row[1])
-                    entries.append(row)
+        for _receiver, rows in signals.case_timeline_entries.send(
+            sender=None, case=case, viewer=viewer
+        ):
+            for row in rows:
+                if not isinstance(row, TimelineEntry):  # a (when, text) pair
+                    row = TimelineEntry(row[0], "event", row[1])
+                entries.append(row)
     return sorted(entries, key=lambda entry: entry.when, reverse=True)
 
 

@@ -8,7 +8,6 @@ import datetime
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -19,7 +18,7 @@ from accounts.reauth import StepUp
 from audit.models import Action
 from audit.services import record
 
-from . import crypto, writers
+from . import crypto, signals, writers
 from .access import Capability
 from .break_glass import (  # noqa: F401 (re-exported)
     approve_break_glass,
@@ -185,11 +184,9 @@ def close_case(
 def notify_case_ended(case: Case, *, reason: str) -> None:
     """The case's work at its organisation ended: it closed ("closed"), was merged away
     ("merged") or was transferred ("transferred"). Other apps end what must not outlive that
-    (meetings: open agenda reviews and their MDT grants) through an AppConfig hook
-    `case_ended(case, reason)`, in the caller's transaction; casework imports none of them."""
-    for app_config in apps.get_app_configs():
-        if (hook := getattr(app_config, "case_ended", None)) is not None:
-            hook(case, reason)
+    (meetings: open agenda reviews and their MDT grants) through the signal
+    `signals.case_ended`, in the caller's transaction; casework imports none of them."""
+    signals.case_ended.send(sender=None, case=case, reason=reason)
 
 
 @transaction.atomic

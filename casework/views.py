@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 
-from django.apps import apps
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -23,7 +22,7 @@ from audit.models import Action
 from audit.services import record
 
 from . import access_review as access_reviews
-from . import selectors, services
+from . import selectors, services, signals
 from .access import Capability, cached_access
 from .exports import FORMATS, case_record, export_cases, export_contacts
 from .filters import CaseFilter
@@ -61,12 +60,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context["board"] = selectors.dashboard(user)
     if user.has_perm("casework.supervise_case"):
         context["break_glass_pending"] = selectors.break_glass_queue(user).count()
-    # Other apps add panels through an AppConfig hook `dashboard_panel(user)` returning
+    # Other apps add panels through the signal `signals.dashboard_panel` (user) returning
     # (template, context) or None; casework imports none of them.
     context["panels"] = [
-        panel
-        for app_config in apps.get_app_configs()
-        if (hook := getattr(app_config, "dashboard_panel", None)) and (panel := hook(user))
+        panel for _receiver, panel in signals.dashboard_panel.send(sender=None, user=user) if panel
     ]
     return render(request, "casework/dashboard.html", context)
 

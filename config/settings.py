@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "indicators",
     "operations",
     "api",
+    "demo",  # `manage.py seed_demo`; no models, imports every app and none imports it
 ]
 
 MIDDLEWARE = [

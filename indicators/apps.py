@@ -7,8 +7,3 @@ from django.utils.translation import gettext_lazy as _
 class IndicatorsConfig(AppConfig):
     name = "indicators"
     verbose_name = _("計画指標")
-
-    def seed_demo(self, context) -> None:
-        from .demo import seed
-
-        seed(context)

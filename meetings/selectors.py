@@ -28,7 +28,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import reduce
 
-from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case as Choose
 from django.db.models import (
@@ -58,6 +57,7 @@ from accounts.models import User
 from accounts.selectors import holders_of
 from audit.models import Action
 from audit.services import record
+from casework import signals
 from casework.access import Capability, cached_access
 from casework.models import Case, Contact, Milestone, last_contact_key
 from casework.periods import age_band
@@ -193,13 +193,11 @@ REFERRAL_PATH = frozenset({Capability.WRITE, Capability.MINUTES})
 
 def referral_scope(user) -> QuerySet[Case]:
     """The cases the user's organisation reaches through the consented referral grants it
-    holds, as referrals publishes them (AppConfig hook `referral_scope_cases(user)`, so
+    holds, as referrals publishes them (signal `casework.signals.referral_scope_cases`, so
     meetings imports no sibling); never a restricted case."""
     scope = Case.objects.none()
-    for app_config in apps.get_app_configs():
-        hook = getattr(app_config, "referral_scope_cases", None)
-        if hook is not None:
-            scope = scope | hook(user)
+    for _receiver, cases in signals.referral_scope_cases.send(sender=None, user=user):
+        scope = scope | cases
     return scope.filter(restricted=False)
 
 
@@ -349,10 +347,11 @@ def _weight(key: str, condition) -> Choose:
 
 
 def _referral_waiting_since(organisation_id: int):
-    """The referrals app's subquery (AppConfig hook; meetings imports no sibling app)."""
-    for app_config in apps.get_app_configs():
-        if (hook := getattr(app_config, "referral_unanswered_since", None)) is not None:
-            return Subquery(hook(organisation_id))
+    """The referrals app's subquery (signal `casework.signals.referral_unanswered_since`;
+    meetings imports no sibling app)."""
+    sent = signals.referral_unanswered_since.send(sender=None, organisation_id=organisation_id)
+    for _receiver, subquery in sent:
+        return Subquery(subquery)
     return Value(None, output_field=DateTimeField())
 
 

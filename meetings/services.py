@@ -405,7 +405,7 @@ def end_reviews(case: Case, *, reason: str) -> int:
     merged or transferred), and the MDT grants they gave.
 
     Called inside the transaction that closes, merges or transfers the case (through the
-    AppConfig hook `case_ended`, casework.services.notify_case_ended), so no agenda grant
+    signal `casework.signals.case_ended`, casework.services.notify_case_ended), so no agenda grant
     outlives it. The items stay on their agendas, with their minutes; returns how many
     reviews were ended.
     """

@@ -6,7 +6,6 @@ import datetime
 import statistics
 from typing import Any
 
-from django.apps import apps
 from django.db.models import Count, OuterRef, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -15,6 +14,7 @@ from guardian.shortcuts import get_objects_for_user
 from accounts.reauth import NO_STEP_UP, StepUp
 from audit.models import Action
 from audit.services import record
+from casework import signals
 from casework.models import Case, Contact
 
 from .models import Referral
@@ -69,7 +69,8 @@ def shared_cases(user) -> QuerySet[Case]:
     consent not withdrawn); never a restricted case.
 
     What the grant opens of each case is `shared_view`. Meetings reach these cases through
-    the AppConfig hook `referral_scope_cases` (a case conference about a referred case).
+    the signal `casework.signals.referral_scope_cases` (a case conference about a referred
+    case).
     """
     referrals = get_objects_for_user(
         user,
@@ -140,12 +141,11 @@ def shared_view(
             .only("id", "data_key_id", "occurred_at", "channel", "consulter", "summary")
         )
     if referral.share_meeting_decisions:
-        # Meetings publish decisions through an AppConfig hook; referrals imports no sibling.
+        # Meetings publish decisions through a signal; referrals imports no sibling.
         parts["meeting_decisions"] = [
             decision
-            for app_config in apps.get_app_configs()
-            if (hook := getattr(app_config, "case_meeting_decisions", None))
-            for decision in hook(case)
+            for _receiver, decisions in signals.case_meeting_decisions.send(sender=None, case=case)
+            for decision in decisions
         ]
     detail = {"case": case.code, "shared_scopes": parts["scopes"]}
     if parts.get("meeting_decisions"):  # minutes shown: named like every showing of them

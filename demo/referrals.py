@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime
 
 from casework.models import Case
+from referrals import services
+from referrals.models import Referral
 
-from . import services
-from .models import Referral
+from .context import SeedContext
 
 S = Referral.Status
 
@@ -37,7 +38,7 @@ PLAN = [
 ]
 
 
-def seed(context) -> None:
+def seed(context: SeedContext) -> None:
     if Referral.objects.exists():
         return
     sender = context.users.get("counsellor")

@@ -5,17 +5,19 @@ borders. Goes through the services; does nothing when visits already exist."""
 from __future__ import annotations
 
 import datetime
+import random
 
 from django.utils import timezone
 
-from accounts.models import Organisation, Region
+from accounts.models import Organisation, Region, User
 from casework.models import Case
+from outreach import services
+from outreach.models import ParticipantType, Programme, Visit
 
-from . import services
-from .models import ParticipantType, Programme, Visit
+from .context import SeedContext
 
 
-def seed(context) -> None:
+def seed(context: SeedContext) -> None:
     if Visit.objects.exists():
         return
     centre = context.organisations["centre"]
@@ -29,60 +31,56 @@ def seed(context) -> None:
         )[:30]
     )
     now = timezone.now()
-    made = 0
     for i, case in enumerate(cases):
-        kind = Visit.Kind.ACCOMPANIMENT if i % 4 == 0 else Visit.Kind.HOME_VISIT
-        destination = (
-            Visit.Destination.HOSPITAL
-            if kind == Visit.Kind.ACCOMPANIMENT
-            else Visit.Destination.HOME
-        )
-        # Days since the case opened: a visit done in the past weeks falls at least a day
-        # after the case's first contact.
-        age = (context.today - case.opened_on).days
-        if i < 20 and age >= 3:  # done in the past weeks
-            back = rng.randint(1, min(60, age - 2))
-            when = now - datetime.timedelta(days=back, hours=rng.randint(0, 5))
-            visit = services.plan_visit(
-                worker,
-                case,
-                planned_start=when,
-                workers=[worker],
-                kind=kind,
-                destination=destination,
-            )
-            services.start_visit(worker, visit, now=when)
-            services.complete_visit(
-                worker,
-                visit,
-                outcome=rng.choice(Visit.Outcome.values),
-                minutes=rng.randint(30, 90),
-                travel_minutes=rng.randint(10, 60),
-                notes="【デモ】玄関先で母親と話した。",
-                consulter=rng.choice(["self", "parent"]),
-            )
-        elif i < 27:  # planned this week
-            when = (now + datetime.timedelta(days=i - 21)).replace(hour=10 + i % 5, minute=0)
-            services.plan_visit(
-                worker,
-                case,
-                planned_start=max(when, now + datetime.timedelta(hours=1)),
-                workers=[worker],
-                kind=kind,
-                destination=destination,
-            )
-        else:  # started hours ago and never checked in: shows as overdue
-            when = now - datetime.timedelta(hours=4 + i - 27)
-            visit = services.plan_visit(
-                worker, case, planned_start=when, workers=[worker], kind=kind
-            )
-            services.start_visit(worker, visit, now=when)
-        made += 1
-    context.counts["visits"] = made
+        _visit(context, worker, case, i, now)
+    context.counts["visits"] = len(cases)
     context.counts["attendance"] = _programmes(context, centre, rng)
 
 
-def _programmes(context, centre: Organisation, rng) -> int:
+def _visit(context: SeedContext, worker: User, case: Case, i: int, now: datetime.datetime) -> None:
+    """The `i`th case's visit: the first 20 done in the past weeks, the next 7 planned for
+    this week, the rest started hours ago and never checked in (shown as overdue)."""
+    rng = context.rng
+    kind = Visit.Kind.ACCOMPANIMENT if i % 4 == 0 else Visit.Kind.HOME_VISIT
+    destination = (
+        Visit.Destination.HOSPITAL if kind == Visit.Kind.ACCOMPANIMENT else Visit.Destination.HOME
+    )
+    # Days since the case opened: a visit done in the past weeks falls at least a day
+    # after the case's first contact.
+    age = (context.today - case.opened_on).days
+    if i < 20 and age >= 3:  # done in the past weeks
+        back = rng.randint(1, min(60, age - 2))
+        when = now - datetime.timedelta(days=back, hours=rng.randint(0, 5))
+        visit = services.plan_visit(
+            worker, case, planned_start=when, workers=[worker], kind=kind, destination=destination
+        )
+        services.start_visit(worker, visit, now=when)
+        services.complete_visit(
+            worker,
+            visit,
+            outcome=rng.choice(Visit.Outcome.values),
+            minutes=rng.randint(30, 90),
+            travel_minutes=rng.randint(10, 60),
+            notes="【デモ】玄関先で母親と話した。",
+            consulter=rng.choice(["self", "parent"]),
+        )
+    elif i < 27:  # planned this week
+        when = (now + datetime.timedelta(days=i - 21)).replace(hour=10 + i % 5, minute=0)
+        services.plan_visit(
+            worker,
+            case,
+            planned_start=max(when, now + datetime.timedelta(hours=1)),
+            workers=[worker],
+            kind=kind,
+            destination=destination,
+        )
+    else:  # started hours ago and never checked in: shows as overdue
+        when = now - datetime.timedelta(hours=4 + i - 27)
+        visit = services.plan_visit(worker, case, planned_start=when, workers=[worker], kind=kind)
+        services.start_visit(worker, visit, now=when)
+
+
+def _programmes(context: SeedContext, centre: Organisation, rng: random.Random) -> int:
     supervisor = context.users.get("supervisor")
     towns = list(Organisation.objects.filter(kind=Organisation.Kind.MUNICIPALITY))
     hosts = {"北勢": "242021", "中勢": "242012", "東紀州": "242098"}

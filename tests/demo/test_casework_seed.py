@@ -19,13 +19,15 @@ from django.db.models import Count, F, Max, Min, Q
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from accounts.management.commands.seed_demo import CENTRE_NAME, DEMO_USERS, SeedContext
 from accounts.models import Organisation, User
 from accounts.roles import Role
-from casework import demo
 from casework.models import Case, Channel, Client, Consulter, Contact, DataKey, Milestone
 from casework.periods import AgeBand, age_band, fiscal_year, fiscal_year_bounds
 from casework.selectors import dashboard
+from demo import casework as demo
+from demo.casework import tables
+from demo.context import SeedContext
+from demo.prefecture import CENTRE_NAME, DEMO_USERS
 from tests.factories import make_organisation, make_user
 
 pytestmark = pytest.mark.django_db
@@ -88,7 +90,7 @@ def seeded(django_db_setup, django_db_blocker):
 def seeded_rows(model):
     """The rows the demo seed made (by their first history row), so that other apps'
     seed hooks, run by the same seed_demo, cannot upset these checks."""
-    made = model.history.filter(history_type="+", history_change_reason=demo.HISTORY_REASON)
+    made = model.history.filter(history_type="+", history_change_reason=tables.HISTORY_REASON)
     return model.objects.filter(pk__in=made.values("id"))
 
 
@@ -113,13 +115,13 @@ def test_counts_are_reported(seeded):
 def test_about_250_cases_at_the_centre_and_20_at_each_municipal_window(seeded):
     centre = Organisation.objects.get(name=CENTRE_NAME)
     cases = seeded_rows(Case)
-    assert cases.filter(organisation=centre).count() == demo.CENTRE_CASES
+    assert cases.filter(organisation=centre).count() == tables.CENTRE_CASES
     by_window = Counter(
         cases.exclude(organisation=centre).values_list(
             "organisation__local_government_code", flat=True
         )
     )
-    assert by_window == dict.fromkeys(demo.MUNICIPAL_WINDOWS, demo.MUNICIPAL_CASES)
+    assert by_window == dict.fromkeys(tables.MUNICIPAL_WINDOWS, tables.MUNICIPAL_CASES)
 
 
 def test_contacts_span_the_previous_and_current_fiscal_year_and_none_is_in_the_future(seeded):
@@ -296,7 +298,7 @@ def test_every_row_has_its_history(seeded):
         assert not model.objects.exclude(pk__in=created.values("id")).exists(), model.__name__
         assert seeded_rows(model).exists(), model.__name__
     # The history of a contact names who logged it and decrypts like the row itself.
-    demo_history = Contact.history.filter(history_change_reason=demo.HISTORY_REASON)
+    demo_history = Contact.history.filter(history_change_reason=tables.HISTORY_REASON)
     assert not demo_history.exclude(history_user_id=F("staff_id")).exists()
     historical = Contact.history.exclude(follow_up=None).first()
     assert historical.summary.startswith("【デモ】") and historical.follow_up.startswith("【デモ】")
