@@ -1,6 +1,6 @@
 """The rows benchmarks/generate.py writes: reference data and staff, then cases with their
 people, contacts, milestones, visits, meetings, programmes and referrals, in the demo's
-proportions (casework/demo.py), spread over the last three fiscal years.
+proportions (demo/casework/tables.py), spread over the last three fiscal years.
 
 Cases, clients, contacts and milestones go in through casework's bulk writers
 (`casework.writers`), so they follow every rule the application's services follow (data
@@ -32,7 +32,7 @@ def weighted(rng: random.Random, weights: dict) -> object:
 
 class Generator(OtherApps):
     def __init__(self, *, cases: int, contacts: int, seed: int, password: str) -> None:
-        from casework import demo
+        from demo.casework import tables as demo
 
         self.demo = demo
         self.rng = random.Random(seed)
@@ -87,18 +87,17 @@ class Generator(OtherApps):
 
     def organisations(self) -> None:
         from accounts.data import mie
-        from accounts.management.commands.seed_demo import PARTNERS
-        from accounts.management.commands.seed_demo import Command as Seed
         from accounts.models import Organisation, Region
+        from demo import prefecture
+        from demo.prefecture import PARTNERS
 
         regions = {
             name: Region.objects.get_or_create(name=name, defaults={"sort_order": i})[0]
             for i, name in enumerate(mie.REGIONS)
         }
-        seed = Seed()
-        self.centre = seed._centre(regions)
+        self.centre = prefecture.centre(regions)
         self.towns = [
-            seed._municipality(code, name, regions[region], self.rng)
+            prefecture.municipality(code, name, regions[region], self.rng)
             for code, name, _kana, _kind, region in mie.MUNICIPALITIES
         ]
         for name, region in PARTNERS:
