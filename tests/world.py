@@ -86,6 +86,13 @@ class World:
         role or someone without one."""
         return make_user(role, organisation=organisation or self.centre, **fields)
 
+    def named(self, user: User, display_name: str, **fields: Any) -> User:
+        """Give one of the world's people the name (and fields) a test shows."""
+        for name, value in {"display_name": display_name, **fields}.items():
+            setattr(user, name, value)
+        user.save(update_fields=["display_name", *fields])
+        return user
+
     def by_role(self) -> dict[Role, User]:
         """The centre's user of each role, and the town's liaison."""
         return {
