@@ -50,6 +50,7 @@ def test_own_restricted_case_opens_for_a_limited_time_and_is_audited(client, set
     assert response["Location"] == detail
     assert client.get(detail).status_code == 200
     grant = BreakGlass.objects.get(user=user, case=case)
+    assert grant.expires_at and grant.approved_at
     assert (grant.expires_at - grant.approved_at) == datetime.timedelta(minutes=30)
     event = Event.objects.get(action=Action.BREAK_GLASS, object_ref=case.code)
     assert event.detail["outcome"] == "granted" and event.actor_id == user.pk
