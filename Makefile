@@ -8,5 +8,8 @@ run:
 test:
 	scripts/test.sh
 
+# Style, types and the apps' dependency direction (the first step of `make test`).
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+	.venv/bin/mypy .
+	.venv/bin/lint-imports

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole suite: lint, migrations in sync, then pytest on SQLite and on PostgreSQL.
+# The whole suite: lint (ruff, mypy, the import contracts), migrations in sync, then pytest
+# on SQLite and on PostgreSQL.
 # PostgreSQL is found at $TEST_POSTGRES_URL (default: postgres@127.0.0.1:5432, trust auth).
 # Without it a developer's run skips that pass and says so; in CI (CI set) it fails.
 set -euo pipefail
@@ -9,6 +10,9 @@ scripts/bootstrap.sh
 echo "== lint"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+echo "== types (mypy) and layers (import-linter)"
+.venv/bin/mypy .
+.venv/bin/lint-imports
 echo "== migrations in sync with models"
 .venv/bin/python manage.py makemigrations --check --dry-run --verbosity 0
 

@@ -1,4 +1,5 @@
-"""Shared fixtures, and the rule that PostgreSQL-only tests run in the PostgreSQL pass."""
+"""Shared fixtures: the test world (tests/world.py), the rule that PostgreSQL-only tests
+run in the PostgreSQL pass, and the language and second-factor policy of every test."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import os
 
 import pytest
 from django.db import connection
+
+from tests.world import World
 
 
 @pytest.fixture(autouse=True)
@@ -22,6 +25,12 @@ def _postgres_only(request: pytest.FixtureRequest) -> None:
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
+
+
+@pytest.fixture
+def world(db) -> World:
+    """Organisations and one user per role (tests/world.py)."""
+    return World.build()
 
 
 @pytest.fixture(scope="session")

@@ -36,15 +36,15 @@ from accounts.roles import Role
 from imports.models import PendingUpload
 from meetings import services as meeting_services
 from meetings.models import ExternalAttendance, Meeting
-from tests.factories import make_organisation, make_user
+from tests.factories import make_organisation
 from tests.html_forms import Form, form_posting_to, post_forms, submit
 from tests.imports.conftest import CONTACT_HEADER, contact_row, csv_file
 from tests.security import test_access_matrix as matrix
 
-# The access-matrix test's world: one organisation with a case, a contact awaiting
+# The access-matrix test's scene: one organisation with a case, a contact awaiting
 # follow-up, a sent referral, a transfer, a visit, a programme session, a meeting with the
 # case on its agenda and an action, a plan with an indicator and a snapshot, an API token.
-world = matrix.world
+scene = matrix.scene
 
 # Forms that are a button by design: the view reads the URL and hidden inputs only.
 # A form posting anywhere else must render at least one field a person fills in.
@@ -185,14 +185,14 @@ def _submit_unchanged(client, form: Form, page_url: str):
 
 
 @pytest.fixture
-def people(world):
-    """One user per role in the world's organisation; the MDT member attends the meeting
+def people(scene):
+    """One user per role in the scene's organisation; the MDT member attends the meeting
     (so holds the agenda case while its review is open), as in the demo."""
-    users = {role: make_user(role, organisation=world.org) for role in Role}
+    users = {role: scene.world.user(role) for role in Role}
     supervisor = users[Role.SUPERVISOR]
-    meeting_services.set_attendees(supervisor, world.meeting, [supervisor, users[Role.MDT_MEMBER]])
+    meeting_services.set_attendees(supervisor, scene.meeting, [supervisor, users[Role.MDT_MEMBER]])
     ExternalAttendance.objects.create(
-        meeting=world.meeting, organisation_type="medical", profession="精神科医", count=1
+        meeting=scene.meeting, organisation_type="medical", profession="精神科医", count=1
     )
     make_organisation(Organisation.Kind.MUNICIPALITY, name="津市")  # the sheet's 居住地
     uploader = HttpClient()
@@ -204,7 +204,7 @@ def people(world):
     conference = meeting_services.plan_meeting(
         supervisor,
         kind=Meeting.Kind.CASE_CONFERENCE,
-        held_at=world.meeting.held_at,
+        held_at=scene.meeting.held_at,
         legal_basis=Meeting.LegalBasis.SUPPORT_MEETING,
     )
     pages = [("meetings:detail", reverse("meetings:detail", kwargs={"pk": conference.pk}))]
@@ -212,7 +212,7 @@ def people(world):
 
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
-def test_every_form_on_every_page_survives_being_submitted_as_rendered(world, people, role):
+def test_every_form_on_every_page_survives_being_submitted_as_rendered(scene, people, role):
     client = HttpClient(enforce_csrf_checks=True, raise_request_exception=False)
     if role is not None:
         client.force_login(people.users[role])
@@ -222,7 +222,7 @@ def test_every_form_on_every_page_survives_being_submitted_as_rendered(world, pe
     known_seen: set[str] = set()
     known_removing: set[str] = set()
 
-    for page_name, page_url in _get_pages(world, people):
+    for page_name, page_url in _get_pages(scene, people):
         page = client.get(page_url)
         if page.status_code == 500:
             problems.append(Problem(who, page_name, "-", "the page itself answers 500"))

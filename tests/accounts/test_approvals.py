@@ -4,6 +4,7 @@ at decision time, expiry, and the rules accounts.models keeps below every caller
 from __future__ import annotations
 
 import datetime
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import Group
@@ -25,19 +26,17 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def centre(db):
-    org = make_organisation()
-    return type(
-        "Centre",
-        (),
-        {
-            "org": org,
-            "admin": make_user(Role.SYSTEM_ADMIN, organisation=org, username="admin1"),
-            "admin2": make_user(Role.SYSTEM_ADMIN, organisation=org, username="admin2"),
-            "supervisor": make_user(Role.SUPERVISOR, organisation=org, username="sv"),
-            "supervisor2": make_user(Role.SUPERVISOR, organisation=org, username="sv2"),
-            "staff": make_user(None, organisation=org, username="staff"),
-        },
+def centre(world):
+    """The world's centre with a second administrator, a second supervisor and a member
+    of staff without a role."""
+    return SimpleNamespace(
+        world=world,
+        org=world.centre,
+        admin=world.admin,
+        admin2=world.user(Role.SYSTEM_ADMIN, username="admin2"),
+        supervisor=world.supervisor,
+        supervisor2=world.user(Role.SUPERVISOR, username="supervisor2"),
+        staff=world.user(None, username="staff"),
     )
 
 
@@ -154,8 +153,8 @@ def test_refusing_changes_nothing_and_is_recorded_with_both_names(centre):
     assert not fresh(centre.staff).has_perm("casework.view_case")
     event = Event.objects.get(action=Action.APPROVAL_DECISION)
     assert event.detail["decision"] == "refused"
-    assert event.actor_label == "sv"
-    assert event.detail["requested_by"] == "admin1"
+    assert event.actor_label == centre.supervisor.username
+    assert event.detail["requested_by"] == centre.admin.username
     with pytest.raises(approvals.ApprovalRefused):
         decide(centre.supervisor2, request)
 
@@ -199,7 +198,7 @@ def test_after_a_factor_reset_the_user_enrols_again_at_the_next_sign_in(client, 
     decide(centre.admin2, request)
     client.post(
         reverse("accounts:login"),
-        {"username": "sv", "password": "correct horse battery staple 7"},
+        {"username": centre.supervisor.username, "password": "correct horse battery staple 7"},
     )
     assert client.get(reverse("home"))["Location"] == reverse("accounts:two_factor_setup")
 
@@ -354,7 +353,7 @@ def test_an_approver_is_told_by_email_and_the_approvals_screen_lists_the_request
     assert all("staff" not in m.subject for m in mail.outbox)
     client.force_login(centre.supervisor)
     page = client.get(reverse("accounts:approvals")).content.decode()
-    assert "承認待ちの依頼" in page and "staff" in page and "admin1" in page
+    assert "承認待ちの依頼" in page and "staff" in page and centre.admin.username in page
     bad = client.post(
         reverse("accounts:approval_decide", args=[ApprovalRequest.objects.get().pk]),
         {"decision": "maybe"},

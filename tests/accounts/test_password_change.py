@@ -10,19 +10,18 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from accounts.roles import Role
 from api.models import ApiToken
 from audit.models import Action, Event
-from tests.factories import PASSWORD, make_organisation, make_user
+from tests.factories import PASSWORD
 
 NEW_PASSWORD = "another long passphrase 19"
 
 
 @pytest.fixture
-def counsellor(db):
-    return make_user(
-        Role.COUNSELLOR, organisation=make_organisation(), username="henkou", email="h@example.jp"
-    )
+def counsellor(world):
+    world.counsellor.email = "h@example.jp"
+    world.counsellor.save(update_fields=["email"])
+    return world.counsellor
 
 
 def _change(client: Client, old: str, new: str = NEW_PASSWORD):

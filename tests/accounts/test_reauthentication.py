@@ -17,8 +17,8 @@ from tests.factories import PASSWORD, make_organisation, make_user
 
 
 @pytest.fixture
-def counsellor(db):
-    return make_user(Role.COUNSELLOR, organisation=make_organisation(), username="soudan")
+def counsellor(world):
+    return world.counsellor
 
 
 def _age_authentication(client, minutes: float) -> None:

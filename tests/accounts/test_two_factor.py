@@ -51,8 +51,8 @@ def _app_code(key: bytes) -> str:
 
 
 @pytest.fixture
-def supervisor(db):
-    return make_user(Role.SUPERVISOR, organisation=make_organisation(), username="kantoku")
+def supervisor(world):
+    return world.supervisor
 
 
 @pytest.mark.parametrize("role", [Role.SUPERVISOR, Role.AUDITOR, Role.SYSTEM_ADMIN])

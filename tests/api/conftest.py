@@ -1,4 +1,4 @@
-"""Two organisations with staff of every API-using role, and tokens for them."""
+"""The world's staff of every API-using role, and tokens for them."""
 
 from __future__ import annotations
 
@@ -7,10 +7,8 @@ from types import SimpleNamespace
 import pytest
 from django.test import Client
 
-from accounts.models import Organisation
 from accounts.roles import Role
 from api.models import ApiToken
-from tests.factories import make_organisation, make_user
 
 
 class TokenClient:
@@ -30,22 +28,23 @@ class TokenClient:
 
 
 @pytest.fixture
-def api(db):
-    centre = make_organisation(name="センター")
-    town = make_organisation(Organisation.Kind.MUNICIPALITY, name="試験町")
+def api(world):
+    """The world's API users (and a statistics viewer of the town), with a token each."""
+    centre, town = world.centre, world.town
     people = {
-        "counsellor": make_user(Role.COUNSELLOR, organisation=centre),
-        "supervisor": make_user(Role.SUPERVISOR, organisation=centre),
-        "statistics": make_user(Role.STATISTICS_VIEWER, organisation=centre),
-        "auditor": make_user(Role.AUDITOR, organisation=centre),
-        "liaison": make_user(Role.MUNICIPAL_LIAISON, organisation=town),
-        "town_statistics": make_user(Role.STATISTICS_VIEWER, organisation=town),
+        "counsellor": world.counsellor,
+        "supervisor": world.supervisor,
+        "statistics": world.statistics,
+        "auditor": world.auditor,
+        "liaison": world.liaison,
+        "town_statistics": world.user(Role.STATISTICS_VIEWER, organisation=town),
     }
     raws = {}
     for key, user in people.items():
         if user.has_perm("api.add_apitoken"):
             raws[key] = ApiToken.issue(user, name="test", days=30)[1]
     return SimpleNamespace(
+        world=world,
         centre=centre,
         town=town,
         raw=raws,

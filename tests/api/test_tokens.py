@@ -10,10 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import reauth
-from accounts.roles import Role
 from api.models import ApiToken
 from audit.models import Action, Event
-from tests.factories import make_user
 
 from .conftest import TokenClient
 
@@ -155,7 +153,7 @@ def test_users_revoke_their_own_tokens_only(client, api):
 
 
 def test_roles_without_api_endpoints_cannot_make_tokens(client, api):
-    mdt = make_user(Role.MDT_MEMBER, organisation=api.centre)
+    mdt = api.world.mdt
     for user in (api.auditor, mdt):
         client.force_login(user)
         assert client.get(reverse("api_tokens:list")).status_code == 403

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import RequestFactory
 
@@ -11,7 +13,7 @@ PROXY = "10.0.0.254"
 
 
 def _request(forwarded: str | None = None, peer: str = PROXY):
-    extra = {"REMOTE_ADDR": peer}
+    extra: dict[str, Any] = {"REMOTE_ADDR": peer}
     if forwarded is not None:
         extra["HTTP_X_FORWARDED_FOR"] = forwarded
     return RequestFactory().get("/", **extra)

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.roles import Role
-from audit import services as audit_services
 from audit.models import Action, Event
 from audit.services import record
 from tests.factories import make_case, make_client, make_organisation, make_user
@@ -22,13 +22,12 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 
 
 @pytest.fixture
-def crafted(db, monkeypatch, settings):
+def crafted(world, monkeypatch, settings):
     settings.ACCESS_REVIEW_REVEALS = 3
-    org, other = make_organisation(name="センター"), make_organisation(name="他")
-    supervisor = make_user(Role.SUPERVISOR, organisation=org, username="sv")
-    alice = make_user(Role.COUNSELLOR, organisation=org, username="alice")
-    bob = make_user(Role.COUNSELLOR, organisation=org, username="bob")
-    stranger = make_user(Role.COUNSELLOR, organisation=other, username="stranger")
+    org, other, supervisor = world.centre, world.other, world.supervisor
+    alice = world.user(Role.COUNSELLOR, username="alice")
+    bob = world.user(Role.COUNSELLOR, username="bob")
+    stranger = world.other_counsellor
     mine = make_case(org, summary="")
     mine.lead_workers.add(alice)
     theirs = make_case(org, summary="")
@@ -36,7 +35,7 @@ def crafted(db, monkeypatch, settings):
 
     def at(day, hour, minute=0):
         moment = datetime.datetime(2025, 6, day, hour, minute, tzinfo=TOKYO)
-        monkeypatch.setattr(audit_services.timezone, "now", lambda: moment)
+        monkeypatch.setattr(timezone, "now", lambda: moment)  # the clock audit.services reads
 
     at(2, 10)
     record(Action.VIEW, obj=mine, actor=alice)  # her own case, by day

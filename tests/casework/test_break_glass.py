@@ -11,25 +11,24 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.roles import Role
 from audit.models import Action, Event
 from casework.models import BreakGlass
-from tests.factories import make_case, make_organisation, make_user
+from tests.factories import make_case
 
 REASON = "夜間に本人から緊急の電話があり、担当者不在のため支援経過の確認が必要"
 
 
 @pytest.fixture
-def setting(db):
-    home, elsewhere = make_organisation(name="自組織"), make_organisation(name="他組織")
+def setting(world):
+    """The centre's counsellor; a case of the other centre and a restricted one of the own."""
     return {
-        "counsellor": make_user(Role.COUNSELLOR, organisation=home),
-        "their_supervisor": make_user(Role.SUPERVISOR, organisation=elsewhere),
-        "own_supervisor": make_user(Role.SUPERVISOR, organisation=home),
-        "unrelated_supervisor": make_user(Role.SUPERVISOR, organisation=make_organisation()),
-        "mdt": make_user(Role.MDT_MEMBER, organisation=home),
-        "case": make_case(elsewhere, summary="他組織のケース"),
-        "restricted": make_case(home, summary="自組織の制限ケース", restricted=True),
+        "counsellor": world.counsellor,
+        "their_supervisor": world.other_supervisor,
+        "own_supervisor": world.supervisor,
+        "unrelated_supervisor": world.town_supervisor,
+        "mdt": world.mdt,
+        "case": make_case(world.other, summary="他組織のケース"),
+        "restricted": make_case(world.centre, summary="自組織の制限ケース", restricted=True),
     }
 
 
@@ -51,6 +50,7 @@ def test_own_restricted_case_opens_for_a_limited_time_and_is_audited(client, set
     assert response["Location"] == detail
     assert client.get(detail).status_code == 200
     grant = BreakGlass.objects.get(user=user, case=case)
+    assert grant.expires_at and grant.approved_at
     assert (grant.expires_at - grant.approved_at) == datetime.timedelta(minutes=30)
     event = Event.objects.get(action=Action.BREAK_GLASS, object_ref=case.code)
     assert event.detail["outcome"] == "granted" and event.actor_id == user.pk

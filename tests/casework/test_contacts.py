@@ -36,31 +36,31 @@ def valid_post(**overrides):
     return {**data, **overrides}
 
 
-def test_a_phone_call_logged_from_the_quick_form_lands_on_the_case(client, centre):
-    case = services.open_case(centre.counsellor, identity={"name": "電話 太郎"})
-    client.force_login(centre.counsellor)
+def test_a_phone_call_logged_from_the_quick_form_lands_on_the_case(client, world):
+    case = services.open_case(world.counsellor, identity={"name": "電話 太郎"})
+    client.force_login(world.counsellor)
     response = client.post(reverse("casework:contact_new"), valid_post(case_code=case.code.lower()))
     assert response.status_code == 302
     assert response["Location"] == reverse("casework:case_detail", kwargs={"code": case.code})
     contact = Contact.objects.get()
-    assert contact.case == case and contact.staff == centre.counsellor
+    assert contact.case == case and contact.staff == world.counsellor
     assert contact.channel == Channel.PHONE and contact.summary == "母親から電話"
     case.refresh_from_db()
     assert case.last_contact_at == contact.occurred_at
 
 
 def test_anonymous_contacts_are_saved_and_counted_by_channel_consulter_and_municipality(
-    client, centre
+    client, world
 ):
     town = make_organisation("municipality", name="試験町")
-    client.force_login(centre.counsellor)
+    client.force_login(world.counsellor)
     for channel, consulter in [("phone", "parent"), ("phone", "self"), ("email", "parent")]:
         response = client.post(
             reverse("casework:contact_new"),
             valid_post(channel=channel, consulter=consulter, municipality=str(town.pk)),
         )
         assert response.status_code == 302
-    contacts = Contact.objects.filter(case__isnull=True, organisation=centre.org)
+    contacts = Contact.objects.filter(case__isnull=True, organisation=world.centre)
     by_channel = dict(contacts.values_list("channel").annotate(n=Count("id")))
     by_consulter = dict(contacts.values_list("consulter").annotate(n=Count("id")))
     by_town = dict(contacts.values_list("municipality").annotate(n=Count("id")))
@@ -70,7 +70,7 @@ def test_anonymous_contacts_are_saved_and_counted_by_channel_consulter_and_munic
     assert {c.age_band for c in contacts} == {"20s"}
     # Encrypted under the organisation's key for the fiscal year, not a case key.
     assert contacts.values("data_key").distinct().count() == 1
-    assert contacts.first().data_key.organisation_id == centre.org.pk
+    assert contacts.first().data_key.organisation_id == world.centre.pk
 
 
 @pytest.mark.parametrize(
@@ -92,9 +92,9 @@ def test_anonymous_contacts_are_saved_and_counted_by_channel_consulter_and_munic
     ],
 )
 def test_bad_input_rerenders_with_a_japanese_field_error_and_saves_nothing(
-    client, centre, overrides, field, message
+    client, world, overrides, field, message
 ):
-    client.force_login(centre.counsellor)
+    client.force_login(world.counsellor)
     response = client.post(reverse("casework:contact_new"), valid_post(**overrides))
     assert response.status_code == 200
     errors = response.context["form"].errors[field]
@@ -102,27 +102,27 @@ def test_bad_input_rerenders_with_a_japanese_field_error_and_saves_nothing(
     assert Contact.objects.count() == 0
 
 
-def test_a_case_of_another_organisation_cannot_be_logged_against(client, centre, other):
-    theirs = services.open_case(other.counsellor, identity={"name": "他組織"})
-    client.force_login(centre.counsellor)
+def test_a_case_of_another_organisation_cannot_be_logged_against(client, world):
+    theirs = services.open_case(world.other_counsellor, identity={"name": "他組織"})
+    client.force_login(world.counsellor)
     response = client.post(reverse("casework:contact_new"), valid_post(case_code=theirs.code))
     assert response.status_code == 200
     assert "見つかりません" in str(response.context["form"].errors["case_code"])
     assert Contact.objects.count() == 0
 
 
-def test_contact_and_milestone_text_is_ciphertext_at_rest_history_included(centre):
-    case = services.open_case(centre.counsellor, identity={"name": "保存 試験"})
-    contact = services.log_contact(centre.counsellor, case=case, summary=CANARY, follow_up=CANARY)
-    services.complete_follow_up(centre.counsellor, contact)
+def test_contact_and_milestone_text_is_ciphertext_at_rest_history_included(world):
+    case = services.open_case(world.counsellor, identity={"name": "保存 試験"})
+    contact = services.log_contact(world.counsellor, case=case, summary=CANARY, follow_up=CANARY)
+    services.complete_follow_up(world.counsellor, contact)
     services.record_milestone(
-        centre.counsellor,
+        world.counsellor,
         case,
         kind=Milestone.Kind.EMPLOYED,
         achieved_on=datetime.date(2024, 1, 5),
         note=CANARY,
     )
-    services.log_contact(centre.counsellor, summary=CANARY)  # anonymous
+    services.log_contact(world.counsellor, summary=CANARY)  # anonymous
     with connection.cursor() as cursor:
         for table in (
             "casework_contact",
@@ -138,11 +138,11 @@ def test_contact_and_milestone_text_is_ciphertext_at_rest_history_included(centr
 
 
 @pytest.mark.parametrize("minutes", [24 * 60 + 1, 5000])
-def test_the_service_refuses_more_minutes_than_a_day_has_and_saves_nothing(centre, minutes):
-    case = services.open_case(centre.counsellor, identity={"name": "時間 試験"})
+def test_the_service_refuses_more_minutes_than_a_day_has_and_saves_nothing(world, minutes):
+    case = services.open_case(world.counsellor, identity={"name": "時間 試験"})
     with pytest.raises(ValidationError) as refused:
-        services.log_contact(centre.counsellor, case=case, minutes=minutes, summary="記録")
+        services.log_contact(world.counsellor, case=case, minutes=minutes, summary="記録")
     assert "minutes" in refused.value.message_dict
     assert Contact.objects.count() == 0
-    contact = services.log_contact(centre.counsellor, case=case, minutes=24 * 60, summary="記録")
+    contact = services.log_contact(world.counsellor, case=case, minutes=24 * 60, summary="記録")
     assert contact.minutes == 24 * 60

@@ -35,19 +35,19 @@ def data_rows(rows: list[list[str]], first_column: str) -> list[list[str]]:
 
 
 @pytest.fixture
-def records(centre, other):
-    mine = services.open_case(centre.counsellor, identity={"name": NAME, "phone": "090-1111-2222"})
-    services.log_contact(centre.counsellor, case=mine, channel="phone", summary=SECRET)
-    closed = services.open_case(centre.colleague, identity={"name": "別 次郎"})
-    services.close_case(centre.colleague, closed, expected_version=closed.version, reason="wish")
-    services.log_contact(centre.counsellor, channel="email", summary=SECRET)  # anonymous
-    elsewhere = services.open_case(other.counsellor, identity={"name": "他組織 三郎"})
-    services.log_contact(other.counsellor, case=elsewhere, channel="phone")
+def records(world):
+    mine = services.open_case(world.counsellor, identity={"name": NAME, "phone": "090-1111-2222"})
+    services.log_contact(world.counsellor, case=mine, channel="phone", summary=SECRET)
+    closed = services.open_case(world.colleague, identity={"name": "別 次郎"})
+    services.close_case(world.colleague, closed, expected_version=closed.version, reason="wish")
+    services.log_contact(world.counsellor, channel="email", summary=SECRET)  # anonymous
+    elsewhere = services.open_case(world.other_counsellor, identity={"name": "他組織 三郎"})
+    services.log_contact(world.other_counsellor, case=elsewhere, channel="phone")
     return {"mine": mine, "closed": closed, "elsewhere": elsewhere}
 
 
-def test_the_case_list_exports_the_visible_cases_without_identity(client, centre, records):
-    client.force_login(centre.counsellor)
+def test_the_case_list_exports_the_visible_cases_without_identity(client, world, records):
+    client.force_login(world.counsellor)
     response = client.get(reverse("casework:case_export", args=["csv"]))
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith('attachment; filename="cases_')
@@ -62,8 +62,8 @@ def test_the_case_list_exports_the_visible_cases_without_identity(client, centre
     assert NAME not in str(event.detail)
 
 
-def test_the_export_follows_the_list_filters(client, centre, records):
-    client.force_login(centre.counsellor)
+def test_the_export_follows_the_list_filters(client, world, records):
+    client.force_login(world.counsellor)
     response = client.get(reverse("casework:case_export", args=["xlsx"]), {"status": "closed"})
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     values = [[c.value for c in row] for row in sheet.iter_rows()]
@@ -77,8 +77,8 @@ def test_the_export_follows_the_list_filters(client, centre, records):
     assert Event.objects.filter(action=Action.EXPORT).count() == 1
 
 
-def test_the_contact_log_exports_a_period_without_text_or_identity(client, centre, records):
-    client.force_login(centre.counsellor)
+def test_the_contact_log_exports_a_period_without_text_or_identity(client, world, records):
+    client.force_login(world.counsellor)
     today = timezone.localdate()
     response = client.get(
         reverse("casework:contact_export"), {"fmt": "csv", "start": today, "end": today}
@@ -109,34 +109,34 @@ def test_the_contact_log_exports_a_period_without_text_or_identity(client, centr
     ],
 )
 def test_a_bad_period_or_format_re_renders_the_form_and_exports_nothing(
-    client, centre, params, field
+    client, world, params, field
 ):
-    client.force_login(centre.counsellor)
+    client.force_login(world.counsellor)
     response = client.get(reverse("casework:contact_export"), params)
     assert response.status_code == 400
     assert response.context["form"].errors[field]
     assert not Event.objects.filter(action=Action.EXPORT).exists()
 
 
-def test_too_many_rows_are_refused_with_a_message(client, centre, records, settings):
+def test_too_many_rows_are_refused_with_a_message(client, world, records, settings):
     settings.EXPORT_MAX_ROWS = 1
-    client.force_login(centre.counsellor)
+    client.force_login(world.counsellor)
     response = client.get(reverse("casework:case_export", args=["csv"]))
     assert response.status_code == 400
     assert "条件を絞って" in response.content.decode()
     assert not Event.objects.filter(action=Action.EXPORT).exists()
 
 
-def test_an_identity_export_needs_a_supervisor_and_a_purpose(client, centre, records):
+def test_an_identity_export_needs_a_supervisor_and_a_purpose(client, world, records):
     url = reverse("casework:identity_export")
-    client.force_login(centre.counsellor)
+    client.force_login(world.counsellor)
     assert client.get(url).status_code == 403
     assert (
         client.post(url, {"kind": "cases", "fmt": "csv", "purpose": "引継ぎ資料"}).status_code
         == 403
     )
 
-    client.force_login(centre.supervisor)
+    client.force_login(world.supervisor)
     missing = client.post(url, {"kind": "cases", "fmt": "csv", "purpose": ""})
     assert missing.status_code == 400
     assert missing.context["form"].errors["purpose"]
@@ -151,7 +151,7 @@ def test_an_identity_export_needs_a_supervisor_and_a_purpose(client, centre, rec
     assert "090-1111-2222" in named[records["mine"].code]
     assert records["elsewhere"].code not in named
     event = Event.objects.get(action=Action.EXPORT)
-    assert event.actor_id == centre.supervisor.pk
+    assert event.actor_id == world.supervisor.pk
     assert (event.detail["identity"], event.detail["purpose"], event.detail["rows"]) == (
         True,
         purpose,
@@ -160,8 +160,8 @@ def test_an_identity_export_needs_a_supervisor_and_a_purpose(client, centre, rec
     assert NAME not in str(event.detail)
 
 
-def test_an_identity_export_of_contacts_carries_the_text(client, centre, records):
-    client.force_login(centre.supervisor)
+def test_an_identity_export_of_contacts_carries_the_text(client, world, records):
+    client.force_login(world.supervisor)
     today = timezone.localdate().isoformat()
     response = client.post(
         reverse("casework:identity_export"),
@@ -178,8 +178,8 @@ def test_an_identity_export_of_contacts_carries_the_text(client, centre, records
     assert SECRET in cells and NAME in cells
 
 
-def test_an_identity_export_needs_a_recent_password(client, centre, records):
-    client.force_login(centre.supervisor)
+def test_an_identity_export_needs_a_recent_password(client, world, records):
+    client.force_login(world.supervisor)
     session = client.session
     session[reauth.AUTHENTICATED_AT] = 0
     session.save()
@@ -193,7 +193,7 @@ def test_an_identity_export_needs_a_recent_password(client, centre, records):
 
 
 @pytest.mark.parametrize("role", ["statistics", "auditor", "admin", "mdt"])
-def test_roles_without_case_content_cannot_export(client, centre, records, role):
-    client.force_login(getattr(centre, role))
+def test_roles_without_case_content_cannot_export(client, world, records, role):
+    client.force_login(getattr(world, role))
     assert client.get(reverse("casework:case_export", args=["csv"])).status_code == 403
     assert client.get(reverse("casework:contact_export")).status_code == 403

@@ -232,7 +232,8 @@ def test_destroying_a_case_data_key_erases_its_values_everywhere_but_not_others(
     # Non-sensitive facts survive for statistics.
     assert fresh(Case, erased.pk).status == Case.Status.INTAKE
     assert fresh(Case, kept.pk).summary == "残るケース"
-    assert bytes(DataKey.objects.get(pk=kept.data_key_id).wrapped)
+    wrapped = DataKey.objects.get(pk=kept.data_key_id).wrapped
+    assert wrapped is not None and bytes(wrapped)
     assert DataKey.objects.get(pk=erased.data_key_id).wrapped is None
 
 

@@ -14,32 +14,32 @@ from casework.models import Case
 pytestmark = pytest.mark.django_db
 
 
-def test_a_stale_save_is_refused_and_names_who_changed_it(centre):
-    case = services.open_case(centre.counsellor, identity={"name": "楽観 試験"})
+def test_a_stale_save_is_refused_and_names_who_changed_it(world):
+    case = services.open_case(world.counsellor, identity={"name": "楽観 試験"})
     seen = case.version
     services.update_case(
-        centre.colleague, case, expected_version=seen, changes={"summary": "先の編集"}
+        world.colleague, case, expected_version=seen, changes={"summary": "先の編集"}
     )
     with pytest.raises(services.StaleEdit) as stale:
         services.update_case(
-            centre.counsellor, case, expected_version=seen, changes={"summary": "後の編集"}
+            world.counsellor, case, expected_version=seen, changes={"summary": "後の編集"}
         )
-    assert "他の職員によって更新されました（c2、" in stale.value.message
+    assert f"他の職員によって更新されました（{world.colleague.username}、" in stale.value.message
     assert Case.objects.get(pk=case.pk).summary == "先の編集"
 
 
-def test_the_edit_screen_shows_the_conflict_and_keeps_the_first_edit(client, centre):
-    case = services.open_case(centre.counsellor, identity={"name": "画面 試験"})
+def test_the_edit_screen_shows_the_conflict_and_keeps_the_first_edit(client, world):
+    case = services.open_case(world.counsellor, identity={"name": "画面 試験"})
     form = {
         "status": "active",
         "withdrawal_band": "unknown",
         "summary": "",
         "version": case.version,
     }
-    client.force_login(centre.colleague)
+    client.force_login(world.colleague)
     url = reverse("casework:case_edit", kwargs={"code": case.code})
     assert client.post(url, {**form, "summary": "一人目"}).status_code == 302
-    client.force_login(centre.counsellor)
+    client.force_login(world.counsellor)
     response = client.post(url, {**form, "summary": "二人目"})
     assert response.status_code == 200
     assert "他の職員によって更新されました" in response.content.decode()
@@ -47,8 +47,8 @@ def test_the_edit_screen_shows_the_conflict_and_keeps_the_first_edit(client, cen
 
 
 @pytest.mark.postgres
-def test_two_connections_saving_the_same_version_lose_nothing(transactional_db, centre):
-    case = services.open_case(centre.counsellor, identity={"name": "同時 編集"})
+def test_two_connections_saving_the_same_version_lose_nothing(transactional_db, world):
+    case = services.open_case(world.counsellor, identity={"name": "同時 編集"})
     seen = case.version
     barrier = threading.Barrier(2)
     outcomes: dict[str, str] = {}
@@ -67,7 +67,7 @@ def test_two_connections_saving_the_same_version_lose_nothing(transactional_db, 
 
     threads = [
         threading.Thread(target=edit, args=(user, text))
-        for user, text in ((centre.counsellor, "A"), (centre.colleague, "B"))
+        for user, text in ((world.counsellor, "A"), (world.colleague, "B"))
     ]
     for thread in threads:
         thread.start()

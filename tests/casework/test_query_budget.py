@@ -56,10 +56,10 @@ def queries(client, url):
 
 
 @pytest.mark.parametrize("view", ["list", "detail"])
-def test_query_count_does_not_grow_with_data(client, centre, view, django_assert_max_num_queries):
-    client.force_login(centre.counsellor)
-    small = add_cases(centre.org, centre.counsellor, 10)
-    add_contacts(small[0], centre.counsellor, 10)
+def test_query_count_does_not_grow_with_data(client, world, view, django_assert_max_num_queries):
+    client.force_login(world.counsellor)
+    small = add_cases(world.centre, world.counsellor, 10)
+    add_contacts(small[0], world.counsellor, 10)
     url = (
         reverse("casework:case_list")
         if view == "list"
@@ -67,8 +67,8 @@ def test_query_count_does_not_grow_with_data(client, centre, view, django_assert
     )
     counted_small = queries(client, url)
 
-    big = add_cases(centre.org, centre.counsellor, 490)  # 500 cases in all
-    add_contacts(small[0], centre.counsellor, 490)  # 500 contacts on the case
+    big = add_cases(world.centre, world.counsellor, 490)  # 500 cases in all
+    add_contacts(small[0], world.counsellor, 490)  # 500 contacts on the case
     counted_big = queries(client, url)
 
     assert counted_big == counted_small

@@ -13,14 +13,13 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from accounts.roles import Role
 from audit.models import Action, Event
 from casework import crypto
 from casework.fields import Erased
 from casework.models import Case, Contact, DataKey
 from indicators.models import Direction, Indicator, Plan
 from indicators.reports import progress_report
-from tests.factories import make_case, make_client, make_organisation, make_user
+from tests.factories import make_case, make_client
 
 TODAY = datetime.date(2026, 11, 23)  # retention 5 years: cut-off 2021-11-23
 SECRET = "消去対象の相談内容"
@@ -48,9 +47,8 @@ def _contact(case, org, staff, day, summary=SECRET):
 
 
 @pytest.fixture
-def records(db):
-    org = make_organisation(name="保存期間テスト")
-    staff = make_user(Role.SUPERVISOR, organisation=org)
+def records(world):
+    org, staff = world.centre, world.supervisor
     person = make_client(org, name="消去 太郎", phone="000-0000-1234")
     old = make_case(
         org,

@@ -1,21 +1,20 @@
-"""Crafted records for the counting rules: two regions, a centre and two municipalities,
-and helpers that write real rows (encrypted fields included) dated in Asia/Tokyo."""
+"""Crafted records for the counting rules: the shared world (two regions, the centre, a town
+and a village) with helpers that write real rows (encrypted fields included) dated in
+Asia/Tokyo."""
 
 from __future__ import annotations
 
 import datetime
-from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from accounts.models import Organisation
-from accounts.roles import Role
 from casework.models import Contact, DataKey, Milestone
 from indicators.models import Direction, Indicator, Plan
 from meetings.models import AgendaItem, Meeting
 from outreach.models import Attendance, Programme, Session, Visit
-from tests.factories import make_case, make_client, make_organisation, make_region, make_user
+from tests.factories import make_case, make_client
+from tests.world import World
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -25,7 +24,9 @@ def at(year: int, month: int, day: int, hour: int = 10, minute: int = 0) -> date
     return datetime.datetime(year, month, day, hour, minute, tzinfo=TOKYO)
 
 
-class World(SimpleNamespace):
+class IndicatorWorld(World):
+    """The shared world with helpers that write the records the figures count."""
+
     def plan(self, name: str, *indicators: dict) -> Plan:
         """A plan for fiscal 2024–2026 owned by the centre, one direction「方向」, and an
         indicator for each dict of fields (code, name, unit, metric, …)."""
@@ -54,7 +55,7 @@ class World(SimpleNamespace):
     def case(self, opened_on=datetime.date(2025, 5, 1), organisation=None, client=None, **fields):
         organisation = organisation or self.centre
         if client is None:
-            client = make_client(organisation, municipality=self.town_a)
+            client = make_client(organisation, municipality=self.town)
         return make_case(organisation, client=client, opened_on=opened_on, summary="", **fields)
 
     def milestone(self, case, kind, day) -> Milestone:
@@ -106,19 +107,6 @@ class World(SimpleNamespace):
 
 
 @pytest.fixture
-def world(db) -> World:
-    north, south = make_region("北部"), make_region("南部")
-    centre = make_organisation(name="テストセンター")
-    town_a = make_organisation(Organisation.Kind.MUNICIPALITY, name="A町", region=north)
-    town_b = make_organisation(Organisation.Kind.MUNICIPALITY, name="B村", region=south)
-    return World(
-        north=north,
-        south=south,
-        centre=centre,
-        town_a=town_a,
-        town_b=town_b,
-        counsellor=make_user(Role.COUNSELLOR, organisation=centre),
-        supervisor=make_user(Role.SUPERVISOR, organisation=centre),
-        statistics=make_user(Role.STATISTICS_VIEWER, organisation=centre),
-        town_supervisor=make_user(Role.SUPERVISOR, organisation=town_a),
-    )
+def world(world: World) -> IndicatorWorld:
+    """The shared world, with the helpers above."""
+    return world.extended(IndicatorWorld)

@@ -31,7 +31,7 @@ def _plan_with_every_metric(world) -> Plan:
             unit="件",
             metric=key,
             accumulation="cumulative" if i % 2 else "annual",
-            organisation=world.town_a if i == 3 else None,  # one indicator with its own scope
+            organisation=world.town if i == 3 else None,  # one indicator with its own scope
         )
         Target.objects.create(indicator=indicator, fiscal_year=YEAR, value=10)
     manual = Indicator.objects.create(direction=direction, code="m", name="手入力", unit="人")

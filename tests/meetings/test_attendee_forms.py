@@ -13,25 +13,20 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.roles import Role
 from casework import services as casework
 from meetings import services
 from meetings.models import ExternalAttendance, Meeting
-from tests.factories import make_organisation, make_user
 from tests.html_forms import form_posting_to, submit
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def centre(db):
+def centre(world):
     """A supervisor preparing next week's MDT meeting with a psychiatrist (MDT member)
     attending and one of the counsellor's cases on the agenda, review open."""
-    org = make_organisation(name="センター")
-    counsellor = make_user(Role.COUNSELLOR, organisation=org, username="co")
-    supervisor = make_user(Role.SUPERVISOR, organisation=org, username="sv")
-    psychiatrist = make_user(Role.MDT_MEMBER, organisation=org, username="psy")
-    outsider = make_user(Role.COUNSELLOR, organisation=make_organisation(), username="other")
+    org, counsellor, supervisor = world.centre, world.counsellor, world.supervisor
+    psychiatrist, outsider = world.mdt, world.other_counsellor
     case = casework.open_case(counsellor, identity={"name": "出席 試験"}, case_fields={})
     meeting = services.plan_meeting(
         supervisor,
@@ -44,6 +39,7 @@ def centre(db):
     browser = HttpClient(enforce_csrf_checks=True)
     browser.force_login(supervisor)
     return SimpleNamespace(
+        world=world,
         org=org,
         counsellor=counsellor,
         supervisor=supervisor,
@@ -87,8 +83,11 @@ def test_the_attendee_form_lists_the_host_staff_with_the_attendees_ticked(centre
 
     assert form.hidden.get("csrfmiddlewaretoken")
     boxes = {int(b.value): b.checked for b in form.named("attendees") if b.type == "checkbox"}
-    staff = {centre.counsellor.pk, centre.supervisor.pk, centre.psychiatrist.pk}
-    assert set(boxes) == staff  # the host's staff, nobody from elsewhere
+    w = centre.world
+    staff = {w.counsellor.pk, w.colleague.pk, w.outreach.pk, w.supervisor.pk, w.mdt.pk}
+    # The host's staff who take part in meetings: nobody from elsewhere, and not its
+    # statistics viewer, auditor or administrator.
+    assert set(boxes) == staff
     assert {pk for pk, ticked in boxes.items() if ticked} == {
         centre.supervisor.pk,
         centre.psychiatrist.pk,

@@ -16,13 +16,11 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.roles import Role
 from audit.models import Action, Event
 from casework import services as casework
 from casework.models import Case
 from meetings import services
 from meetings.models import ActionItem, Meeting
-from tests.factories import make_organisation, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -43,21 +41,15 @@ def fresh(user):
 
 
 @pytest.fixture
-def w(db):
+def w(world):
     """A centre: a counsellor keeping a case, the supervisor, an MDT member attending
     today's case conference where the case was discussed (review still open), a decision
     and an action for the counsellor; and, in the same organisation, a statistics viewer,
     an auditor and a system administrator."""
-    org = make_organisation(name="センター")
-    w = SimpleNamespace(org=org)
-    w.counsellor = make_user(
-        Role.COUNSELLOR, organisation=org, username="tantou", display_name="担当 花子"
-    )
-    w.supervisor = make_user(Role.SUPERVISOR, organisation=org)
-    w.mdt = make_user(Role.MDT_MEMBER, organisation=org)
-    w.statistics = make_user(Role.STATISTICS_VIEWER, organisation=org)
-    w.auditor = make_user(Role.AUDITOR, organisation=org)
-    w.admin = make_user(Role.SYSTEM_ADMIN, organisation=org)
+    w = SimpleNamespace(org=world.centre, world=world)
+    w.counsellor = world.named(world.counsellor, "担当 花子")
+    w.supervisor, w.mdt = world.supervisor, world.mdt
+    w.statistics, w.auditor, w.admin = world.statistics, world.auditor, world.admin
     w.case = casework.open_case(w.counsellor, identity={"name": NAME})
     w.meeting = services.plan_meeting(
         w.supervisor,
@@ -126,7 +118,7 @@ def test_a_break_glass_reader_sees_the_meeting_but_not_what_it_decided(client, w
     casework.update_case(
         w.supervisor, case, expected_version=case.version, changes={"restricted": True}
     )
-    colleague = make_user(Role.COUNSELLOR, organisation=w.org)  # no lead worker
+    colleague = w.world.colleague  # no lead worker
     assert case_page(client, colleague, w.case).status_code == 404
     casework.break_glass(colleague, w.case.code, category="worker_absent", reason=REASON)
     page = case_page(client, fresh(colleague), w.case)
@@ -178,7 +170,7 @@ def test_the_printable_record_is_for_the_case_keepers_only(client, w):
     page = case_page(client, w.mdt, w.case, "case_print")
     assert page.status_code == 403
     assert DECISIONS not in page.content.decode()
-    stranger = make_user(Role.COUNSELLOR, organisation=make_organisation())
+    stranger = w.world.other_counsellor
     assert case_page(client, stranger, w.case, "case_print").status_code == 404
     exports = Event.objects.filter(action=Action.EXPORT, object_ref=w.case.code)
     assert [e.actor_id for e in exports] == [w.supervisor.pk]  # the refused ones left none
@@ -216,7 +208,7 @@ def test_carried_over_actions_of_a_case_without_minutes_access_are_not_listed(cl
     casework.update_case(
         w.supervisor, case, expected_version=case.version, changes={"restricted": True}
     )
-    colleague = make_user(Role.COUNSELLOR, organisation=w.org)
+    colleague = w.world.colleague
     casework.break_glass(colleague, w.case.code, category="worker_absent", reason=REASON)
     client.force_login(fresh(colleague))  # reads the case, but not its minutes
     detail = client.get(reverse("meetings:detail", kwargs={"pk": later.pk})).content.decode()

@@ -17,20 +17,18 @@ from accounts.roles import Role
 from casework import services as casework
 from meetings import services
 from meetings.models import Meeting
-from tests.factories import make_organisation, make_user
 from tests.html_forms import post_forms
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def centre(db):
-    org = make_organisation(name="センター")
-    c = SimpleNamespace(org=org)
-    c.supervisor = make_user(Role.SUPERVISOR, organisation=org, display_name="主任 花子")
-    c.counsellor = make_user(Role.COUNSELLOR, organisation=org)
-    c.mdt = make_user(Role.MDT_MEMBER, organisation=org, display_name="医師 一郎")
-    c.absent_mdt = make_user(Role.MDT_MEMBER, organisation=org)
+def centre(world):
+    c = SimpleNamespace(org=world.centre, world=world)
+    c.supervisor = world.named(world.supervisor, "主任 花子")
+    c.counsellor = world.counsellor
+    c.mdt = world.named(world.mdt, "医師 一郎")
+    c.absent_mdt = world.user(Role.MDT_MEMBER)
     c.agenda_case = casework.open_case(c.counsellor, identity={"name": "議題 太郎"})
     # A candidate the pack would suggest (MDT-supported), never put on the agenda.
     c.candidate = casework.open_case(
@@ -148,11 +146,11 @@ def test_an_attending_mdt_member_cannot_manage_the_meeting(client, centre):
 
 
 def test_a_user_of_another_organisation_never_sees_the_meeting(client, centre):
-    elsewhere = make_organisation(name="別センター")
-    client.force_login(make_user(Role.MDT_MEMBER, organisation=elsewhere))
+    elsewhere = centre.world.other
+    client.force_login(centre.world.user(Role.MDT_MEMBER, organisation=elsewhere))
     assert client.get(detail_url(centre.meeting)).status_code == 404
     assert detail_url(centre.meeting) not in client.get(reverse("meetings:list")).content.decode()
-    client.force_login(make_user(Role.SUPERVISOR, organisation=elsewhere))
+    client.force_login(centre.world.other_supervisor)
     assert client.get(detail_url(centre.meeting)).status_code == 404
     assert client.get(reverse("meetings:print", kwargs={"pk": centre.meeting.pk})).status_code == (
         404
@@ -171,7 +169,7 @@ def test_a_moved_mdt_member_loses_the_agenda_case_while_the_review_is_still_open
     # The administrator moves the member to another organisation; the review stays open
     # and the grant row is still there, but it only ever held within the case's own
     # organisation (casework.access).
-    User.objects.filter(pk=centre.mdt.pk).update(organisation=make_organisation(name="転出先"))
+    User.objects.filter(pk=centre.mdt.pk).update(organisation=centre.world.other)
     client.force_login(User.objects.get(pk=centre.mdt.pk))
     assert client.get(case_url(centre.agenda_case)).status_code == 404
     assert client.get(minutes_url(centre.item)).status_code == 404

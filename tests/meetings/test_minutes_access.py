@@ -18,19 +18,15 @@ from casework.models import Case, CaseUserObjectPermission
 from casework.selectors import visible_cases
 from meetings import selectors, services
 from meetings.models import ActionItem, AgendaItem, Meeting
-from tests.factories import make_organisation, make_user
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def centre(db):
-    org = make_organisation(name="センター")
-    c = SimpleNamespace(org=org)
-    c.supervisor = make_user(Role.SUPERVISOR, organisation=org)
-    c.counsellor = make_user(Role.COUNSELLOR, organisation=org)
-    c.colleague = make_user(Role.COUNSELLOR, organisation=org)
-    c.mdt = make_user(Role.MDT_MEMBER, organisation=org)
+def centre(world):
+    c = SimpleNamespace(org=world.centre, world=world)
+    c.supervisor, c.counsellor, c.colleague = world.supervisor, world.counsellor, world.colleague
+    c.mdt = world.mdt
     c.case = casework.open_case(c.counsellor, identity={"name": "議事 太郎"})
     c.meeting = services.plan_meeting(
         c.supervisor,
@@ -81,7 +77,7 @@ def test_an_attending_counsellor_records_minutes_and_an_action(centre):
 
 
 def test_an_action_cannot_go_to_someone_who_cannot_read_the_cases_minutes(centre):
-    outsider_mdt = make_user(Role.MDT_MEMBER, organisation=centre.org)  # attends nothing
+    outsider_mdt = centre.world.user(Role.MDT_MEMBER)  # attends nothing
     with pytest.raises(ValidationError) as refused:
         services.add_action(
             centre.supervisor,
@@ -95,7 +91,7 @@ def test_an_action_cannot_go_to_someone_who_cannot_read_the_cases_minutes(centre
 
 
 def test_a_refused_action_on_the_minutes_page_keeps_the_minutes_unchanged(client, centre):
-    outsider_mdt = make_user(Role.MDT_MEMBER, organisation=centre.org, username="no-grant")
+    outsider_mdt = centre.world.user(Role.MDT_MEMBER, username="no-grant")
     client.force_login(centre.supervisor)
     response = client.post(
         reverse("meetings:minutes", kwargs={"pk": centre.item.pk}),
@@ -131,7 +127,7 @@ def test_only_the_host_can_complete_an_action_and_only_while_it_sees_the_case(ce
         assignee=centre.colleague,
         due_on=timezone.localdate(),
     )
-    other_supervisor = make_user(Role.SUPERVISOR, organisation=make_organisation())
+    other_supervisor = centre.world.other_supervisor
     with pytest.raises(PermissionDenied):
         services.complete_action(other_supervisor, action)
     case = Case.objects.get(pk=centre.case.pk)

@@ -13,14 +13,13 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.roles import Role
 from audit.models import Action, Event
 from casework import services as casework
 from casework.models import CaseUserObjectPermission
 from meetings import services
 from meetings.models import ActionItem, AgendaItem, Meeting
-from tests.factories import make_organisation, make_user
 from tests.html_forms import form_posting_to, submit
+from tests.world import World
 
 pytestmark = pytest.mark.django_db
 TZ = timezone.get_current_timezone()
@@ -30,12 +29,9 @@ def local(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=TZ)
 
 
-def centre_with_meeting(held_at: datetime.datetime) -> SimpleNamespace:
-    org = make_organisation(name="センター")
-    c = SimpleNamespace(org=org)
-    c.supervisor = make_user(Role.SUPERVISOR, organisation=org)
-    c.counsellor = make_user(Role.COUNSELLOR, organisation=org)
-    c.mdt = make_user(Role.MDT_MEMBER, organisation=org)
+def centre_with_meeting(world: World, held_at: datetime.datetime) -> SimpleNamespace:
+    c = SimpleNamespace(org=world.centre)
+    c.supervisor, c.counsellor, c.mdt = world.supervisor, world.counsellor, world.mdt
     c.case = casework.open_case(c.counsellor, identity={"name": "議事 日付"})
     c.meeting = services.plan_meeting(
         c.supervisor,
@@ -57,9 +53,9 @@ def grant_exists(c) -> bool:
     return CaseUserObjectPermission.objects.filter(user=c.mdt, content_object=c.case).exists()
 
 
-def test_minutes_for_a_meeting_dated_tomorrow_are_refused_and_nothing_is_saved(client):
+def test_minutes_for_a_meeting_dated_tomorrow_are_refused_and_nothing_is_saved(world, client):
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
-    c = centre_with_meeting(local(tomorrow, 0, 30))  # just after midnight, local time
+    c = centre_with_meeting(world, local(tomorrow, 0, 30))  # just after midnight, local time
     client.force_login(c.supervisor)
     page = client.get(c.url).content.decode()
     assert f"この会議は{tomorrow:%Y/%m/%d}に開催予定です" in page  # said before typing
@@ -95,8 +91,8 @@ def test_minutes_for_a_meeting_dated_tomorrow_are_refused_and_nothing_is_saved(c
     services.add_to_agenda(c.supervisor, Meeting.objects.get(pk=c.meeting.pk), other)
 
 
-def test_the_service_refuses_minutes_and_actions_before_the_day_whoever_calls_it():
-    c = centre_with_meeting(timezone.now() + datetime.timedelta(days=30))
+def test_the_service_refuses_minutes_and_actions_before_the_day_whoever_calls_it(world):
+    c = centre_with_meeting(world, timezone.now() + datetime.timedelta(days=30))
     with pytest.raises(ValidationError) as refused:
         services.record_minutes(c.supervisor, c.item, decisions="先取り", close_review=True)
     assert refused.value.code == "not_yet_held"
@@ -112,9 +108,9 @@ def test_the_service_refuses_minutes_and_actions_before_the_day_whoever_calls_it
     assert Meeting.objects.get(pk=c.meeting.pk).status == Meeting.Status.PLANNED
 
 
-def test_minutes_on_the_day_itself_are_recorded_even_before_the_hour(client):
+def test_minutes_on_the_day_itself_are_recorded_even_before_the_hour(world, client):
     """The rule is the local date: a meeting at 23:59 today takes minutes now."""
-    c = centre_with_meeting(local(timezone.localdate(), 23, 59))
+    c = centre_with_meeting(world, local(timezone.localdate(), 23, 59))
     client.force_login(c.supervisor)
     assert "開催予定です" not in client.get(c.url).content.decode()
     response = submit(client, minutes_form(client, c), c.url, {"decisions": "継続"})
@@ -123,8 +119,8 @@ def test_minutes_on_the_day_itself_are_recorded_even_before_the_hour(client):
     assert Meeting.objects.get(pk=c.meeting.pk).status == Meeting.Status.HELD
 
 
-def test_finishing_the_review_is_not_ticked_and_minutes_saved_as_shown_keep_it_open(client):
-    c = centre_with_meeting(timezone.now() - datetime.timedelta(days=2))
+def test_finishing_the_review_is_not_ticked_and_minutes_saved_as_shown_keep_it_open(world, client):
+    c = centre_with_meeting(world, timezone.now() - datetime.timedelta(days=2))
     client.force_login(c.supervisor)
     form = minutes_form(client, c)
     (box,) = form.named("close_review")
@@ -138,8 +134,10 @@ def test_finishing_the_review_is_not_ticked_and_minutes_saved_as_shown_keep_it_o
     assert grant_exists(c)
 
 
-def test_finishing_the_review_when_ticked_ends_it_and_the_page_then_shows_it_finished(client):
-    c = centre_with_meeting(timezone.now() - datetime.timedelta(days=2))
+def test_finishing_the_review_when_ticked_ends_it_and_the_page_then_shows_it_finished(
+    world, client
+):
+    c = centre_with_meeting(world, timezone.now() - datetime.timedelta(days=2))
     client.force_login(c.supervisor)
     response = submit(client, minutes_form(client, c), c.url, {"close_review": "on"})
     assert response.status_code == 302
@@ -156,8 +154,8 @@ def test_finishing_the_review_when_ticked_ends_it_and_the_page_then_shows_it_fin
     assert item.decisions == "追記" and item.review_closed_at is not None
 
 
-def test_the_service_closes_the_review_only_when_asked():
-    c = centre_with_meeting(timezone.now())
+def test_the_service_closes_the_review_only_when_asked(world):
+    c = centre_with_meeting(world, timezone.now())
     services.record_minutes(c.supervisor, c.item, decisions="継続")
     assert AgendaItem.objects.get(pk=c.item.pk).review_closed_at is None
     assert grant_exists(c)

@@ -13,27 +13,20 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.roles import Role
 from casework import services as casework
 from casework.models import Case
 from meetings import services
 from meetings.models import AgendaItem, Meeting
-from tests.factories import make_organisation, make_user
 from tests.html_forms import form_posting_to, post_forms, submit
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def centre(db):
-    org = make_organisation(name="センター")
-    c = SimpleNamespace(org=org)
-    c.supervisor = make_user(Role.SUPERVISOR, organisation=org)
-    c.counsellor = make_user(Role.COUNSELLOR, organisation=org)
-    c.mdt = make_user(Role.MDT_MEMBER, organisation=org)
-    c.statistics = make_user(Role.STATISTICS_VIEWER, organisation=org)
-    c.auditor = make_user(Role.AUDITOR, organisation=org)
-    c.admin = make_user(Role.SYSTEM_ADMIN, organisation=org)
+def centre(world):
+    c = SimpleNamespace(org=world.centre)
+    c.supervisor, c.counsellor, c.mdt = world.supervisor, world.counsellor, world.mdt
+    c.statistics, c.auditor, c.admin = world.statistics, world.auditor, world.admin
     c.case = casework.open_case(c.counsellor, identity={"name": "同時 太郎"})
     c.meeting = services.plan_meeting(
         c.supervisor,

@@ -32,7 +32,7 @@ from meetings import services
 from meetings.models import AgendaItem, ExternalAttendance, Meeting
 from referrals import services as referrals
 from referrals.models import Referral
-from tests.factories import make_case, make_organisation, make_user
+from tests.factories import make_case
 from tests.html_forms import form_posting_to, post_forms, submit
 
 pytestmark = pytest.mark.django_db
@@ -57,13 +57,12 @@ def yesterday() -> datetime.date:
 
 
 @pytest.fixture
-def town(db):
-    centre = make_organisation(name="センター")
-    municipality = make_organisation(Organisation.Kind.MUNICIPALITY, name="会議町")
-    neighbour = make_organisation(Organisation.Kind.MUNICIPALITY, name="隣村")
-    counsellor = make_user(Role.COUNSELLOR, organisation=centre)
-    liaison = make_user(Role.MUNICIPAL_LIAISON, organisation=municipality)
-    neighbour_liaison = make_user(Role.MUNICIPAL_LIAISON, organisation=neighbour)
+def town(world):
+    """The centre's counsellor refers a case to the town (accepted by its liaison); the
+    village next door has a liaison of its own."""
+    centre, municipality, neighbour = world.centre, world.town, world.village
+    counsellor, liaison = world.counsellor, world.liaison
+    neighbour_liaison = world.user(Role.MUNICIPAL_LIAISON, organisation=neighbour)
 
     def open_case(name: str) -> Case:
         case = casework.open_case(
@@ -93,6 +92,7 @@ def town(db):
     referred = open_case(NAME)
     referral = refer(referred, municipality, liaison)
     return SimpleNamespace(
+        world=world,
         centre=centre,
         municipality=municipality,
         neighbour=neighbour,
@@ -251,7 +251,7 @@ def test_a_referred_case_goes_on_the_agenda_its_minutes_hold_the_conference(clie
     item = AgendaItem.objects.get(meeting=conference)
     assert item.case == town.referred
     # An MDT member of the municipality attending gets no grant on the centre's case.
-    town_mdt = make_user(Role.MDT_MEMBER, organisation=town.municipality)
+    town_mdt = town.world.user(Role.MDT_MEMBER, organisation=town.municipality)
     services.set_attendees(town.liaison, conference, [town.liaison, town_mdt])
     assert not CaseUserObjectPermission.objects.filter(content_object=town.referred).exists()
     shown = page(client, detail)
@@ -361,7 +361,7 @@ def test_the_referral_path_opens_only_case_conferences_of_the_liaisons_organisat
 
 def test_the_liaison_reads_no_case_content_beyond_its_scope_through_the_meeting(client, town):
     # The centre's own MDT meeting discussed the case first.
-    supervisor = make_user(Role.SUPERVISOR, organisation=town.centre)
+    supervisor = town.world.supervisor
     monthly = services.plan_meeting(
         supervisor, kind="mdt_monthly", held_at=at(yesterday()), legal_basis="internal"
     )
@@ -433,7 +433,7 @@ def test_a_municipal_conferences_decisions_never_reach_another_receiving_organis
     share: the centre's "meeting decisions" share to a second municipality carries the
     centre's own meetings only, and its audit event names the items it showed."""
     # The centre's own meeting decided something about the case.
-    supervisor = make_user(Role.SUPERVISOR, organisation=town.centre)
+    supervisor = town.world.supervisor
     mdt = services.plan_meeting(
         supervisor, kind=Meeting.Kind.MDT_MONTHLY, held_at=at(yesterday()), legal_basis="internal"
     )

@@ -16,7 +16,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.roles import Role
 from audit.models import Event
 from casework import services as casework
 from casework.models import Case
@@ -25,7 +24,6 @@ from meetings import selectors, services
 from meetings.models import AgendaItem, Meeting
 from referrals import services as referrals
 from referrals.models import Referral
-from tests.factories import make_organisation, make_user
 from tests.html_forms import post_forms, submit
 
 pytestmark = pytest.mark.django_db
@@ -38,24 +36,16 @@ def days_ago(n: int) -> datetime.datetime:
 
 
 @pytest.fixture
-def world(db):
-    """A centre with a meeting held a month ago and the next one in five days."""
-    org = make_organisation(name="センター")
+def pack(world):
+    """The centre of the world with a meeting held a month ago and the next one in five days."""
     w = SimpleNamespace(
-        org=org,
-        supervisor=make_user(Role.SUPERVISOR, organisation=org, username="sv", display_name="佐藤"),
-        counsellor=make_user(
-            Role.COUNSELLOR,
-            organisation=org,
-            username="co",
-            display_name="鈴木",
-            profession="psw",
-        ),
-        colleague=make_user(Role.COUNSELLOR, organisation=org, username="co2"),
-        psychiatrist=make_user(
-            Role.MDT_MEMBER, organisation=org, username="psy", display_name="田中"
-        ),
-        town=make_organisation("municipality"),
+        org=world.centre,
+        world=world,
+        supervisor=world.named(world.supervisor, "佐藤"),
+        counsellor=world.named(world.counsellor, "鈴木", profession="psw"),
+        colleague=world.colleague,
+        psychiatrist=world.named(world.mdt, "田中"),
+        town=world.town,
     )
     w.previous = services.plan_meeting(
         w.supervisor,
@@ -140,8 +130,8 @@ def printed(w, user=None) -> str:
     return page_of(user or w.supervisor, reverse("meetings:print", kwargs={"pk": w.meeting.pk}))
 
 
-def test_suggestions_are_ranked_by_the_weight_of_their_reasons_each_shown(world):
-    w = world
+def test_suggestions_are_ranked_by_the_weight_of_their_reasons_each_shown(pack):
+    w = pack
     overdue = open_case(w)
     item = discussed_last_time(w, overdue)
     services.add_action(
@@ -200,8 +190,8 @@ def test_suggestions_are_ranked_by_the_weight_of_their_reasons_each_shown(world)
         assert absent.code not in text
 
 
-def test_cases_on_the_agenda_come_first_in_agenda_order_then_the_suggestions(world):
-    w = world
+def test_cases_on_the_agenda_come_first_in_agenda_order_then_the_suggestions(pack):
+    w = pack
     silent = open_case(w, contact_days_ago=None)  # never contacted
     first, second = open_case(w), open_case(w)
     services.add_to_agenda(w.supervisor, w.meeting, second)
@@ -212,8 +202,8 @@ def test_cases_on_the_agenda_come_first_in_agenda_order_then_the_suggestions(wor
     assert [code for code, _text in rows] == [second.code, first.code, silent.code]
 
 
-def test_suggestions_are_capped_and_the_rest_counted(world):
-    w = world
+def test_suggestions_are_capped_and_the_rest_counted(pack):
+    w = pack
     cases = [open_case(w, contact_days_ago=61 + n) for n in range(selectors.PACK_SUGGESTIONS + 3)]
 
     html = detail(w)
@@ -225,9 +215,9 @@ def test_suggestions_are_capped_and_the_rest_counted(world):
     assert "ほか 3件の候補は表示していません。" in html
 
 
-def test_no_other_organisations_case_and_no_restricted_case_out_of_reach_is_suggested(world):
-    w = world
-    outsider = make_user(Role.SUPERVISOR, organisation=make_organisation(), username="other")
+def test_no_other_organisations_case_and_no_restricted_case_out_of_reach_is_suggested(pack):
+    w = pack
+    outsider = w.world.other_supervisor
     elsewhere = casework.open_case(
         outsider, identity={"name": "他組織"}, case_fields={"mdt_supported": True}
     )
@@ -246,8 +236,8 @@ def test_no_other_organisations_case_and_no_restricted_case_out_of_reach_is_sugg
     assert restricted.code not in printed(w, w.colleague)
 
 
-def test_an_agenda_case_the_viewer_cannot_read_is_left_out_of_the_pack_and_its_print(world):
-    w = world
+def test_an_agenda_case_the_viewer_cannot_read_is_left_out_of_the_pack_and_its_print(pack):
+    w = pack
     shown, hidden = open_case(w), open_case(w)
     for case in (shown, hidden):
         services.add_to_agenda(w.supervisor, w.meeting, case)
@@ -262,8 +252,8 @@ def test_an_agenda_case_the_viewer_cannot_read_is_left_out_of_the_pack_and_its_p
     assert hidden.code in printed(w, w.supervisor)
 
 
-def test_the_print_has_an_agenda_page_a_page_per_case_and_the_attendance(world):
-    w = world
+def test_the_print_has_an_agenda_page_a_page_per_case_and_the_attendance(pack):
+    w = pack
     subject = open_case(w, mdt_supported=True, summary="就労準備に向けた支援")
     item = discussed_last_time(w, subject, decisions="精神科受診を勧める", next_review_on=TODAY())
     services.add_action(
@@ -338,18 +328,18 @@ def test_the_print_has_an_agenda_page_a_page_per_case_and_the_attendance(world):
     assert "精神科受診を勧める" not in str(event.detail)
 
 
-def test_the_print_uses_a_static_stylesheet_with_page_numbers_and_the_mark_per_page(world, client):
-    html = printed(world)
+def test_the_print_uses_a_static_stylesheet_with_page_numbers_and_the_mark_per_page(pack, client):
+    html = printed(pack)
     assert "style=" not in html and "<style" not in html  # the CSP allows no inline style
     css_url = re.search(r'href="([^"]+print[^"]*\.css)"', html).group(1)
     css = b"".join(client.get(css_url).streaming_content).decode()
     assert "counter(page)" in css and "counter(pages)" in css and '"取扱注意"' in css
 
 
-def test_a_presenter_from_elsewhere_is_refused_with_the_field_error_and_nothing_added(world):
-    w = world
+def test_a_presenter_from_elsewhere_is_refused_with_the_field_error_and_nothing_added(pack):
+    w = pack
     case = open_case(w)
-    outsider = make_user(Role.COUNSELLOR, organisation=make_organisation())
+    outsider = w.world.other_counsellor
     browser = HttpClient(enforce_csrf_checks=True)
     browser.force_login(w.supervisor)
     page_url = reverse("meetings:detail", kwargs={"pk": w.meeting.pk})
@@ -393,8 +383,8 @@ def _queries(w, url: str) -> int:
 
 
 @pytest.mark.parametrize("name", ["meetings:detail", "meetings:print"])
-def test_the_pack_pages_run_a_fixed_number_of_queries_whatever_the_number_of_cases(world, name):
-    w = world
+def test_the_pack_pages_run_a_fixed_number_of_queries_whatever_the_number_of_cases(pack, name):
+    w = pack
     url = reverse(name, kwargs={"pk": w.meeting.pk})
     _agenda_of(w, 2)
     few = _queries(w, url)

@@ -34,13 +34,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.roles import Role
 from casework import services
 from casework.models import Contact, DataKey
 from config import timeouts
 from config.database import longer_statement_timeout
 from operations import health, outage
-from tests.factories import make_organisation, make_user
 
 ROOT = Path(__file__).resolve().parents[2]
 UNREACHABLE = "データベースに接続できません"
@@ -53,17 +51,21 @@ UNSURE = "保存されたかどうかを確認できませんでした"
 def _fresh_process_state():
     """The health check's and the outage log's memory belong to a process; each test
     starts as a fresh one."""
-    health._state.__init__()
-    outage.outage_log.__init__()
+    _reset(health._state)
+    _reset(outage.outage_log)
     yield
-    health._state.__init__()
-    outage.outage_log.__init__()
+    _reset(health._state)
+    _reset(outage.outage_log)
+
+
+def _reset(state: object) -> None:
+    """A process-wide state object as a fresh process holds it."""
+    type(state).__init__(state)
 
 
 @pytest.fixture
-def centre(transactional_db):
-    org = make_organisation(name="テストセンター")
-    counsellor = make_user(Role.COUNSELLOR, organisation=org)
+def centre(transactional_db, world):
+    org, counsellor = world.centre, world.counsellor
     case = services.open_case(counsellor, identity={"name": "障害 太郎"})
     services.log_contact(counsellor, case=case, summary="最初の記録")
     return SimpleNamespace(org=org, counsellor=counsellor, case=case)
@@ -294,7 +296,7 @@ def test_health_names_pending_migrations_and_missing_keys_and_nothing_more(trans
         MigrationRecorder.Migration.objects.create(app=last.app, name=last.name)
     assert client.get(reverse("health")).content == b"ok"
 
-    health._state.__init__()
+    _reset(health._state)
     DataKey.objects.create(kek_id="retired2019", wrapped=os.urandom(60))
     response = client.get(reverse("health"))
     assert response.status_code == 503
@@ -448,7 +450,11 @@ def test_a_database_that_freezes_mid_session_ends_requests_within_the_client_bou
 @pytest.mark.postgres
 def test_an_outage_is_one_log_line_with_a_count_not_a_trace_per_request(centre):
     """Through the configured console handler (its filters and format), into a buffer."""
-    console = next(h for h in logging.getLogger().handlers if h.get_name() == "console")
+    console = next(
+        h
+        for h in logging.getLogger().handlers
+        if isinstance(h, logging.StreamHandler) and h.get_name() == "console"
+    )
     client = signed_in(centre.counsellor)
     buffer = io.StringIO()
     stream = console.setStream(buffer)
@@ -485,7 +491,8 @@ def test_only_an_unreachable_database_counts_as_an_outage_a_bug_keeps_its_500(db
         try:
             raise OperationalError("server closed the connection unexpectedly")
         except OperationalError:
-            {}["missing"]
+            nothing: dict[str, int] = {}
+            nothing["missing"]
     except KeyError as bug:
         assert database_error(bug) is None
     away = OperationalError("connection refused")

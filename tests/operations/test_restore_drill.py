@@ -56,10 +56,10 @@ def test_a_backup_restores_into_an_empty_database_with_nothing_lost(
     else:
         import sqlite3
 
-        db = sqlite3.connect(target_url.removeprefix("sqlite:///"))
-        db.execute(lose_one)
-        db.commit()
-        db.close()
+        lite = sqlite3.connect(target_url.removeprefix("sqlite:///"))
+        lite.execute(lose_one)
+        lite.commit()
+        lite.close()
     broken = _manage(target_url, "check_restore", "--input", str(folder))
     assert broken.returncode != 0
     assert "table casework_contact" in broken.stderr

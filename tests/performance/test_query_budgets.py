@@ -24,7 +24,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.roles import Role
 from audit.models import Action
 from audit.services import record
 from casework import services as casework
@@ -35,7 +34,7 @@ from meetings import services as meetings
 from outreach import services as outreach
 from outreach.models import Programme
 from referrals import services as referrals
-from tests.factories import make_organisation, make_user
+from tests.world import World
 
 # The module's world is built in a module fixture; the mark makes pytest-django set up
 # the test database for it.
@@ -45,8 +44,8 @@ SMALL, LARGE = 3, 30
 _names = itertools.count(1)
 
 
-class World(SimpleNamespace):
-    """An organisation with its staff and, once `grow(n)` ran, n records of every kind."""
+class BudgetWorld(SimpleNamespace):
+    """The shared world and, once `grow(n)` ran, n records of every kind."""
 
     def grow(self, n: int) -> None:
         today = timezone.localdate()
@@ -130,26 +129,16 @@ class World(SimpleNamespace):
             )
 
 
-def make_world() -> World:
-    org = make_organisation(name="センター")
-    town = make_organisation(kind="municipality", name="市")
-    other = make_organisation(name="別の組織")
-    w = World(
-        org=org,
-        town=town,
-        other=other,
-        counsellor=make_user(Role.COUNSELLOR, organisation=org),
-        colleague=make_user(Role.COUNSELLOR, organisation=org),
-        outreach=make_user(Role.OUTREACH_WORKER, organisation=org),
-        supervisor=make_user(Role.SUPERVISOR, organisation=org),
-        mdt=make_user(Role.MDT_MEMBER, organisation=org),
-        auditor=make_user(Role.AUDITOR, organisation=org),
-        statistics=make_user(Role.STATISTICS_VIEWER, organisation=org),
-        other_counsellor=make_user(Role.COUNSELLOR, organisation=other),
+def make_world() -> BudgetWorld:
+    base = World.build()  # the shared test world: its centre is the organisation here
+    w = BudgetWorld(
+        **vars(base),
+        org=base.centre,
         cases=[],
         year=fiscal_year(timezone.localdate()),
         metric_keys=list(metrics.REGISTRY),
     )
+    org, other = w.org, w.other
     w.main_case = casework.open_case(
         w.counsellor, identity={"name": "主 ケース"}, confirm_duplicate=True
     )
@@ -254,7 +243,7 @@ def count_queries(client, url: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def measured(django_db_setup, django_db_blocker) -> dict[str, tuple[int, int]]:
+def measured(django_db_setup, django_db_blocker) -> dict[str, tuple[int, ...]]:
     """Queries of every page with SMALL and with LARGE records of each kind: one world
     for the module (growing it through the services is the slow part), rolled back at
     the end."""

@@ -20,7 +20,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.roles import Role
 from casework import services as casework
 from casework.models import Contact
 from casework.periods import fiscal_year
@@ -28,7 +27,6 @@ from config.routers import StatisticsRouter
 from indicators import services as indicator_services
 from indicators.models import Direction, Indicator, Plan
 from indicators.reports import progress_report
-from tests.factories import make_organisation, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "statistics"])
 
@@ -41,9 +39,8 @@ def statistics_router(settings):
 
 
 @pytest.fixture
-def centre(transactional_db):
-    org = make_organisation()
-    counsellor = make_user(Role.COUNSELLOR, organisation=org)
+def centre(transactional_db, world):
+    org, counsellor = world.centre, world.counsellor
     case = casework.open_case(counsellor, identity={"name": "統計 太郎"})
     for _ in range(3):
         casework.log_contact(counsellor, case=case, summary="記録")
@@ -56,7 +53,7 @@ def centre(transactional_db):
     return SimpleNamespace(
         org=org,
         counsellor=counsellor,
-        supervisor=make_user(Role.SUPERVISOR, organisation=org),
+        supervisor=world.supervisor,
         case=case,
         plan=plan,
         year=year,

@@ -25,9 +25,9 @@ from meetings import services as meeting_services
 from outreach import services as outreach_services
 from outreach.models import Programme
 from referrals import services as referral_services
-from tests.factories import make_organisation, make_user
+from tests.factories import make_user
 
-# URL names probed with a request for every role. "kwargs" takes the `world` fixture;
+# URL names probed with a request for every role. "kwargs" takes the `scene` fixture;
 # "object" names what the object rule needs beyond the matrix: a permission giving the
 # baseline (a role allowed by the matrix without it, such as an MDT member without a
 # grant, gets 404), or "grant" for views that only an object grant opens.
@@ -97,7 +97,7 @@ PROBES: dict[str, dict] = {
     },
     "meetings:print": {"kwargs": lambda w: {"pk": w.meeting.pk}},
     "meetings:agenda_add": {"kwargs": lambda w: {"pk": w.meeting.pk}, "method": "post"},
-    # The world's item is on an MDT meeting: a liaison of the host (who runs its meetings
+    # The scene's item is on an MDT meeting: a liaison of the host (who runs its meetings
     # but keeps no cases) reaches it by no path, and gets 404.
     "meetings:agenda_drop": {
         "kwargs": lambda w: {"pk": w.item.pk},
@@ -115,7 +115,7 @@ PROBES: dict[str, dict] = {
     "meetings:action_done": {
         "kwargs": lambda w: {"pk": w.action.pk},
         "method": "post",
-        "object": "casework.supervise_case",  # the world's action is the supervisor's own
+        "object": "casework.supervise_case",  # the scene's action is the supervisor's own
     },
     "referrals:lists": {},
     "referrals:new": CASE,
@@ -157,7 +157,7 @@ PROBES: dict[str, dict] = {
         "object": "grant",
     },
     "accounts:approvals": {},
-    # A request only its entitled approvers may decide: the world's is for the supervisor
+    # A request only its entitled approvers may decide: the scene's is for the supervisor
     # of its organisation; everyone else (the requester included) gets 404.
     "accounts:approval_decide": {
         "kwargs": lambda w: {"pk": w.approval.pk},
@@ -231,7 +231,7 @@ def _throwaway_urlconf() -> str:
     def throwaway(request):
         return HttpResponse("should never be served")
 
-    module.urlpatterns = [
+    module.urlpatterns = [  # type: ignore[attr-defined]
         path("", include("config.urls")),
         path("throwaway/", throwaway, name="throwaway"),
     ]
@@ -257,20 +257,23 @@ def test_a_view_added_without_an_entry_is_refused_to_everybody_and_audited(clien
 
 
 @pytest.fixture
-def world(db):
-    """One organisation holding a case with a client and a contact awaiting follow-up."""
-    org = make_organisation()
-    author = make_user(Role.COUNSELLOR, organisation=org)
+def scene(world):
+    """The world's centre holding a case with a client and a contact awaiting follow-up,
+    and one record of every kind a probe names."""
+    org, author, supervisor, elsewhere = (
+        world.centre,
+        world.counsellor,
+        world.supervisor,
+        world.other,
+    )
     case = services.open_case(author, identity={"name": "試験 花子"}, case_fields={})
     contact = services.log_contact(
         author, case=case, follow_up_due=timezone.localdate(), summary="記録"
     )
-    elsewhere = make_organisation()
     referral = referral_services.create_referral(
         author, case, to_organisation=elsewhere, kind="residence", purpose="目的"
     )
     referral = referral_services.move(author, referral, "sent")
-    supervisor = make_user(Role.SUPERVISOR, organisation=org)
     moved = services.open_case(author, identity={"name": "移管 試験"}, confirm_duplicate=True)
     transfer = referral_services.transfer_case(supervisor, moved, to_organisation=elsewhere)
     visit = outreach_services.plan_visit(
@@ -301,10 +304,10 @@ def world(db):
         submitted_by=supervisor,
     )
     token, _raw = ApiToken.issue(author, name="連携", days=30)
-    requester = make_user(Role.SYSTEM_ADMIN, organisation=org)
-    newcomer = make_user(None, organisation=org)
+    requester, newcomer = world.admin, world.user(None)
     approval = approvals.request_role(actor=requester, target=newcomer, role=Role.COUNSELLOR)
     return SimpleNamespace(
+        world=world,
         org=org,
         approval=approval,
         token=token,
@@ -324,8 +327,8 @@ def world(db):
     )
 
 
-def _request(client, name: str, probe: dict, world):
-    kwargs = probe["kwargs"](world) if "kwargs" in probe else None
+def _request(client, name: str, probe: dict, scene):
+    kwargs = probe["kwargs"](scene) if "kwargs" in probe else None
     url = reverse(name, kwargs=kwargs)
     if probe.get("method") == "post" and probe.get("json"):
         return client.post(url, probe.get("data", {}), content_type="application/json")
@@ -336,16 +339,16 @@ def _request(client, name: str, probe: dict, world):
 
 @pytest.mark.parametrize("role", [ANONYMOUS, *Role], ids=lambda r: r or "anonymous")
 @pytest.mark.parametrize("name", sorted(PROBES))
-def test_each_role_gets_exactly_what_the_matrix_allows(client, world, role, name):
+def test_each_role_gets_exactly_what_the_matrix_allows(client, scene, role, name):
     rule = rule_for(name)
     probe = PROBES[name]
     user = None
     if role is not None:
-        user = make_user(role, organisation=world.org)
+        user = scene.world.user(role)  # a member of the centre without a record of its own
         client.force_login(user)
     allowed = rule.public or (user is not None and rule.allows(user))
 
-    response = _request(client, name, probe, world)
+    response = _request(client, name, probe, scene)
 
     assert response.status_code != 500
     needs_object = probe.get("object")

@@ -13,7 +13,7 @@ ROOT = Path(settings.BASE_DIR)
 
 
 def template_files() -> list[Path]:
-    folders = {Path(d) for d in engines["django"].engine.dirs}
+    folders = {Path(d) for d in engines["django"].dirs}
     folders |= {p for p in ROOT.glob("*/templates") if ".venv" not in p.parts}
     return sorted(f for folder in folders for f in folder.rglob("*.html"))
 

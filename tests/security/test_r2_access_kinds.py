@@ -15,20 +15,19 @@ from __future__ import annotations
 import datetime
 import itertools
 import time
+from types import SimpleNamespace
 
 import pytest
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Organisation
 from accounts.reauth import AUTHENTICATED_AT
 from accounts.roles import Role
 from audit.models import Action, Event
 from casework import services
 from casework.models import BreakGlass, Case
 from referrals import services as referral_services
-from tests.factories import make_organisation, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -58,24 +57,22 @@ def stale_step_up(client) -> None:
 
 
 @pytest.fixture
-def world(db):
-    centre = make_organisation(name="県センター")
-    city = make_organisation(Organisation.Kind.MUNICIPALITY, name="市")
-    npo = make_organisation(Organisation.Kind.PARTNER, name="NPO法人")
-
-    class W:
-        pass
-
-    w = W()
-    w.centre, w.city, w.npo = centre, city, npo
-    w.counsellor = make_user(Role.COUNSELLOR, organisation=centre)
-    w.colleague = make_user(Role.COUNSELLOR, organisation=centre)
-    w.outreach = make_user(Role.OUTREACH_WORKER, organisation=centre)
-    w.supervisor = make_user(Role.SUPERVISOR, organisation=centre, email="sv@centre.example")
-    w.city_counsellor = make_user(Role.COUNSELLOR, organisation=city)
-    w.city_supervisor = make_user(Role.SUPERVISOR, organisation=city, email="sv@city.example")
-    w.npo_counsellor = make_user(Role.COUNSELLOR, organisation=npo)
-    return w
+def world(world):
+    """The shared world with a counsellor at the town (the city) and one at the NPO; the
+    supervisors of the centre and of the town have the addresses break-glass mails go to."""
+    for supervisor, email in (
+        (world.supervisor, "sv@centre.example"),
+        (world.town_supervisor, "sv@city.example"),
+    ):
+        supervisor.email = email
+        supervisor.save(update_fields=["email"])
+    return SimpleNamespace(
+        **vars(world),
+        city=world.town,
+        city_counsellor=world.user(Role.COUNSELLOR, organisation=world.town),
+        city_supervisor=world.town_supervisor,
+        npo_counsellor=world.user(Role.COUNSELLOR, organisation=world.npo),
+    )
 
 
 # --- finding 3: transfers ---------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import Group, Permission
@@ -28,7 +29,7 @@ from audit.models import Action, Event
 from audit.services import verify_chain
 from casework.periods import fiscal_year
 from indicators.models import Plan
-from tests.factories import PASSWORD, make_organisation, make_user
+from tests.factories import PASSWORD, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.two_factor]
 
@@ -179,28 +180,21 @@ def decision_url(page: str) -> str:
 
 
 @pytest.fixture
-def centre(db):
-    org = make_organisation(name="ひきこもり地域支援センター")
-    other = make_organisation(name="別の組織")
-    admin = make_user(Role.SYSTEM_ADMIN, organisation=org, username="kanri", email="k@example.jp")
-    second_admin = make_user(Role.SYSTEM_ADMIN, organisation=org, username="kanri2")
-    supervisor = make_user(Role.SUPERVISOR, organisation=org, username="kantoku")
-    other_supervisor = make_user(Role.SUPERVISOR, organisation=other, username="yoso")
-    newcomer = make_user(None, organisation=org, username="shinnin", email="s@example.jp")
-    counsellor = make_user(Role.COUNSELLOR, organisation=org, username="soudan", email="c@x.jp")
-    return type(
-        "Centre",
-        (),
-        {
-            "org": org,
-            "other": other,
-            "admin": admin,
-            "second_admin": second_admin,
-            "supervisor": supervisor,
-            "other_supervisor": other_supervisor,
-            "newcomer": newcomer,
-            "counsellor": counsellor,
-        },
+def centre(world):
+    """The world's centre with a second administrator and a newcomer without a role; the
+    administrator and the counsellor have addresses."""
+    for user, email in ((world.admin, "k@example.jp"), (world.counsellor, "c@x.jp")):
+        user.email = email
+        user.save(update_fields=["email"])
+    return SimpleNamespace(
+        org=world.centre,
+        other=world.other,
+        admin=world.admin,
+        second_admin=world.user(Role.SYSTEM_ADMIN, username="admin2"),
+        supervisor=world.supervisor,
+        other_supervisor=world.other_supervisor,
+        newcomer=world.user(None, username="newcomer", email="s@example.jp"),
+        counsellor=world.counsellor,
     )
 
 

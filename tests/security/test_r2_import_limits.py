@@ -20,10 +20,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts.models import Organisation
-from accounts.roles import Role
 from casework.models import Contact
 from imports.models import ImportBatch, PendingUpload
-from tests.factories import make_organisation, make_user
+from tests.factories import make_organisation
 from tests.imports.conftest import (
     CONTACT_HEADER,
     contact_row,
@@ -80,9 +79,9 @@ def assert_refused(response, peak: int, *messages: str) -> None:
 
 
 @pytest.fixture
-def supervisor_client(client):
-    make_organisation(Organisation.Kind.MUNICIPALITY, name="津市")
-    client.force_login(make_user(Role.SUPERVISOR, organisation=make_organisation()))
+def supervisor_client(client, world):
+    make_organisation(Organisation.Kind.MUNICIPALITY, name="津市")  # the sheets' residence
+    client.force_login(world.supervisor)
     return client
 
 

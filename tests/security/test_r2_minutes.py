@@ -32,7 +32,6 @@ from casework import services as casework
 from casework.models import Case, CaseUserObjectPermission
 from meetings import services as meetings
 from meetings.models import ActionItem, AgendaItem, Meeting
-from tests.factories import make_organisation, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -61,19 +60,15 @@ def restrict(w, case: Case) -> None:
 
 
 @pytest.fixture
-def w(db):
+def w(world):
     """A centre: its supervisor, a counsellor who keeps two cases, a colleague, an outreach
     worker, an MDT member attending last week's meeting and one who does not attend.
     Last week's meeting has both cases on its agenda, minutes and an action each, reviews
     open; next month's meeting is being prepared."""
-    org = make_organisation(name="県センター")
-    w = SimpleNamespace(org=org)
-    w.supervisor = make_user(Role.SUPERVISOR, organisation=org)
-    w.counsellor = make_user(Role.COUNSELLOR, organisation=org)
-    w.colleague = make_user(Role.COUNSELLOR, organisation=org)
-    w.outreach = make_user(Role.OUTREACH_WORKER, organisation=org)
-    w.psychiatrist = make_user(Role.MDT_MEMBER, organisation=org)
-    w.nurse = make_user(Role.MDT_MEMBER, organisation=org)
+    w = SimpleNamespace(org=world.centre, world=world)
+    w.supervisor, w.counsellor, w.colleague = world.supervisor, world.counsellor, world.colleague
+    w.outreach, w.psychiatrist = world.outreach, world.mdt
+    w.nurse = world.user(Role.MDT_MEMBER)
     w.case = open_case(w.counsellor, "会議 一郎")
     w.secret = open_case(w.counsellor, "会議 二郎")
     now = timezone.now()
@@ -179,7 +174,7 @@ def test_the_host_supervisor_writes_minutes_without_attending(client, w):
 
 
 def test_another_organisations_supervisor_gets_404_for_an_item_id(client, w):
-    client.force_login(make_user(Role.SUPERVISOR, organisation=make_organisation()))
+    client.force_login(w.world.other_supervisor)
     assert client.get(minutes_url(w.item)).status_code == 404
     assert client.post(minutes_url(w.item), OVERWRITE).status_code == 404
     assert minutes_of(w.item) == (DISCUSSION, DECISIONS)
@@ -269,7 +264,7 @@ def test_a_transfer_ends_the_old_organisations_reviews_and_its_mdt_members_acces
     # Found while fixing the closed case: the agenda grant outlived a transfer too.
     client.force_login(w.psychiatrist)
     assert client.get(case_url("case_detail", w.case)).status_code == 200
-    city = make_organisation(name="市")
+    city = w.world.town
     client.force_login(w.supervisor)
     response = client.post(
         reverse("referrals:transfer", kwargs={"code": w.case.code}), {"to_organisation": city.pk}

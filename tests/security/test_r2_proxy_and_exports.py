@@ -374,10 +374,9 @@ CROSS_SITE_NAVIGATION = {
 
 
 @pytest.fixture
-def case_world(db):
-    org = make_organisation()
-    counsellor = make_user(Role.COUNSELLOR, organisation=org)
-    case = make_case(organisation=org)
+def case_world(world):
+    counsellor = world.counsellor
+    case = make_case(organisation=world.centre)
     return counsellor, case, reverse("casework:case_detail", args=[case.code])
 
 

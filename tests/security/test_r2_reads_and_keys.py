@@ -25,10 +25,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def centre(db):
-    org = make_organisation(name="センター")
-    counsellor = make_user(Role.COUNSELLOR, organisation=org)
-    supervisor = make_user(Role.SUPERVISOR, organisation=org)
+def centre(world):
+    org, counsellor, supervisor = world.centre, world.counsellor, world.supervisor
     case = services.open_case(
         counsellor,
         identity={

@@ -111,14 +111,11 @@ def _api(raw: str, path: str) -> int:
 
 
 @pytest.fixture
-def owner(db):
+def owner(world):
     """An enrolled supervisor: enrolled through the set-up page, then signed out."""
-    user = make_user(
-        Role.SUPERVISOR,
-        organisation=make_organisation(),
-        username="kantoku",
-        email="kantoku@example.jp",
-    )
+    user = world.supervisor
+    user.email = "kantoku@example.jp"
+    user.save(update_fields=["email"])
     browser = Client()
     _sign_in(browser, user)
     user.app_key, user.recovery = _enrol(browser)
