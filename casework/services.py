@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from accounts.policy import Sensitive, require_step_up
 from accounts.reauth import StepUp
 from audit.models import Action
 from audit.services import record
@@ -58,7 +59,12 @@ def _require(actor, *permissions: str) -> None:
 
 def _lock(model: type[Versioned], pk: Any, expected_version: int | None) -> Any:
     """The row, locked for this transaction; refused if it changed since `expected_version`."""
-    current = model.objects.select_for_update(of=("self",)).select_related("updated_by").get(pk=pk)
+    current = (
+        model.objects.unscoped()
+        .select_for_update(of=("self",))
+        .select_related("updated_by")
+        .get(pk=pk)
+    )
     if expected_version is not None and current.version != expected_version:
         raise StaleEdit(current)
     return current
@@ -200,11 +206,11 @@ def merge_cases(actor, keep: Case, absorbed: Case, *, expected_version: int | No
     target = _lock(Case, keep.pk, None)
     source = _lock(Case, absorbed.pk, expected_version)
     moved = 0
-    for contact in Contact.objects.filter(case=source):
+    for contact in Contact.objects.unscoped().filter(case=source):
         contact.case = target
         contact.save(update_fields=["case"])
         moved += 1
-    for milestone in Milestone.objects.filter(case=source):
+    for milestone in Milestone.objects.unscoped().filter(case=source):
         milestone.case = target
         milestone.save(update_fields=["case"])
     target.lead_workers.add(*source.lead_workers.all())
@@ -222,7 +228,8 @@ def merge_cases(actor, keep: Case, absorbed: Case, *, expected_version: int | No
 
 def _refresh_last_contact(case: Case) -> None:
     latest = case.contacts.order_by("-occurred_at").values_list("occurred_at", flat=True).first()
-    Case.objects.filter(pk=case.pk).update(last_contact_at=latest)  # derived, not history
+    # Derived, not history.
+    Case.objects.unscoped().filter(pk=case.pk).update(last_contact_at=latest)
 
 
 # --- identity ---------------------------------------------------------------------------
@@ -234,7 +241,7 @@ def _require_identity(actor, case: Case, step_up: StepUp) -> None:
     shared view) comes through here."""
     _require(actor, "casework.reveal_identity")
     require_visible(actor, case, Capability.IDENTITY)
-    step_up.require()
+    require_step_up(Sensitive.IDENTITY, step_up)
 
 
 @transaction.atomic
@@ -320,9 +327,9 @@ def log_contact(actor, *, case: Case | None = None, **fields: Any) -> Contact:
     contact.full_clean(exclude=trusted, validate_unique=False, validate_constraints=False)
     contact.save(force_insert=True)
     if case is not None:
-        Case.objects.filter(pk=case.pk).exclude(last_contact_at__gt=contact.occurred_at).update(
-            last_contact_at=contact.occurred_at
-        )
+        Case.objects.unscoped().filter(pk=case.pk).exclude(
+            last_contact_at__gt=contact.occurred_at
+        ).update(last_contact_at=contact.occurred_at)
     record(
         Action.CREATE,
         obj=contact,
@@ -565,7 +572,7 @@ def break_glass(user, code: str, *, category: str, reason: str) -> BreakGlass:
                 % {"n": settings.BREAK_GLASS_DAILY_LIMIT}
             }
         )
-    case = Case.objects.filter(code=code).select_related("organisation").first()
+    case = Case.objects.unscoped().filter(code=code).select_related("organisation").first()
     outcome = "lapsed"
     if case is not None and case.organisation_id == user.organisation_id:
         already = access.access_to(user, case).allows(Capability.READ)
