@@ -55,12 +55,11 @@ class MeetingsConfig(AppConfig):
         agenda item's id, for the share's audit event). A conference another organisation
         hosted about the case (a municipality's, on a referral) is that organisation's to
         share, not the keeper's: it is left out."""
-        from .models import AgendaItem, Meeting
+        from .models import Meeting
 
         # Held: minutes are taken on or after the meeting's day, with the review closed or
         # not (closing it is a separate, explicit choice).
-        items = AgendaItem.objects.filter(
-            case=case,
+        items = case.agenda_items.filter(
             meeting__status=Meeting.Status.HELD,
             meeting__host_id=case.organisation_id,
         ).select_related("meeting")

@@ -17,6 +17,7 @@ from casework.models import Case, Contact, Milestone
 from casework.selectors import visible_cases
 from meetings import selectors, services
 from meetings.models import Meeting
+from meetings.pack import build_pack
 from tests.factories import make_organisation, make_user
 
 pytestmark = pytest.mark.django_db
@@ -125,7 +126,7 @@ def test_the_pack_selects_by_every_rule_and_shows_history_since_the_last_review(
 
     this = meeting(centre, day)
     services.add_to_agenda(centre.supervisor, this, old)  # added by hand
-    pack = selectors.build_pack(centre.supervisor, this, no_contact_days=60)
+    pack = build_pack(centre.supervisor, this, no_contact_days=60)
 
     reasons = {entry.case.code: entry.reasons for entry in pack.cases}
     assert set(reasons) == {old.code, reviewed.code, flagged.code, new.code, silent.code}
@@ -148,7 +149,7 @@ def test_the_pack_runs_a_fixed_number_of_queries(centre):
             case(centre, opened=datetime.date(2023, 1, 1), mdt_supported=True)
         this = meeting(centre, datetime.date(2024, 6, 10))
         with CaptureQueriesContext(connection) as captured:
-            selectors.build_pack(centre.supervisor, this)
+            build_pack(centre.supervisor, this)
         return len(captured)
 
     assert count(3) == count(30)
@@ -165,7 +166,7 @@ def test_a_consent_needing_meeting_leaves_out_cases_without_consent_and_says_why
     this = meeting(
         centre, datetime.date(2024, 6, 10), legal_basis=Meeting.LegalBasis.CONSENT_REQUIRED
     )
-    pack = selectors.build_pack(centre.supervisor, this)
+    pack = build_pack(centre.supervisor, this)
     assert [e.case for e in pack.cases] == [with_consent]
     assert pack.left_out == [(without, "情報共有への同意が記録されていません")]
     with pytest.raises(Exception, match="同意が記録されていません"):
