@@ -4,6 +4,7 @@ grant lasts; every transition is checked, audited and shown in the case history.
 from __future__ import annotations
 
 import datetime
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -11,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.reauth import StepUp
 from accounts.roles import Role
 from audit.models import Action, Event
 from casework import services as casework
@@ -130,7 +132,9 @@ def test_the_grant_ends_with_completion_withdrawal_or_consent_withdrawal(client,
     elif ending == "withdrawn":
         services.move(setting.counsellor, referral, S.WITHDRAWN)
     else:
-        services.withdraw_consent(setting.counsellor, referral)
+        services.withdraw_consent(
+            setting.counsellor, referral, step_up=StepUp(time.time())
+        )
     setting.liaison = type(setting.liaison).objects.get(pk=setting.liaison.pk)  # fresh perm cache
     assert shared_page(client, setting.liaison, referral).status_code == 404
 
