@@ -237,27 +237,21 @@ def progress_report(
     """
     period = Period.fiscal(year, as_of)
     indicators = list(
-        Indicator.objects.filter(direction__plan=plan)
+        Indicator.objects.of_plan(plan)
         .select_related("direction")
         .order_by("direction__number", "sort_order", "code")
     )
     years_needed = set(range(year - PRIOR_YEARS, year + 1)) | {y for y in plan.years if y <= year}
     periods = {y: Period.fiscal(y) if y != year else period for y in years_needed}
 
-    targets = {
-        (t.indicator_id, t.fiscal_year): t.value
-        for t in Target.objects.filter(indicator__direction__plan=plan)
-    }
-    manual = {
-        (m.indicator_id, m.fiscal_year): m.value
-        for m in ManualValue.objects.filter(indicator__direction__plan=plan)
-    }
+    targets = {(t.indicator_id, t.fiscal_year): t.value for t in Target.objects.of_plan(plan)}
+    manual = {(m.indicator_id, m.fiscal_year): m.value for m in ManualValue.objects.of_plan(plan)}
     assessments = {
         (a.indicator_id, a.fiscal_year): a
-        for a in Assessment.objects.filter(indicator__direction__plan=plan, fiscal_year=year)
+        for a in Assessment.objects.of_plan(plan).filter(fiscal_year=year)
     }
     snapshots = list(
-        Snapshot.objects.filter(plan=plan, fiscal_year=year).select_related("submitted_by")
+        Snapshot.objects.of_plan(plan).filter(fiscal_year=year).select_related("submitted_by")
     )
     snapshot = next((s for s in snapshots if s.as_of == period.end), None)
 
