@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from config.database import longer_statement_timeout
 from tabular import Table, to_csv
 
+from . import selectors
 from .models import Action, Event
 from .services import record, verify_chain
 
@@ -50,8 +51,8 @@ class EventFilter(forms.Form):
             self.add_error("end", _("終了日は開始日以降にしてください。"))
         return data
 
-    def events(self) -> QuerySet[Event]:
-        events = Event.objects.all().order_by("-seq")
+    def events(self, events: QuerySet[Event]) -> QuerySet[Event]:
+        """`events` narrowed to the filter's person, object, action and period."""
         data = self.cleaned_data
         if data.get("actor"):
             events = events.filter(actor_label=data["actor"])
@@ -76,9 +77,9 @@ class EventFilter(forms.Form):
 @never_cache
 def browser(request: HttpRequest) -> HttpResponse:
     form = EventFilter(request.GET or None)
-    events = form.events() if form.is_valid() else Event.objects.none()
-    if not request.GET:
-        events = Event.objects.order_by("-seq")
+    events = selectors.auditable_events(request.user)
+    if request.GET:
+        events = form.events(events) if form.is_valid() else events.none()
     page = Paginator(events, 100).get_page(request.GET.get("page"))
     return render(
         request,
@@ -98,7 +99,9 @@ def export(request: HttpRequest) -> HttpResponse:
             status=400,
             content_type="text/plain; charset=utf-8",
         )
-    events = form.events() if request.GET else Event.objects.order_by("-seq")
+    events = selectors.auditable_events(request.user)
+    if request.GET:
+        events = form.events(events)
     rows = list(events[:50000])
     filters = {k: v for k, v in request.GET.items() if k != "page"}
     record(
