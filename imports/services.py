@@ -680,7 +680,7 @@ def _check_duplicate_people(actor, rows: list[_Row], errors: _Errors) -> None:
             indexes.append((row, target, kana, phone))
     wanted = sorted({i for _r, _t, k, p in indexes for i in (k, p) if i})
     existing: dict[str, str] = {}
-    own_cases = Case.objects.filter(organisation_id=actor.organisation_id)
+    own_cases = Case.objects.unscoped().filter(organisation_id=actor.organisation_id)
     for chunk in _chunks(wanted):
         for kana, phone, code in own_cases.filter(
             Q(client__kana_birth_index__in=chunk) | Q(client__phone_index__in=chunk)
@@ -824,10 +824,10 @@ def _write_contacts(actor, plan: _Plan, batch: ImportBatch, progress: Progress |
         )
         if progress:
             progress("write", len(chunk))
-    latest = Contact.objects.filter(case=OuterRef("pk")).order_by("-occurred_at")
+    latest = Contact.objects.unscoped().filter(case=OuterRef("pk")).order_by("-occurred_at")
     case_ids = sorted({row.case.pk for row in plan.rows if row.case is not None})
     for chunk in _chunks(case_ids):
-        Case.objects.filter(pk__in=chunk).update(  # derived, not history (as the services)
+        Case.objects.unscoped().filter(pk__in=chunk).update(  # derived, not history
             last_contact_at=Subquery(latest.values("occurred_at")[:1])
         )
 
@@ -843,7 +843,8 @@ def _unique_codes(model: type[Client] | type[Case], prefix: str, count: int) -> 
             if code not in codes:
                 fresh.add(code)
         for chunk in _chunks(sorted(fresh)):
-            fresh -= set(model.objects.filter(code__in=chunk).values_list("code", flat=True))
+            taken = model.objects.unscoped().filter(code__in=chunk)
+            fresh -= set(taken.values_list("code", flat=True))
         codes |= fresh
     return iter(codes)
 
