@@ -25,6 +25,9 @@ class Sensitive(enum.StrEnum):
     # the identity a referral shares (casework.services, casework.exports,
     # referrals.selectors.shared_view).
     IDENTITY = "identity"
+    # Changing the date the person consented to information sharing: it decides which
+    # meetings may discuss the case (casework.services.update_case).
+    SHARING_CONSENT = "sharing_consent"
     # Recording that the person withdrew consent to a referral: it ends the receiving
     # organisation's view at once (referrals.services.withdraw_consent).
     WITHDRAW_CONSENT = "withdraw_consent"
@@ -36,6 +39,7 @@ class StepUpKind(enum.StrEnum):
 
 STEP_UP: dict[Sensitive, StepUpKind] = {
     Sensitive.IDENTITY: StepUpKind.RECENT,
+    Sensitive.SHARING_CONSENT: StepUpKind.RECENT,
     Sensitive.WITHDRAW_CONSENT: StepUpKind.RECENT,
 }
 

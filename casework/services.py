@@ -16,7 +16,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.policy import Sensitive, require_step_up
-from accounts.reauth import StepUp
+from accounts.reauth import NO_STEP_UP, StepUp
 from audit.models import Action
 from audit.services import record
 
@@ -139,9 +139,12 @@ def update_case(
     expected_version: int,
     changes: dict[str, Any],
     lead_workers: Iterable | None = None,
+    step_up: StepUp = NO_STEP_UP,
 ) -> Case:
     _require(actor, "casework.change_case")
     require_visible(actor, case, WRITE)
+    if changes.get("sharing_consent_on", case.sharing_consent_on) != case.sharing_consent_on:
+        require_step_up(Sensitive.SHARING_CONSENT, step_up)
     current = _lock(Case, case.pk, expected_version)
     if "status" in changes and changes["status"] != current.status:
         if changes["status"] == Case.Status.CLOSED:
