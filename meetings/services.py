@@ -297,6 +297,16 @@ def require_held(meeting: Meeting) -> None:
         )
 
 
+def _locked_item(item: AgendaItem) -> AgendaItem:
+    """The item read afresh and locked for this transaction (checked by the caller)."""
+    return (
+        AgendaItem.objects.unscoped()
+        .select_for_update(of=("self",))
+        .select_related("meeting", "case")
+        .get(pk=item.pk)
+    )
+
+
 @transaction.atomic
 def record_minutes(
     actor,
@@ -315,12 +325,7 @@ def record_minutes(
     Closing the review ends the MDT members' access: only when asked (`close_review`), never
     by default; a closed review stays closed. With `expected_version` (the form's
     `selectors.minutes_version`), refused as stale if someone saved the minutes since."""
-    item = (
-        AgendaItem.objects.unscoped()
-        .select_for_update(of=("self",))
-        .select_related("meeting", "case")
-        .get(pk=item.pk)
-    )
+    item = _locked_item(item)
     check_minutes(actor, item, write=True)
     if expected_version is not None and expected_version != minutes_version(item):
         raise ValidationError(
