@@ -116,22 +116,29 @@ class ScopedManager(models.Manager):
         instance = getattr(self, "instance", None)
         return instance is not None and is_scoped(type(instance))
 
+    # Through get_queryset, so that a related manager (`case.contacts.unscoped()`) keeps
+    # its own narrowing to the parent.
     def _scope_base(self) -> models.QuerySet:
         """The rows before a scope: for the scoped methods of subclasses only."""
-        return super().get_queryset()
+        with unscoped():
+            return self.get_queryset()
 
     def unscoped(self) -> models.QuerySet:
         """The escape for one query: every row, after a policy check made elsewhere."""
-        return super().get_queryset()
+        with unscoped():
+            return self.get_queryset()
 
     def none(self) -> models.QuerySet:
-        return super().get_queryset().none()
+        with unscoped():
+            return self.get_queryset().none()
 
     def create(self, **fields):
-        return super().get_queryset().create(**fields)
+        with unscoped():
+            return super().create(**fields)
 
     def bulk_create(self, objs, *args, **kwargs):
-        return super().get_queryset().bulk_create(objs, *args, **kwargs)
+        with unscoped():
+            return super().bulk_create(objs, *args, **kwargs)
 
 
 class ScopedModel(models.Model):

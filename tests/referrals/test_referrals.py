@@ -132,9 +132,7 @@ def test_the_grant_ends_with_completion_withdrawal_or_consent_withdrawal(client,
     elif ending == "withdrawn":
         services.move(setting.counsellor, referral, S.WITHDRAWN)
     else:
-        services.withdraw_consent(
-            setting.counsellor, referral, step_up=StepUp(time.time())
-        )
+        services.withdraw_consent(setting.counsellor, referral, step_up=StepUp(time.time()))
     setting.liaison = type(setting.liaison).objects.get(pk=setting.liaison.pk)  # fresh perm cache
     assert shared_page(client, setting.liaison, referral).status_code == 404
 

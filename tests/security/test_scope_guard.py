@@ -257,3 +257,12 @@ def test_the_source_check_leaves_the_ordinary_alone():
     assert offences("Case.objects.visible_to(user).filter(code=code)") == []
     assert offences("metrics.Scope(kind, organisation_id=organisation.pk)") == []
     assert offences("services.transfer_case(user, case, to_organisation=chosen)") == []
+
+
+def test_a_related_manager_keeps_its_parent_in_scoped_methods_and_the_escape(centre):
+    other = services.open_case(centre.counsellor, identity={"name": "別 件"}, case_fields={})
+    services.log_contact(centre.counsellor, case=other, summary="別")
+    with request_scope():
+        assert centre.case.contacts.unscoped().count() == 1
+        assert centre.case.contacts.visible_to(centre.counsellor).count() == 1
+        assert Contact.objects.visible_to(centre.counsellor).count() == 2
