@@ -31,6 +31,13 @@ Views, the API and forms never use it, nor filter on organisation fields by hand
 guarded: it is administrators' cross-organisation tool by design, under its own rule in
 config/access.py.
 
+Managers: the guarded manager is `objects` and stays Django's default manager (a default
+named otherwise would put every scoped model's managers into new migrations). Django's
+own uses of the default manager are covered above: related managers are built from its
+class (hence the parent rule), unique checks run on `ScopedModel`, the admin is lifted.
+`Meta.base_manager_name` is left alone, so the base manager — forward keys, `save()`,
+`delete()`, `refresh_from_db()` — is the plain one and never refuses.
+
 Why not django-scopes (which does the same for pretix): its scopes are values of one
 column (`scope(organisation=org)` adds `organisation=org` to every query), while
 visibility here is a union of grants computed by casework.access (own organisation,
