@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from .models import User
+from .models import Organisation, User
 
 
 def holders_of(permission: str, *, organisation_id: int | None = None) -> QuerySet[User]:
@@ -20,3 +20,21 @@ def holders_of(permission: str, *, organisation_id: int | None = None) -> QueryS
     if organisation_id is not None:
         users = users.filter(organisation_id=organisation_id)
     return users.distinct()
+
+
+def active_staff(organisation_id: int | None) -> QuerySet[User]:
+    """The active staff of an organisation, by user name: who may be a case's lead worker,
+    who a case list is filtered by."""
+    return User.objects.filter(organisation_id=organisation_id, is_active=True).order_by("username")
+
+
+def partner_organisations(user) -> QuerySet[Organisation]:
+    """The active organisations other than `user`'s: where a case may be referred or
+    transferred to."""
+    return Organisation.objects.filter(is_active=True).exclude(pk=user.organisation_id)
+
+
+def municipalities() -> QuerySet[Organisation]:
+    """The prefecture's active municipalities: where people live, where programmes are
+    held, who refers (choices of forms and grids)."""
+    return Organisation.objects.filter(kind=Organisation.Kind.MUNICIPALITY, is_active=True)

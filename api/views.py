@@ -12,7 +12,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -26,10 +25,9 @@ from casework import services as casework_services
 from casework.access import Capability
 from casework.selectors import find_visible_case
 from indicators import metrics
+from indicators import selectors as indicator_selectors
 from indicators.forms import MetricQueryForm, ReportPeriodForm
-from indicators.models import Plan
-from indicators.reports import Figure, metric_breakdown, progress_report
-from indicators.views import exact_for_plan, exact_for_scope
+from indicators.reports import Figure
 from referrals import selectors as referral_selectors
 from referrals import services as referral_services
 from referrals.models import Referral
@@ -137,8 +135,7 @@ class MetricDetail(APIView):
         if not form.is_valid():
             raise _form_errors(form)
         cell, scope = form.cell(), form.scope_value()
-        exact = exact_for_scope(request.user, scope)
-        result = metric_breakdown(cell, scope, exact=exact)
+        result, exact = indicator_selectors.metric_figures(request.user, cell, scope)
         answer = {
             "metric": metric.key,
             "label": metric.label,
@@ -176,7 +173,7 @@ class MetricDetail(APIView):
 class PlanList(APIView):
     @extend_schema(summary="Plans", responses={200: s.PlanSerializer(many=True), **_errors()})
     def get(self, request: Request) -> Response:
-        plans = Plan.objects.select_related("organisation").order_by("-last_year", "name")
+        plans = indicator_selectors.plans(request.user)
         data = [
             {
                 "id": plan.pk,
@@ -197,7 +194,7 @@ class PlanProgress(APIView):
         responses={200: s.ProgressSerializer, **_errors(400, 404)},
     )
     def get(self, request: Request, pk: int) -> Response:
-        plan = get_object_or_404(Plan.objects.select_related("organisation"), pk=pk)
+        plan = indicator_selectors.plan_for(request.user, pk, "organisation")
         data = request.query_params.copy()
         if "year" not in data:
             data["year"] = str(ReportPeriodForm.default_year(plan.first_year - 2, plan.last_year))
@@ -205,7 +202,7 @@ class PlanProgress(APIView):
         if not form.is_valid():
             raise _form_errors(form)
         year, as_of = form.period()
-        report = progress_report(plan, year, as_of, exact=exact_for_plan(request.user, plan))
+        report = indicator_selectors.plan_report(request.user, plan, year, as_of)
         answer = {
             "plan": plan.pk,
             "year": report.year,

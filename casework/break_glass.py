@@ -71,7 +71,7 @@ def break_glass(user, code: str, *, category: str, reason: str) -> BreakGlass:
     now = timezone.now()
     code = code.strip().upper()[:20]
     _check_daily_limit(user, code, category, now)
-    case = Case.objects.filter(code=code).select_related("organisation").first()
+    case = Case.objects.unscoped().filter(code=code).select_related("organisation").first()
     outcome = _outcome(user, case)
     with transaction.atomic():
         grant = _record_grant(user, case, code, category, reason, outcome, now)

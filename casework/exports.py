@@ -24,6 +24,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.policy import Sensitive, require_step_up
 from accounts.reauth import NO_STEP_UP, StepUp
 from audit.models import Action
 from audit.services import record
@@ -250,7 +251,7 @@ def _check(user, fmt: str, identity: bool, purpose: str, step_up: StepUp) -> Non
     if identity and not user.has_perm("casework.export_identity"):
         raise PermissionDenied
     if identity:
-        step_up.require()
+        require_step_up(Sensitive.IDENTITY, step_up)
     if identity and len(purpose.strip()) < 5:
         raise ValidationError(
             {"purpose": _("個人情報を含む書き出しには目的を具体的に記入してください。")}

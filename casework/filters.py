@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, Region, User
+from accounts.selectors import active_staff
 
 from .models import Case, last_contact_key
 
@@ -45,10 +46,9 @@ class CaseFilter(django_filters.FilterSet):
 
     def __init__(self, *args, user: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        staff = User.objects.filter(organisation_id=user.organisation_id, is_active=True)
         towns = Organisation.objects.filter(kind=Organisation.Kind.MUNICIPALITY)
         self.filters["worker"].extra["choices"] = _named(
-            staff.order_by("username"), "username", "display_name"
+            active_staff(user.organisation_id), "username", "display_name"
         )
         self.filters["municipality"].extra["choices"] = _named(towns, "name")
         self.filters["region"].extra["choices"] = _named(Region.objects.all(), "name")

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, User
+from accounts.selectors import active_staff, municipalities
 
 from .access import Capability
 from .models import (
@@ -46,7 +47,7 @@ class DateTimeInput(forms.DateTimeInput):
 def municipality_field(label: str = _("居住市町村")) -> forms.ModelChoiceField:
     return forms.ModelChoiceField(
         label=label,
-        queryset=Organisation.objects.filter(kind=Organisation.Kind.MUNICIPALITY, is_active=True),
+        queryset=municipalities(),
         required=False,
         empty_label=_("（不明・県外）"),
     )
@@ -257,9 +258,7 @@ class CaseEditForm(CaseFields):
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["lead_workers"].queryset = User.objects.filter(
-            organisation_id=case.organisation_id, is_active=True
-        ).order_by("username")
+        self.fields["lead_workers"].queryset = active_staff(case.organisation_id)
 
     def changes(self) -> dict[str, Any]:
         return {**self.case_fields(), "status": self.cleaned_data["status"]}

@@ -1,189 +1,52 @@
-"""Data keys, clients and cases.
+"""Clients, cases, contacts and milestones: the records of casework.
 
-Records that carry encrypted data have UUID primary keys made in Python, so a value can be
-bound to its row before the row is first written.
+The data keys and the base classes of encrypted records are in `records`, the grants that
+open a case beyond its organisation in `grants`; both are importable from here.
+Every model here is scoped (accounts.scoping): request code reads it through
+`Model.objects.visible_to(user, …)` (casework.managers, on casework.access).
 """
 
 from __future__ import annotations
 
 import datetime
-import os
-import secrets
-import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator
-from django.db import IntegrityError, models, transaction
+from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from accounts.scoping import ScopedModel
 from audit.history import HistoricalRecords
 
 from . import crypto
 from .fields import BlindIndexField, EncryptedDateField, EncryptedTextField
+from .grants import (  # noqa: F401  (importable from casework.models)
+    BREAK_GLASS_REQUEST_HOURS,
+    BreakGlass,
+    CaseGroupObjectPermission,
+    CaseReadBack,
+    CaseUserObjectPermission,
+)
+from .managers import CaseManager, ClientManager, ContactManager, MilestoneManager
 from .periods import AgeBand
+from .records import (  # noqa: F401  (importable from casework.models)
+    CODE_ALPHABET,
+    DataKey,
+    EncryptedRecord,
+    PseudonymousRecord,
+    Versioned,
+    new_code,
+)
 
-# Crockford's base32 without I, L, O, U: short codes that read aloud and type cleanly.
-CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 MINUTES_IN_A_DAY = 24 * 60
 # Longest record texts, the same on every path in (screens, API, imports): the model's
 # validators, which every service's full_clean runs, hold them.
 SUMMARY_MAX = 4000
 NOTE_MAX = 2000
-
-
-def new_code(prefix: str) -> str:
-    """A random pseudonymous code such as ``C-7K3M9Q``; it says nothing about the person."""
-    return prefix + "-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
-
-
-class DataKeyQuerySet(models.QuerySet):
-    def live(self) -> DataKeyQuerySet:
-        return self.filter(destroyed_at__isnull=True)
-
-
-class DataKey(models.Model):
-    """A random data key, stored only wrapped by the key ring (envelope encryption)."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    kek_id = models.CharField(_("鍵暗号化鍵ID"), max_length=32, blank=True)
-    wrapped = models.BinaryField(_("ラップ済みデータ鍵"), null=True)
-    # Set only for the key of contacts that have no case (one per organisation and year).
-    organisation = models.ForeignKey(
-        "accounts.Organisation", on_delete=models.PROTECT, null=True, related_name="+"
-    )
-    fiscal_year = models.PositiveSmallIntegerField(null=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    destroyed_at = models.DateTimeField(null=True, blank=True)
-
-    objects = DataKeyQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("データ鍵")
-        verbose_name_plural = _("データ鍵")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["organisation", "fiscal_year"],
-                condition=Q(organisation__isnull=False),
-                name="datakey_one_per_organisation_year",
-            ),
-            models.CheckConstraint(
-                condition=Q(destroyed_at__isnull=False) | Q(wrapped__isnull=False),
-                name="datakey_live_has_material",
-            ),
-        ]
-        indexes = [
-            # The newest destruction, which every process reads once a request
-            # (crypto._Destructions): a few entries, read from the index alone.
-            models.Index(
-                fields=["destroyed_at"],
-                condition=Q(destroyed_at__isnull=False),
-                name="datakey_destroyed",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return str(self.id)
-
-    @classmethod
-    def new(cls, **fields: object) -> DataKey:
-        """An unsaved data key with fresh key material, wrapped by the active key."""
-        key = cls(**fields)
-        material = os.urandom(crypto.KEY_BYTES)
-        key.kek_id, key.wrapped = crypto.keyring().wrap(material, key.id)
-        crypto.cipher_cache.put(key.id.hex, crypto.AESGCM(material))
-        return key
-
-    @classmethod
-    def create(cls, **fields: object) -> DataKey:
-        key = cls.new(**fields)
-        key.save(force_insert=True)
-        return key
-
-    @classmethod
-    def for_organisation_year(cls, organisation_id: int, fiscal_year: int) -> DataKey:
-        """The key for case-less records of one organisation and fiscal year."""
-        found = cls.objects.filter(organisation_id=organisation_id, fiscal_year=fiscal_year)
-        key = found.first()
-        if key is not None:
-            return key
-        try:
-            with transaction.atomic():
-                return cls.create(organisation_id=organisation_id, fiscal_year=fiscal_year)
-        except IntegrityError:  # another writer made it first
-            return found.get()
-
-    def destroy(self) -> None:
-        """Crypto-shred: the key material is gone, so every value under it is unreadable."""
-        self.wrapped = None
-        self.kek_id = ""
-        self.destroyed_at = timezone.now()
-        self.save(update_fields=["wrapped", "kek_id", "destroyed_at"])
-        crypto.cipher_cache.evict(self.id.hex)
-
-
-class EncryptedRecord(models.Model):
-    """A row with sensitive fields: UUID made in Python and a data key of its own or shared.
-
-    A row saved without a data key gets a new one of its own; rows that share a key (the
-    contacts of a case) are given it by their service.
-    """
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    data_key = models.ForeignKey(
-        DataKey, on_delete=models.PROTECT, related_name="+", editable=False
-    )
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        if self.data_key_id is None:
-            self.data_key = DataKey.create()
-        super().save(*args, **kwargs)
-
-
-class PseudonymousRecord(EncryptedRecord):
-    """An encrypted record that lists, URLs and statistics show by a random code."""
-
-    code_prefix = ""
-    code = models.CharField(_("コード"), max_length=12, unique=True, editable=False)
-
-    class Meta:
-        abstract = True
-
-    def __str__(self) -> str:
-        return self.code
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        # 32**6 codes per prefix: a clash is rare, but cheaper to avoid than to explain.
-        while self._state.adding and (
-            not self.code or type(self).objects.filter(code=self.code).exists()
-        ):
-            self.code = new_code(self.code_prefix)
-        super().save(*args, **kwargs)
-
-
-class Versioned(models.Model):
-    """Optimistic locking: an edit names the version it started from (services check it)."""
-
-    version = models.PositiveIntegerField(default=1, editable=False)
-    updated_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-    )
-
-    class Meta:
-        abstract = True
 
 
 class Gender(models.TextChoices):
@@ -193,7 +56,7 @@ class Gender(models.TextChoices):
     UNKNOWN = "unknown", _("不明")
 
 
-class Client(PseudonymousRecord, Versioned):
+class Client(ScopedModel, PseudonymousRecord, Versioned):
     """The person (当事者). Identity is encrypted; lists and URLs show only `code`."""
 
     code_prefix = "P"
@@ -230,6 +93,7 @@ class Client(PseudonymousRecord, Versioned):
     lives_alone = models.BooleanField(_("単身世帯"), default=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
+    objects = ClientManager()
     history = HistoricalRecords()
 
     class Meta:
@@ -261,7 +125,7 @@ def last_contact_key() -> Coalesce:
     return Coalesce("last_contact_at", Value(NEVER_CONTACTED, output_field=models.DateTimeField()))
 
 
-class Case(PseudonymousRecord, Versioned):
+class Case(ScopedModel, PseudonymousRecord, Versioned):
     """A support episode at one organisation."""
 
     class Status(models.TextChoices):
@@ -353,6 +217,7 @@ class Case(PseudonymousRecord, Versioned):
     last_contact_at = models.DateTimeField(_("最終相談日時"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
+    objects = CaseManager()
     history = HistoricalRecords(m2m_fields=[lead_workers])
 
     class Meta:
@@ -398,16 +263,6 @@ class Case(PseudonymousRecord, Versioned):
         ]
 
 
-class CaseUserObjectPermission(UserObjectPermissionBase):
-    """Object grants on cases (MDT agenda, referral, share, break-glass): direct FK."""
-
-    content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
-
-
-class CaseGroupObjectPermission(GroupObjectPermissionBase):
-    content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
-
-
 class Channel(models.TextChoices):
     PHONE = "phone", _("電話")
     CENTRE_VISIT = "centre_visit", _("来所")
@@ -439,7 +294,7 @@ class Topic(models.TextChoices):
     OTHER = "other", _("その他")
 
 
-class Contact(EncryptedRecord, Versioned):
+class Contact(ScopedModel, EncryptedRecord, Versioned):
     """相談記録: one row per contact, whatever the channel, so every count is one pass.
 
     A contact with a case is encrypted under the case's data key; one without (an
@@ -518,6 +373,7 @@ class Contact(EncryptedRecord, Versioned):
     follow_up_done = models.BooleanField(_("対応済み"), default=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
+    objects = ContactManager()
     history = HistoricalRecords()
 
     class Meta:
@@ -567,7 +423,7 @@ class Contact(EncryptedRecord, Versioned):
             raise ValidationError(errors)
 
 
-class Milestone(EncryptedRecord):
+class Milestone(ScopedModel, EncryptedRecord):
     """A dated outcome on a case; outcome indicators count these."""
 
     class Kind(models.TextChoices):
@@ -594,6 +450,7 @@ class Milestone(EncryptedRecord):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
+    objects = MilestoneManager()
     history = HistoricalRecords()
 
     class Meta:
@@ -604,162 +461,3 @@ class Milestone(EncryptedRecord):
 
     def __str__(self) -> str:
         return f"{self.achieved_on} {self.get_kind_display()}"
-
-
-class ActiveGrantQuerySet(models.QuerySet):
-    def active(self, now=None):
-        """Not ended and not expired."""
-        return self.filter(ended_at__isnull=True, expires_at__gt=now or timezone.now())
-
-
-class BreakGlassQuerySet(models.QuerySet):
-    def active(self, now=None):
-        """Approved (or needing no approval), not expired, for an existing case."""
-        now = now or timezone.now()
-        return self.filter(case__isnull=False, approved_at__isnull=False, expires_at__gt=now)
-
-    def pending(self, now=None):
-        """Waiting for the case organisation's supervisor, not yet stale."""
-        now = now or timezone.now()
-        return self.filter(
-            case__isnull=False,
-            approved_at__isnull=True,
-            refused_at__isnull=True,
-            requested_at__gt=now - datetime.timedelta(hours=BREAK_GLASS_REQUEST_HOURS),
-        )
-
-
-# A request across organisations that no supervisor answered within this time lapses.
-BREAK_GLASS_REQUEST_HOURS = 24
-
-
-class BreakGlass(models.Model):
-    """Emergency access (緊急アクセス) to a case outside one's normal access, on a reason
-    (a category, and free text encrypted under the case's data key), read-only, for
-    BREAK_GLASS_MINUTES, audited, and queued for a supervisor's review. Within one's own
-    organisation it starts at once and the supervisors are told; across organisations it
-    starts only when a supervisor of the case's organisation approves. A request for a code
-    that names no case one may ask for is kept too (without a case and without its text),
-    so that it looks the same to the requester. Policy: casework.services.break_glass."""
-
-    class Category(models.TextChoices):
-        DANGER = "danger", _("生命・身体への危険が疑われる")
-        WORKER_ABSENT = "worker_absent", _("担当者不在中の緊急の相談・連絡")
-        AGENCY_INQUIRY = "agency_inquiry", _("関係機関（警察・医療等）からの緊急の照会")
-        OTHER = "other", _("その他の緊急の事情")
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="break_glass",
-        verbose_name=_("職員"),
-    )
-    case = models.ForeignKey(
-        Case,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="break_glass",
-        verbose_name=_("ケース"),
-    )
-    requested_code = models.CharField(_("申請されたケースコード"), max_length=20, blank=True)
-    category = models.CharField(
-        _("理由の区分"), max_length=20, choices=Category.choices, default=Category.OTHER
-    )
-    # The case's data key: the reason is erased with the case (crypto-shredding).
-    data_key = models.ForeignKey(
-        DataKey, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    reason_text = EncryptedTextField(_("理由"))
-    cross_organisation = models.BooleanField(_("他組織のケース"), default=False)
-    requested_at = models.DateTimeField(_("申請日時"), default=timezone.now)
-    approved_at = models.DateTimeField(_("開始"), null=True, blank=True)
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("承認者"),
-    )
-    refused_at = models.DateTimeField(_("却下日時"), null=True, blank=True)
-    expires_at = models.DateTimeField(_("終了"), null=True, blank=True)
-    reviewed_at = models.DateTimeField(_("確認日時"), null=True, blank=True)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("確認者"),
-    )
-    # Encrypted like the reason: a supervisor's note may say why the case mattered.
-    review_note = EncryptedTextField(_("確認メモ"))
-
-    objects = BreakGlassQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("緊急アクセス")
-        verbose_name_plural = _("緊急アクセス")
-        ordering = ["-requested_at"]
-        permissions = [("break_glass", _("理由を記録して担当外のケースを緊急に閲覧できる"))]
-        indexes = [
-            models.Index(fields=["user", "expires_at"]),
-            models.Index(fields=["user", "requested_at"], name="breakglass_user_requests"),
-        ]
-
-    def __str__(self) -> str:
-        code = self.case.code if self.case_id else self.requested_code
-        return f"{self.user} → {code} {self.requested_at:%Y-%m-%d %H:%M}"
-
-    @property
-    def state_label(self) -> str:
-        """What the requester sees. It never depends on whether the code named a case,
-        so an unknown code and one waiting for approval read alike."""
-        now = timezone.now()
-        if self.approved_at is not None:
-            return (
-                str(_("閲覧可能")) if self.expires_at and self.expires_at > now else str(_("終了"))
-            )
-        if self.refused_at is not None:
-            return str(_("却下"))
-        if self.requested_at <= now - datetime.timedelta(hours=BREAK_GLASS_REQUEST_HOURS):
-            return str(_("失効"))
-        return str(_("承認待ち"))
-
-
-class CaseReadBack(models.Model):
-    """Transfer read-back: after a transfer (移管) the organisation the case came from may
-    read the records it wrote, read-only, until `expires_at` or until a supervisor of
-    either side ends it. Made and ended only by casework.services (called by referrals)."""
-
-    case = models.ForeignKey(
-        Case, on_delete=models.CASCADE, related_name="read_backs", verbose_name=_("ケース")
-    )
-    organisation = models.ForeignKey(
-        "accounts.Organisation",
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("移管元"),
-    )
-    granted_at = models.DateTimeField(_("開始"), default=timezone.now)
-    expires_at = models.DateTimeField(_("期限"))
-    ended_at = models.DateTimeField(_("終了日時"), null=True, blank=True)
-    ended_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("終了した職員"),
-    )
-
-    objects = ActiveGrantQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("移管元による閲覧")
-        verbose_name_plural = _("移管元による閲覧")
-        indexes = [models.Index(fields=["organisation", "expires_at"], name="readback_org_expiry")]
-
-    def __str__(self) -> str:
-        return f"{self.organisation_id} ← {self.case_id} until {self.expires_at:%Y-%m-%d}"

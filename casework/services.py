@@ -14,7 +14,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from accounts.reauth import StepUp
+from accounts.policy import Sensitive, require_step_up
+from accounts.reauth import NO_STEP_UP, StepUp
 from audit.models import Action
 from audit.services import record
 
@@ -63,7 +64,12 @@ def _require(actor, *permissions: str) -> None:
 
 def _lock(model: type[Versioned], pk: Any, expected_version: int | None) -> Any:
     """The row, locked for this transaction; refused if it changed since `expected_version`."""
-    current = model.objects.select_for_update(of=("self",)).select_related("updated_by").get(pk=pk)
+    current = (
+        model.objects.unscoped()
+        .select_for_update(of=("self",))
+        .select_related("updated_by")
+        .get(pk=pk)
+    )
     if expected_version is not None and current.version != expected_version:
         raise StaleEdit(current)
     return current
@@ -140,9 +146,12 @@ def update_case(
     expected_version: int,
     changes: dict[str, Any],
     lead_workers: Iterable | None = None,
+    step_up: StepUp = NO_STEP_UP,
 ) -> Case:
     _require(actor, "casework.change_case")
     require_visible(actor, case, WRITE)
+    if changes.get("sharing_consent_on", case.sharing_consent_on) != case.sharing_consent_on:
+        require_step_up(Sensitive.SHARING_CONSENT, step_up)
     current = _lock(Case, case.pk, expected_version)
     if "status" in changes and changes["status"] != current.status:
         if changes["status"] == Case.Status.CLOSED:
@@ -205,11 +214,11 @@ def merge_cases(actor, keep: Case, absorbed: Case, *, expected_version: int | No
     target = _lock(Case, keep.pk, None)
     source = _lock(Case, absorbed.pk, expected_version)
     moved = 0
-    for contact in Contact.objects.filter(case=source):
+    for contact in Contact.objects.unscoped().filter(case=source):
         contact.case = target
         contact.save(update_fields=["case"])
         moved += 1
-    for milestone in Milestone.objects.filter(case=source):
+    for milestone in Milestone.objects.unscoped().filter(case=source):
         milestone.case = target
         milestone.save(update_fields=["case"])
     target.lead_workers.add(*source.lead_workers.all())
@@ -234,7 +243,7 @@ def _require_identity(actor, case: Case, step_up: StepUp) -> None:
     shared view) comes through here."""
     _require(actor, "casework.reveal_identity")
     require_visible(actor, case, Capability.IDENTITY)
-    step_up.require()
+    require_step_up(Sensitive.IDENTITY, step_up)
 
 
 @transaction.atomic

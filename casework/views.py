@@ -346,20 +346,6 @@ def case_edit(request: HttpRequest, code: str) -> HttpResponse:
     if request.method == "GET":  # the form shows the case's summary: a read of content
         record(Action.VIEW, obj=case, detail={"page": "edit"})
     form = CaseEditForm(request.POST or None, case=case, initial=initial)
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and form.cleaned_data.get("sharing_consent_on") != case.sharing_consent_on
-        and not reauth.is_recent(request)
-    ):
-        # A consent change is a sensitive step: confirm who is making it, then redo it.
-        messages.warning(
-            request,
-            _("同意日を変更するには本人確認が必要です。確認のあと、もう一度変更してください。"),
-        )
-        return redirect(
-            reverse("accounts:reauthenticate") + "?" + urlencode({"next": request.path})
-        )
 
     def save() -> None:
         services.update_case(
@@ -368,16 +354,28 @@ def case_edit(request: HttpRequest, code: str) -> HttpResponse:
             expected_version=form.cleaned_data["version"],
             changes=form.changes(),
             lead_workers=form.cleaned_data["lead_workers"],
+            step_up=reauth.step_up_of(request),
         )
 
-    return _case_form_page(
-        request,
-        case,
-        form,
-        title=_("ケースの編集"),
-        success=_("ケースを更新しました。"),
-        save=save,
-    )
+    try:
+        return _case_form_page(
+            request,
+            case,
+            form,
+            title=_("ケースの編集"),
+            success=_("ケースを更新しました。"),
+            save=save,
+        )
+    except reauth.StepUpRequired:
+        # A consent change needs a fresh step-up (accounts.policy, checked by the service):
+        # confirm who is making it, then redo it.
+        messages.warning(
+            request,
+            _("同意日を変更するには本人確認が必要です。確認のあと、もう一度変更してください。"),
+        )
+        return redirect(
+            reverse("accounts:reauthenticate") + "?" + urlencode({"next": request.path})
+        )
 
 
 @never_cache

@@ -90,7 +90,9 @@ def assign_codes(model: type[Client] | type[Case], rows: Sequence[Client | Case]
             seen.add(row.code)
         taken: set[str] = set()
         for chunk in chunks(sorted(seen)):
-            taken.update(model.objects.filter(code__in=chunk).values_list("code", flat=True))
+            taken.update(
+                model.objects.unscoped().filter(code__in=chunk).values_list("code", flat=True)
+            )
         if not taken:
             return
         for row in rows:
@@ -238,7 +240,9 @@ def _bring_last_contact_forward(contacts: Sequence[Contact]) -> None:
         refresh_last_contact(latest)
         return
     for case_id, at in latest.items():
-        Case.objects.filter(pk=case_id).exclude(last_contact_at__gt=at).update(last_contact_at=at)
+        Case.objects.unscoped().filter(pk=case_id).exclude(last_contact_at__gt=at).update(
+            last_contact_at=at
+        )
 
 
 def refresh_last_contact(case_ids: Iterable[uuid.UUID]) -> None:
@@ -246,13 +250,14 @@ def refresh_last_contact(case_ids: Iterable[uuid.UUID]) -> None:
     (a derived column, not history). Compared with the stored value in the UPDATE itself,
     so that two writers on one case keep the later of their contacts."""
     latest = Subquery(
-        Contact.objects.filter(case=OuterRef("pk"))
+        Contact.objects.unscoped()
+        .filter(case=OuterRef("pk"))
         .order_by("-occurred_at")
         .values("occurred_at")[:1]
     )
     later = Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=latest)
     for chunk in chunks(sorted(case_ids)):
-        Case.objects.filter(pk__in=chunk).update(
+        Case.objects.unscoped().filter(pk__in=chunk).update(
             last_contact_at=models.Case(When(later, then=latest), default=F("last_contact_at"))
         )
 

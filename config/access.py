@@ -143,7 +143,7 @@ MATRIX: dict[str, Rule] = {
     # (supervisors, statistics viewers; not administrators, who keep the plans in the
     # admin with indicators.*_plan). Everyone allowed sees every plan, with small
     # cells hidden unless they belong to the owning organisation and hold
-    # indicators.view_exact_figures (indicators.views.exact_for_plan / exact_for_scope).
+    # indicators.view_exact_figures (indicators.policy.exact_for_plan / exact_for_scope).
     "indicators:plans": needs(STATISTICS),
     "indicators:progress": needs(STATISTICS, object_rule=SUPPRESSED_OUTSIDE),
     "indicators:progress_export": needs(STATISTICS, object_rule=SUPPRESSED_OUTSIDE),

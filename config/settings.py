@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "audit.middleware.RequestContextMiddleware",
     # Which writes of the request committed, for the outage page (operations.outage).
     "operations.outage.DatabaseOutageMiddleware",
+    # From here on, reading a scoped model without a scope raises (accounts.scoping).
+    "accounts.scoping.RequestScopeMiddleware",
     "accounts.middleware.PermissionsPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

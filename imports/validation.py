@@ -388,7 +388,7 @@ def _check_duplicate_people(actor, rows: list[Row], errors: Errors) -> None:
             indexes.append((row, target, kana, phone))
     wanted = sorted({i for _r, _t, k, p in indexes for i in (k, p) if i})
     existing: dict[str, str] = {}
-    own_cases = Case.objects.filter(organisation_id=actor.organisation_id)
+    own_cases = Case.objects.unscoped().filter(organisation_id=actor.organisation_id)
     for chunk in chunks(wanted):
         for kana, phone, code in own_cases.filter(
             Q(client__kana_birth_index__in=chunk) | Q(client__phone_index__in=chunk)

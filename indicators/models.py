@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.scoping import ScopedManager, ScopedModel
 from audit.history import HistoricalRecords
 
 from . import metrics
@@ -27,7 +28,57 @@ class Status(models.TextChoices):
     BEHIND = "behind", _("遅れ")
 
 
-class Plan(models.Model):
+# Everyone who may read statistics reads every plan, with small cells hidden outside the
+# owning organisation (indicators.policy); the owning organisation's supervisors enter its
+# figures. Rows under a plan are read through the plan (`of_plan`).
+STATISTICS = "accounts.view_statistics"
+
+
+class PlanManager(ScopedManager):
+    def visible_to(self, user) -> models.QuerySet:
+        """Every plan, for those who may read statistics; none for anyone else."""
+        if not getattr(user, "is_active", False) or not user.has_perm(STATISTICS):
+            return self.none()
+        return self._scope_base()
+
+    def owned_by(self, user) -> models.QuerySet:
+        """The plans of `user`'s organisation (it enters their figures and submits them)."""
+        if not getattr(user, "is_authenticated", False) or user.organisation_id is None:
+            return self.none()
+        return self._scope_base().filter(organisation_id=user.organisation_id)
+
+
+class _PlanRowsManager(ScopedManager):
+    """Rows that belong to a plan: read through a plan already reached (`of_plan`), or
+    among the plans a user may read (`visible_to`)."""
+
+    plan_path = "plan"
+
+    def of_plan(self, plan: Plan) -> models.QuerySet:
+        return self._scope_base().filter(**{self.plan_path: plan})
+
+    def visible_to(self, user) -> models.QuerySet:
+        plans = Plan.objects.visible_to(user)
+        return self._scope_base().filter(**{f"{self.plan_path}__in": plans})
+
+
+class DirectionManager(_PlanRowsManager):
+    plan_path = "plan"
+
+
+class IndicatorManager(_PlanRowsManager):
+    plan_path = "direction__plan"
+
+
+class IndicatorRowsManager(_PlanRowsManager):
+    plan_path = "indicator__direction__plan"
+
+
+class SnapshotManager(_PlanRowsManager):
+    plan_path = "plan"
+
+
+class Plan(ScopedModel):
     class ScopeKind(models.TextChoices):
         PREFECTURE = metrics.Scope.PREFECTURE, _("県全体")
         REGION = metrics.Scope.REGION, _("圏域")
@@ -69,6 +120,8 @@ class Plan(models.Model):
         default=Decimal(50),
     )
     description = models.TextField(_("説明"), blank=True)
+
+    objects = PlanManager()
 
     history = HistoricalRecords()
 
@@ -133,12 +186,14 @@ class Plan(models.Model):
         return Status.BEHIND
 
 
-class Direction(models.Model):
+class Direction(ScopedModel):
     """取組方向 (or 施策): a group of indicators in a plan."""
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="directions")
     number = models.PositiveSmallIntegerField(_("番号"))
     name = models.CharField(_("名称"), max_length=200)
+
+    objects = DirectionManager()
 
     class Meta:
         verbose_name = _("取組方向")
@@ -152,7 +207,7 @@ class Direction(models.Model):
         return f"{self.number} {self.name}"
 
 
-class Indicator(models.Model):
+class Indicator(ScopedModel):
     class Counting(models.TextChoices):
         TOTAL = metrics.TOTAL, _("延べ")
         DISTINCT = metrics.DISTINCT, _("実")
@@ -205,6 +260,8 @@ class Indicator(models.Model):
     baseline_label = models.CharField(_("現状値の時点"), max_length=40, blank=True)
     sort_order = models.PositiveSmallIntegerField(_("表示順"), default=0)
 
+    objects = IndicatorManager()
+
     history = HistoricalRecords()
 
     class Meta:
@@ -248,7 +305,7 @@ class Indicator(models.Model):
         return metrics.Cell.of(self.metric, self.metric_params, period)
 
 
-class Target(models.Model):
+class Target(ScopedModel):
     """目標値 for one fiscal year: for a cumulative indicator, that year's own share."""
 
     indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="targets")
@@ -257,6 +314,8 @@ class Target(models.Model):
         _("目標値"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
     )
     note = models.CharField(_("備考"), max_length=200, blank=True)
+
+    objects = IndicatorRowsManager()
 
     history = HistoricalRecords()
 
@@ -271,7 +330,7 @@ class Target(models.Model):
         return f"{self.indicator} {era_label(self.fiscal_year)}: {self.value}"
 
 
-class ManualValue(models.Model):
+class ManualValue(ScopedModel):
     """A figure from outside the system (school data, SNS posts) for one fiscal year."""
 
     indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="manual_values")
@@ -288,6 +347,8 @@ class ManualValue(models.Model):
     )
     entered_at = models.DateTimeField(_("入力日時"), default=timezone.now)
 
+    objects = IndicatorRowsManager()
+
     history = HistoricalRecords()
 
     class Meta:
@@ -303,7 +364,7 @@ class ManualValue(models.Model):
         return f"{self.indicator} {era_label(self.fiscal_year)}: {self.value}"
 
 
-class Assessment(models.Model):
+class Assessment(ScopedModel):
     """Plan-Do-Check-Action text and an optional status override for one indicator-year."""
 
     indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="assessments")
@@ -322,6 +383,8 @@ class Assessment(models.Model):
         verbose_name=_("更新者"),
     )
     updated_at = models.DateTimeField(_("更新日時"), default=timezone.now)
+
+    objects = IndicatorRowsManager()
 
     history = HistoricalRecords()
 
@@ -348,7 +411,7 @@ class Assessment(models.Model):
             )
 
 
-class Snapshot(models.Model):
+class Snapshot(ScopedModel):
     """The figures of a progress report as submitted, frozen."""
 
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="snapshots")
@@ -363,6 +426,8 @@ class Snapshot(models.Model):
         verbose_name=_("提出者"),
     )
     submitted_at = models.DateTimeField(_("提出日時"), default=timezone.now, editable=False)
+
+    objects = SnapshotManager()
 
     class Meta:
         verbose_name = _("提出済みの進捗報告")

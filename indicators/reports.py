@@ -236,21 +236,19 @@ class _PlanRecords:
     def load(cls, plan: Plan, year: int) -> _PlanRecords:
         return cls(
             targets={
-                (t.indicator_id, t.fiscal_year): t.value
-                for t in Target.objects.filter(indicator__direction__plan=plan)
+                (t.indicator_id, t.fiscal_year): t.value for t in Target.objects.of_plan(plan)
             },
             manual={
-                (m.indicator_id, m.fiscal_year): m.value
-                for m in ManualValue.objects.filter(indicator__direction__plan=plan)
+                (m.indicator_id, m.fiscal_year): m.value for m in ManualValue.objects.of_plan(plan)
             },
             assessments={
                 (a.indicator_id, a.fiscal_year): a
-                for a in Assessment.objects.filter(
-                    indicator__direction__plan=plan, fiscal_year=year
-                )
+                for a in Assessment.objects.of_plan(plan).filter(fiscal_year=year)
             },
             snapshots=list(
-                Snapshot.objects.filter(plan=plan, fiscal_year=year).select_related("submitted_by")
+                Snapshot.objects.of_plan(plan)
+                .filter(fiscal_year=year)
+                .select_related("submitted_by")
             ),
         )
 
@@ -326,7 +324,7 @@ def progress_report(
     """
     period = Period.fiscal(year, as_of)
     indicators = list(
-        Indicator.objects.filter(direction__plan=plan)
+        Indicator.objects.of_plan(plan)
         .select_related("direction")
         .order_by("direction__number", "sort_order", "code")
     )

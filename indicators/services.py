@@ -17,17 +17,14 @@ from audit.models import Action
 from audit.services import record
 
 from .models import Assessment, Indicator, ManualValue, Plan, Snapshot, Target
+from .policy import may_submit, owns
 from .reports import progress_report
-
-
-def owns(user, plan: Plan) -> bool:
-    return user.organisation_id is not None and user.organisation_id == plan.organisation_id
 
 
 def submit_report(user, plan: Plan, year: int, as_of: datetime.date, note: str = "") -> Snapshot:
     """Freeze the report's figures as submitted: the exact table for the owning
     organisation and the suppressed one for everybody else."""
-    if not (user.has_perm("indicators.submit_report") and owns(user, plan)):
+    if not may_submit(user, plan):
         raise PermissionDenied
     if year not in plan.years:
         raise ValidationError(_("計画期間外の年度の報告は提出できません。"))
@@ -130,7 +127,7 @@ def _save_year_row(
     add or change permission; `stamp` (who, when) is written along. None for `values`
     means nothing was given: the row is deleted when `delete_if_none`, else left alone.
     `validate` runs the model's checks before saving. True when anything was written."""
-    current = model.objects.filter(indicator=indicator, fiscal_year=year).first()
+    current = model.objects.unscoped().filter(indicator=indicator, fiscal_year=year).first()
     name = model._meta.model_name
     if values is None:
         if not (delete_if_none and current is not None):
@@ -144,7 +141,9 @@ def _save_year_row(
     _require(user, f"indicators.{'change' if current else 'add'}_{name}")
     values = {**values, **(stamp or {})}
     if not validate:
-        model.objects.update_or_create(indicator=indicator, fiscal_year=year, defaults=values)
+        model.objects.unscoped().update_or_create(
+            indicator=indicator, fiscal_year=year, defaults=values
+        )
         return True
     for key, value in values.items():
         setattr(row, key, value)

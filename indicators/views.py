@@ -1,13 +1,13 @@
 """Plan reports, verification sheets, metric breakdowns and their exports.
-Access: config/access.py. Figures are exact only for the owning organisation's holders of
-indicators.view_exact_figures; everyone else gets them with small cells hidden."""
+Access: config/access.py. Which plans: indicators.selectors; who gets exact figures and
+who works on a plan: indicators.policy (the selectors and services ask it; views render)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -15,16 +15,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.models import Organisation
 from audit.models import Action
 from audit.services import record
 from tabular import Table, to_csv, to_xlsx
 
-from . import charts, metrics, services
+from . import charts, metrics, policy, selectors, services
 from .forms import IndicatorYearForm, MetricQueryForm, ReportPeriodForm, SubmitForm
-from .models import Assessment, Indicator, ManualValue, Plan, Snapshot, Target
+from .models import Plan
 from .periods import era_label
-from .reports import metric_breakdown, progress_report
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -32,23 +30,9 @@ FORMATS = {
 }
 
 
-def exact_for_plan(user, plan: Plan) -> bool:
-    return user.has_perm("indicators.view_exact_figures") and services.owns(user, plan)
-
-
-def exact_for_scope(user, scope: metrics.Scope) -> bool:
-    """Own organisation's figures; region- and prefecture-wide figures belong to the
-    prefectural centre."""
-    if not user.has_perm("indicators.view_exact_figures") or user.organisation is None:
-        return False
-    if scope.kind == metrics.Scope.ORGANISATION:
-        return scope.organisation_id == user.organisation_id
-    return user.organisation.kind == Organisation.Kind.PREFECTURE_CENTRE
-
-
 @never_cache
 def plan_list(request: HttpRequest) -> HttpResponse:
-    plans = Plan.objects.select_related("organisation").order_by("-last_year", "name")
+    plans = selectors.plans(request.user)
     return render(
         request,
         "indicators/plan_list.html",
@@ -68,8 +52,7 @@ def _report_or_errors(request: HttpRequest, plan: Plan):
     if not form.is_valid():
         return form, None
     year, as_of = form.period()
-    report = progress_report(plan, year, as_of, exact=exact_for_plan(request.user, plan))
-    return form, report
+    return form, selectors.plan_report(request.user, plan, year, as_of)
 
 
 def _progress_table(request: HttpRequest, report) -> Table:
@@ -84,7 +67,7 @@ def _progress_table(request: HttpRequest, report) -> Table:
 
 @never_cache
 def progress(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = get_object_or_404(Plan.objects.select_related("organisation", "scope_region"), pk=pk)
+    plan = selectors.plan_for(request.user, pk, "organisation", "scope_region")
     form, report = _report_or_errors(request, plan)
     context = {"plan": plan, "form": form, "report": report}
     if report is None:
@@ -98,9 +81,7 @@ def progress(request: HttpRequest, pk: int) -> HttpResponse:
         ],
         title=_("達成割合（%）"),
     )
-    context["can_submit"] = request.user.has_perm("indicators.submit_report") and services.owns(
-        request.user, plan
-    )
+    context["can_submit"] = policy.may_submit(request.user, plan)
     context["submit_form"] = SubmitForm(initial={"year": report.year, "as_of": report.period.end})
     context["query"] = urlencode({"year": report.year, "as_of": report.period.end.isoformat()})
     return render(request, "indicators/progress.html", context)
@@ -110,7 +91,7 @@ def progress(request: HttpRequest, pk: int) -> HttpResponse:
 def progress_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     if fmt not in FORMATS:
         raise Http404
-    plan = get_object_or_404(Plan, pk=pk)
+    plan = selectors.plan_for(request.user, pk)
     form, report = _report_or_errors(request, plan)
     if report is None:
         return _bad_query(form)
@@ -144,7 +125,7 @@ def _export(
 
 @never_cache
 def progress_print(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = get_object_or_404(Plan, pk=pk)
+    plan = selectors.plan_for(request.user, pk)
     form, report = _report_or_errors(request, plan)
     if report is None:
         return _bad_query(form)
@@ -163,7 +144,7 @@ def progress_print(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 @require_POST
 def submit(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = get_object_or_404(Plan, pk=pk)
+    plan = selectors.plan_for(request.user, pk)
     form = SubmitForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("提出の内容が正しくありません。"))
@@ -189,28 +170,19 @@ def submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @never_cache
 def snapshot_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    snapshot = get_object_or_404(Snapshot.objects.select_related("plan", "submitted_by"), pk=pk)
-    exact = exact_for_plan(request.user, snapshot.plan)
-    data = snapshot.figures["table"] if exact else snapshot.figures["public_table"]
+    snapshot = selectors.snapshot_for(request.user, pk)
+    table = selectors.snapshot_table(request.user, snapshot)
     return render(
         request,
         "indicators/snapshot.html",
-        {"snapshot": snapshot, "table": Table.from_json(data), "plan": snapshot.plan},
-    )
-
-
-def _indicator(plan_pk: int, pk: int) -> Indicator:
-    return get_object_or_404(
-        Indicator.objects.select_related("direction__plan__organisation"),
-        pk=pk,
-        direction__plan_id=plan_pk,
+        {"snapshot": snapshot, "table": table, "plan": snapshot.plan},
     )
 
 
 @never_cache
 def sheet(request: HttpRequest, plan_pk: int, pk: int) -> HttpResponse:
     """検証票: Plan (yearly targets), Do (actuals, A/B, status), Check, Action."""
-    indicator = _indicator(plan_pk, pk)
+    indicator = selectors.indicator_for(request.user, plan_pk, pk)
     plan = indicator.direction.plan
     form, report = _report_or_errors(request, plan)
     if report is None:
@@ -221,19 +193,10 @@ def sheet(request: HttpRequest, plan_pk: int, pk: int) -> HttpResponse:
             status=400,
         )
     row = next(r for r in report.rows if r.indicator.pk == indicator.pk)
-    targets = {t.fiscal_year: t.value for t in Target.objects.filter(indicator=indicator)}
-    yearly, running = [], 0
-    for y in plan.years:
-        value = targets.get(y)
-        if value is not None:
-            running += value
-        yearly.append(
-            (
-                era_label(y),
-                value,
-                running if indicator.is_cumulative and value is not None else None,
-            )
-        )
+    yearly = [
+        (era_label(year), value, cumulative)
+        for year, value, cumulative in selectors.yearly_targets(indicator)
+    ]
     return render(
         request,
         "indicators/sheet.html",
@@ -244,8 +207,7 @@ def sheet(request: HttpRequest, plan_pk: int, pk: int) -> HttpResponse:
             "report": report,
             "row": row,
             "yearly": yearly,
-            "can_edit": services.owns(request.user, plan)
-            and request.user.has_perm("indicators.change_assessment"),
+            "can_edit": policy.may_assess(request.user, plan),
         },
     )
 
@@ -253,37 +215,16 @@ def sheet(request: HttpRequest, plan_pk: int, pk: int) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def indicator_edit(request: HttpRequest, plan_pk: int, pk: int) -> HttpResponse:
-    indicator = _indicator(plan_pk, pk)
+    indicator = selectors.indicator_for(request.user, plan_pk, pk)
     plan = indicator.direction.plan
-    if not services.owns(request.user, plan):
+    if not policy.may_assess(request.user, plan):
         raise PermissionDenied
-    try:
-        year = int(
-            request.GET.get("year")
-            or ReportPeriodForm.default_year(plan.first_year, plan.last_year)
-        )
-    except ValueError:
-        year = ReportPeriodForm.default_year(plan.first_year, plan.last_year)
-    if year not in plan.years:
-        raise Http404
-    target = Target.objects.filter(indicator=indicator, fiscal_year=year).first()
-    manual = ManualValue.objects.filter(indicator=indicator, fiscal_year=year).first()
-    assessment = Assessment.objects.filter(indicator=indicator, fiscal_year=year).first()
-    initial = {
-        "target": target.value if target else None,
-        "manual_value": manual.value if manual else None,
-        "source_note": manual.source_note if manual else "",
-    }
-    if assessment:
-        for key in (
-            "status_override",
-            "override_reason",
-            "progress_basis",
-            "check_text",
-            "action_text",
-        ):
-            initial[key] = getattr(assessment, key)
-    form = IndicatorYearForm(request.POST or None, initial=initial, manual=indicator.is_manual)
+    year = _edited_year(request, plan)
+    form = IndicatorYearForm(
+        request.POST or None,
+        initial=selectors.indicator_year(indicator, year),
+        manual=indicator.is_manual,
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -294,11 +235,7 @@ def indicator_edit(request: HttpRequest, plan_pk: int, pk: int) -> HttpResponse:
                 target=data.get("target"),
                 manual_value=data.get("manual_value"),
                 source_note=data.get("source_note", ""),
-                status_override=data.get("status_override", ""),
-                override_reason=data.get("override_reason", ""),
-                progress_basis=data.get("progress_basis", ""),
-                check_text=data.get("check_text", ""),
-                action_text=data.get("action_text", ""),
+                **{key: data.get(key, "") for key in selectors.ASSESSMENT_FIELDS},
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -318,6 +255,19 @@ def indicator_edit(request: HttpRequest, plan_pk: int, pk: int) -> HttpResponse:
             "form": form,
         },
     )
+
+
+def _edited_year(request: HttpRequest, plan: Plan) -> int:
+    """The fiscal year asked for (default: the current one within the plan); 404 outside
+    the plan's years."""
+    default = ReportPeriodForm.default_year(plan.first_year, plan.last_year)
+    try:
+        year = int(request.GET.get("year") or default)
+    except ValueError:
+        year = default
+    if year not in plan.years:
+        raise Http404
+    return year
 
 
 def _metric(key: str) -> metrics.Metric:
@@ -342,8 +292,8 @@ def metric_detail(request: HttpRequest, key: str) -> HttpResponse:
     context = {"metric": metric, "form": form}
     if not form.is_valid():
         return render(request, "indicators/metric.html", context, status=400)
-    cell, scope = form.cell(), form.scope_value()
-    result = metric_breakdown(cell, scope, exact=exact_for_scope(request.user, scope))
+    cell = form.cell()
+    result, _exact = selectors.metric_figures(request.user, cell, form.scope_value())
     context.update(
         {
             "result": result,
@@ -372,8 +322,7 @@ def metric_export(request: HttpRequest, key: str, fmt: str) -> HttpResponse:
     form = _metric_form(request, metric)
     if not form.is_valid():
         return _bad_query(form)
-    cell, scope = form.cell(), form.scope_value()
-    exact = exact_for_scope(request.user, scope)
-    result = metric_breakdown(cell, scope, exact=exact)
+    cell = form.cell()
+    result, exact = selectors.metric_figures(request.user, cell, form.scope_value())
     filename = f"{metric.key}_{cell.period.start:%Y%m%d}_{cell.period.end:%Y%m%d}.{fmt}"
     return _export(request, [t for _d, t in result.tables], fmt, filename, metric.key, exact)

@@ -12,12 +12,61 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.scoping import ScopedManager, ScopedModel
 from audit.history import HistoricalRecords
+from casework.access import Capability
 from casework.fields import EncryptedTextField
-from casework.models import EncryptedRecord
+from casework.models import Case, EncryptedRecord
 
 
-class Meeting(models.Model):
+def _organisation_id(user) -> int | None:
+    return user.organisation_id if getattr(user, "is_authenticated", False) else None
+
+
+class MeetingManager(ScopedManager):
+    def visible_to(self, user) -> models.QuerySet:
+        """The meetings `user` may open, all hosted by their own organisation: every one
+        for the staff who run meetings (meetings.change_meeting), only those they attend
+        for the others (an MDT member). Another organisation's meeting never, attended or
+        not (someone who moved keeps no view of their old organisation's meetings)."""
+        if (
+            _organisation_id(user) is None
+            or not user.is_active
+            or not user.has_perm("meetings.view_meeting")
+        ):
+            return self.none()
+        own = self._scope_base().filter(host_id=user.organisation_id)
+        if user.has_perm("meetings.change_meeting"):
+            return own
+        return own.filter(attendees=user)
+
+
+class _MinutesManager(ScopedManager):
+    """Agenda items and actions: their text is minutes, which follow the case."""
+
+    def visible_to(self, user, cases: models.QuerySet | None = None) -> models.QuerySet:
+        """Rows on the cases whose minutes `user` may read (Capability.MINUTES); a caller
+        that already holds those cases passes them (`cases`) to save their query."""
+        if cases is None:
+            cases = Case.objects.visible_to(user, Capability.MINUTES)
+        return self._scope_base().filter(case__in=cases)
+
+    def at_own_meetings(self, user) -> models.QuerySet:
+        """Rows of the meetings `user`'s organisation hosts, before the case's policy:
+        meetings.selectors applies it on top (404 when the case is out of reach, 403
+        when it is reached without the capability)."""
+        return self._scope_base().filter(**{self.host_path: _organisation_id(user)})
+
+
+class AgendaItemManager(_MinutesManager):
+    host_path = "meeting__host_id"
+
+
+class ActionItemManager(_MinutesManager):
+    host_path = "agenda_item__meeting__host_id"
+
+
+class Meeting(ScopedModel):
     class Kind(models.TextChoices):
         MDT_MONTHLY = "mdt_monthly", _("多職種連携チーム会議（月例）")
         CASE_CONFERENCE = "case_conference", _("個別ケース会議")
@@ -63,6 +112,8 @@ class Meeting(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
+    objects = MeetingManager()
+
     history = HistoricalRecords(m2m_fields=[attendees])
 
     class Meta:
@@ -104,7 +155,7 @@ class ExternalAttendance(models.Model):
         return f"{self.get_organisation_type_display()} {self.count}"
 
 
-class AgendaItem(EncryptedRecord):
+class AgendaItem(ScopedModel, EncryptedRecord):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="items")
     case = models.ForeignKey(
         "casework.Case",
@@ -129,6 +180,8 @@ class AgendaItem(EncryptedRecord):
     review_closed_at = models.DateTimeField(_("検討終了"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
+    objects = AgendaItemManager()
+
     history = HistoricalRecords()
 
     class Meta:
@@ -143,7 +196,7 @@ class AgendaItem(EncryptedRecord):
         return f"{self.meeting}: {self.case}"
 
 
-class ActionItem(EncryptedRecord):
+class ActionItem(ScopedModel, EncryptedRecord):
     agenda_item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="actions")
     case = models.ForeignKey("casework.Case", on_delete=models.PROTECT, related_name="actions")
     description = EncryptedTextField(_("対応内容"))
@@ -155,6 +208,8 @@ class ActionItem(EncryptedRecord):
     )
     due_on = models.DateField(_("期限"))
     done_at = models.DateTimeField(_("完了"), null=True, blank=True)
+
+    objects = ActionItemManager()
 
     history = HistoricalRecords()
 

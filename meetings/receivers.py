@@ -11,7 +11,7 @@ from django.utils import timezone
 from casework import signals
 
 from . import selectors, services
-from .models import AgendaItem, Meeting
+from .models import Meeting
 
 
 @receiver(signals.dashboard_panel, dispatch_uid="meetings.dashboard_panel")
@@ -47,8 +47,7 @@ def case_meeting_decisions(sender: Any, *, case: Any, **kwargs: Any) -> list[dic
     """The decisions of held meetings the case's keeper hosted, newest first."""
     # Held: minutes are taken on or after the meeting's day, with the review closed or
     # not (closing it is a separate, explicit choice).
-    items = AgendaItem.objects.filter(
-        case=case,
+    items = case.agenda_items.filter(
         meeting__status=Meeting.Status.HELD,
         meeting__host_id=case.organisation_id,
     ).select_related("meeting")

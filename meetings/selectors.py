@@ -1,16 +1,10 @@
-"""Meeting reads: the automatically prepared meeting pack, its printable form, minutes,
-dashboards and counts.
+"""Meeting reads: which meetings and agenda items a user reaches, minutes and actions,
+dashboards, counts and the case's record of its meetings. The pack is `meetings.pack`.
 
-The pack is a fixed number of queries whatever the number of cases: the suggestions are
-scored and ranked by the database (one query, and one to count what was left out by the
-cap), and the per-case history (contacts, visits and milestones since the last review;
-for the print, earlier decisions and open actions) is one query each for all the pack's
-cases together (tests/meetings/test_pack.py counts them).
-
-Which meetings: `meetings_for` / `meeting_for` (views never filter by host themselves):
-the host's staff who run meetings see all of its meetings and manage them; an MDT member
-sees, read-only, the meetings they attend and, on them, only the agenda cases their open
-grants reach; nobody sees another organisation's meetings.
+Which meetings: `meetings_for` / `meeting_for` (`Meeting.objects.visible_to`; views never
+filter by host themselves): the host's staff who run meetings see all of its meetings and
+manage them; an MDT member sees, read-only, the meetings they attend and, on them, only
+the agenda cases their open grants reach; nobody sees another organisation's meetings.
 
 Minutes follow the case (casework.access): reading an agenda item's minutes, or acting on
 its actions, needs Capability.MINUTES on the item's case (the owner kinds, or an attending
@@ -23,34 +17,23 @@ referral path (`by_referral`): its agenda item and that item's minutes, nothing 
 from __future__ import annotations
 
 import datetime
-import operator
 from collections import defaultdict
-from dataclasses import dataclass, field
-from functools import reduce
+from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case as Choose
 from django.db.models import (
     Count,
     DateTimeField,
     Exists,
-    F,
-    IntegerField,
     OuterRef,
     Prefetch,
-    Q,
     QuerySet,
     Subquery,
     Sum,
     Value,
-    When,
-    Window,
 )
-from django.db.models.functions import Coalesce
-from django.db.models.lookups import LessThan
 from django.http import Http404
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -59,45 +42,10 @@ from audit.models import Action
 from audit.services import record
 from casework import signals
 from casework.access import Capability, cached_access
-from casework.models import Case, Contact, Milestone, last_contact_key
-from casework.periods import age_band
+from casework.models import Case
 from casework.selectors import TimelineEntry, find_visible_case, require_visible, visible_cases
 
 from .models import ActionItem, AgendaItem, ExternalAttendance, Meeting
-
-DEFAULT_NO_CONTACT_DAYS = 60
-# Suggested cases a pack lists besides those already on the agenda: about what a monthly
-# meeting can discuss (two hours, ten minutes a case). The others are counted, not listed.
-PACK_SUGGESTIONS = 12
-# A referral sent this many days before the meeting and still neither accepted nor
-# declined is a reason to discuss the case.
-REFERRAL_WAIT_DAYS = 14
-# Earlier decisions printed per case, newest first (the rest are counted).
-PRINT_EARLIER_DECISIONS = 3
-
-# The client's identity columns, never read for a pack (not even as ciphertext).
-_IDENTITY = (
-    "name",
-    "name_kana",
-    "birth_date",
-    "phone",
-    "address",
-    "notes",
-    "kana_birth_index",
-    "phone_index",
-)
-
-# Why a case is suggested, with the weight each reason adds to its score, highest first.
-# A case's score is the sum of the weights of its reasons; see `build_pack`.
-WEIGHTS = {
-    "overdue_action": 50,  # an action from an earlier meeting is past its due date
-    "review_due": 40,  # the review date an earlier meeting set has come
-    "no_contact": 30,  # no contact for N days (never contacted counts as long ago)
-    "referral_waiting": 20,  # a referral sent REFERRAL_WAIT_DAYS ago still unanswered
-    "status_changed": 15,  # status changed since the previous meeting (not a new case)
-    "new_case": 10,  # opened since the previous meeting
-    "mdt_supported": 5,  # supported by the MDT (a standing item, lowest)
-}
 
 
 def may_manage(user, meeting: Meeting) -> bool:
@@ -111,17 +59,7 @@ def meetings_for(user) -> QuerySet[Meeting]:
     the staff who run meetings (meetings.change_meeting), only those they attend for the
     others (an MDT member). Another organisation's meeting never, attended or not (someone
     who moved keeps no view of their old organisation's meetings)."""
-    if (
-        not getattr(user, "is_authenticated", False)
-        or not user.is_active
-        or user.organisation_id is None
-        or not user.has_perm("meetings.view_meeting")
-    ):
-        return Meeting.objects.none()
-    own = Meeting.objects.filter(host_id=user.organisation_id)
-    if user.has_perm("meetings.change_meeting"):
-        return own
-    return own.filter(attendees=user)
+    return Meeting.objects.visible_to(user)
 
 
 def meeting_for(user, pk, *, manage: bool = False) -> Meeting:
@@ -160,10 +98,10 @@ def open_agenda_items(user, cases: QuerySet[Case] | None = None) -> QuerySet[Age
     cases = minutes_cases(user) if cases is None else cases
     writable = visible_cases(user, Capability.WRITE).filter(pk=OuterRef("case_id"))
     return (
-        AgendaItem.objects.filter(
+        AgendaItem.objects.visible_to(user, cases)
+        .filter(
             meeting__in=meetings_for(user).filter(attendees=user),
             review_closed_at__isnull=True,
-            case__in=cases,
         )
         .annotate(writable=Exists(writable))
         .select_related("case", "meeting")
@@ -301,51 +239,6 @@ def minutes_version(item: AgendaItem) -> str:
     return str(latest or 0)
 
 
-@dataclass
-class PackCase:
-    case: Case
-    reasons: list[str] = field(default_factory=list)
-    score: int = 0
-    item: AgendaItem | None = None
-    last_review: datetime.datetime | None = None
-    contacts: list[Contact] = field(default_factory=list)
-    milestones: list[Milestone] = field(default_factory=list)
-
-
-@dataclass
-class Pack:
-    """What the preparer sees: the agenda's cases (in agenda order), then the suggested
-    cases ranked by score (at most PACK_SUGGESTIONS; `more` were not listed), what was left
-    out and why, and the previous meeting's open actions."""
-
-    meeting: Meeting
-    previous: Meeting | None
-    cases: list[PackCase]
-    left_out: list[tuple[Case, str]]
-    open_actions: list[ActionItem]
-    more: int = 0  # suggestions beyond the cap, not listed
-    hidden_agenda: int = 0  # agenda items whose case the viewer may not read
-    # Items on referred cases the viewer reaches by the referral path: by code only.
-    referral_items: list = field(default_factory=list)
-
-
-def previous_meeting(meeting: Meeting) -> Meeting | None:
-    return (
-        Meeting.objects.filter(
-            host_id=meeting.host_id, kind=meeting.kind, held_at__lt=meeting.held_at
-        )
-        .exclude(pk=meeting.pk)
-        .order_by("-held_at")
-        .first()
-    )
-
-
-def _weight(key: str, condition) -> Choose:
-    return Choose(
-        When(condition, then=Value(WEIGHTS[key])), default=Value(0), output_field=IntegerField()
-    )
-
-
 def _referral_waiting_since(organisation_id: int):
     """The referrals app's subquery (signal `casework.signals.referral_unanswered_since`;
     meetings imports no sibling app)."""
@@ -353,352 +246,6 @@ def _referral_waiting_since(organisation_id: int):
     for _receiver, subquery in sent:
         return Subquery(subquery)
     return Value(None, output_field=DateTimeField())
-
-
-def _profiles(cases: QuerySet[Case]) -> QuerySet[Case]:
-    """Cases with what a pack's profile shows: the client's non-identifying attributes
-    (the identity columns are not even read) and the lead workers (`lead_worker_list`)."""
-    workers = User.objects.only("username", "display_name", "profession").order_by("username")
-    return (
-        cases.select_related("client")
-        .defer(*(f"client__{name}" for name in _IDENTITY))
-        .prefetch_related(Prefetch("lead_workers", queryset=workers, to_attr="lead_worker_list"))
-    )
-
-
-def _scored(cases: QuerySet[Case], meeting: Meeting, previous, no_contact_days: int):
-    """`cases` with each reason's weight (`w_<reason>`), `score` (their sum), and the
-    figures the reasons quote, all computed by the database."""
-    day = timezone.localtime(meeting.held_at).date()
-    earlier = AgendaItem.objects.filter(
-        case=OuterRef("pk"), meeting__host_id=meeting.host_id, meeting__held_at__lt=meeting.held_at
-    ).order_by("-meeting__held_at")
-    overdue = (
-        ActionItem.objects.filter(
-            case=OuterRef("pk"),
-            agenda_item__meeting__host_id=meeting.host_id,
-            done_at__isnull=True,
-            due_on__lt=day,
-        )
-        .order_by()
-        .values("case")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    cases = cases.annotate(
-        next_review=Subquery(earlier.values("next_review_on")[:1]),
-        last_review=Subquery(earlier.values("meeting__held_at")[:1]),
-        overdue_actions=Coalesce(Subquery(overdue), 0),
-        referral_sent_at=_referral_waiting_since(meeting.host_id),
-    )
-    cutoff = meeting.held_at - datetime.timedelta(days=no_contact_days)
-    referral_cutoff = meeting.held_at - datetime.timedelta(days=REFERRAL_WAIT_DAYS)
-    never = Q(pk__in=[])
-    since = timezone.localtime(previous.held_at).date() if previous is not None else None
-    weights = {
-        "overdue_action": _weight("overdue_action", Q(overdue_actions__gt=0)),
-        "review_due": _weight("review_due", Q(next_review__lte=day)),
-        "no_contact": _weight("no_contact", LessThan(last_contact_key(), cutoff)),
-        "referral_waiting": _weight("referral_waiting", Q(referral_sent_at__lt=referral_cutoff)),
-        "status_changed": _weight(
-            "status_changed",
-            Q(status_changed_on__gt=since, opened_on__lte=since) if since else never,
-        ),
-        "new_case": _weight("new_case", Q(opened_on__gt=since) if since else never),
-        "mdt_supported": _weight("mdt_supported", Q(mdt_supported=True)),
-    }
-    cases = cases.annotate(**{f"w_{key}": weight for key, weight in weights.items()})
-    return cases.annotate(score=reduce(operator.add, (F(f"w_{key}") for key in WEIGHTS)))
-
-
-def _reasons(case: Case, meeting: Meeting, no_contact_days: int) -> list[str]:
-    """The reasons of a scored case, highest weight first, with the figures they quote."""
-    held = timezone.localtime(meeting.held_at)
-    texts = {
-        "overdue_action": lambda: _("期限切れの対応事項 %(n)s件") % {"n": case.overdue_actions},
-        "review_due": lambda: _("見直し日が到来"),
-        "no_contact": lambda: _("%(days)s日以上相談なし") % {"days": no_contact_days},
-        "referral_waiting": lambda: (
-            _("紹介の返答待ち（%(days)s日）")
-            % {"days": (held.date() - timezone.localtime(case.referral_sent_at).date()).days}
-        ),
-        "status_changed": lambda: (
-            _("前回会議以降に状態変更（%(status)s）") % {"status": case.get_status_display()}
-        ),
-        "new_case": lambda: _("前回会議以降の新規ケース"),
-        "mdt_supported": lambda: _("多職種連携チーム支援"),
-    }
-    return [texts[key]() for key in WEIGHTS if getattr(case, f"w_{key}")]
-
-
-def build_pack(
-    user,
-    meeting: Meeting,
-    *,
-    no_contact_days: int = DEFAULT_NO_CONTACT_DAYS,
-    suggest: bool = True,
-) -> Pack:
-    """The agenda's cases, then the cases worth discussing, ranked, and each case's history
-    since its last review.
-
-    Agenda cases are those the viewer may read the minutes of (Capability.MINUTES), in
-    agenda order; the others are only counted (`hidden_agenda`). Suggestions (unless
-    `suggest` is false) are the host's open cases the viewer may put on an agenda
-    (Capability.WRITE) that are not on it yet and have at least one reason:
-
-    ====================  ======  =================================================
-    reason                weight  when
-    ====================  ======  =================================================
-    overdue action            50  an action of an earlier host meeting is past due
-                                  on the meeting's day and not done
-    review due                40  the latest earlier item's next review date has come
-    no contact                30  no contact for `no_contact_days` before the meeting
-    referral waiting          20  a referral the host sent REFERRAL_WAIT_DAYS or more
-                                  before the meeting is neither accepted nor declined
-    status changed            15  status changed after the previous meeting's day, on
-                                  a case opened by then
-    new case                  10  opened after the previous meeting's day
-    MDT supported              5  the case is supported by the MDT
-    ====================  ======  =================================================
-
-    A case's score is the sum of its reasons' weights (WEIGHTS); suggestions are ordered
-    by score, highest first, then the longest without contact first (never contacted
-    before any contact), then by code, and cut at PACK_SUGGESTIONS; `more` counts those
-    not listed. A suggestion that cannot be put on this agenda (restricted; for a meeting
-    needing consent, no consent recorded) is left out, with the reason, instead.
-    """
-    previous = previous_meeting(meeting)
-    items = list(meeting.items.select_related("presenter"))
-    agenda = {item.case_id: item for item in items}
-    readable = _scored(
-        _profiles(visible_cases(user, Capability.MINUTES).filter(pk__in=list(agenda))),
-        meeting,
-        previous,
-        no_contact_days,
-    )
-    entries = [
-        PackCase(
-            case=case,
-            item=agenda[case.pk],
-            last_review=case.last_review,
-            score=case.score,
-            reasons=_reasons(case, meeting, no_contact_days),
-        )
-        for case in readable
-    ]
-    entries.sort(key=lambda entry: (entry.item.created_at, entry.item.pk))
-    pack = Pack(
-        meeting=meeting,
-        previous=previous,
-        cases=entries,
-        left_out=[],
-        open_actions=[],
-        referral_items=referral_items(user, meeting),
-    )
-    # Not hidden: the referred cases the viewer reaches by the referral path, listed by code.
-    listed = {entry.case.pk for entry in entries} | {i.case_id for i in pack.referral_items}
-    pack.hidden_agenda = len(set(agenda) - listed)
-    if suggest:
-        _suggest(user, pack, agenda, no_contact_days)
-    _attach_history({entry.case.pk: entry for entry in pack.cases})
-    if previous is not None:
-        pack.open_actions = list(
-            ActionItem.objects.filter(
-                agenda_item__meeting=previous,
-                done_at__isnull=True,
-                case__in=visible_cases(user, Capability.MINUTES),
-            ).select_related("case", "assignee")
-        )
-    return pack
-
-
-def _suggest(user, pack: Pack, agenda: dict, no_contact_days: int) -> None:
-    meeting = pack.meeting
-    candidates = (
-        _scored(
-            visible_cases(user, Capability.WRITE)
-            .filter(organisation_id=meeting.host_id)
-            .exclude(status=Case.Status.CLOSED)
-            .exclude(pk__in=list(agenda)),
-            meeting,
-            pack.previous,
-            no_contact_days,
-        )
-        .filter(score__gt=0)
-        .order_by("-score", last_contact_key(), "code")
-    )
-    eligible = Q(restricted=False)
-    if meeting.legal_basis == Meeting.LegalBasis.CONSENT_REQUIRED:
-        eligible &= Q(sharing_consent_on__isnull=False)
-    # The total comes with the rows (a window over the whole filtered set, before the cut):
-    # one evaluation of the scores instead of a second query to count.
-    shown = list(candidates.filter(eligible).annotate(total=Window(Count("pk")))[:PACK_SUGGESTIONS])
-    pack.more = shown[0].total - len(shown) if shown else 0
-    pack.cases += [
-        PackCase(
-            case=case,
-            last_review=case.last_review,
-            score=case.score,
-            reasons=_reasons(case, meeting, no_contact_days),
-        )
-        for case in shown
-    ]
-    for case in candidates.exclude(eligible)[:PACK_SUGGESTIONS]:
-        why = (
-            _("閲覧制限があるため議題にできません（先に制限を解除）")
-            if case.restricted
-            else _("情報共有への同意が記録されていません")
-        )
-        pack.left_out.append((case, why))
-
-
-def _attach_history(by_id: dict) -> None:
-    """Contacts (visits included: a done visit is a contact) and milestones since each
-    case's last review, in one query each."""
-    if not by_id:
-        return
-    contacts = (
-        Contact.objects.filter(case_id__in=by_id)
-        .order_by("-occurred_at")
-        .only("id", "data_key_id", "case_id", "occurred_at", "channel", "consulter", "summary")
-    )
-    milestones = Milestone.objects.filter(case_id__in=by_id).order_by("-achieved_on")
-    grouped_contacts, grouped_milestones = defaultdict(list), defaultdict(list)
-    for contact in contacts:
-        since = by_id[contact.case_id].last_review
-        if since is None or contact.occurred_at > since:
-            grouped_contacts[contact.case_id].append(contact)
-    for milestone in milestones:
-        since = by_id[milestone.case_id].last_review
-        if since is None or milestone.achieved_on > timezone.localtime(since).date():
-            grouped_milestones[milestone.case_id].append(milestone)
-    for case_id, entry in by_id.items():
-        entry.contacts = grouped_contacts[case_id][:20]
-        entry.milestones = grouped_milestones[case_id]
-
-
-# --- the printable pack ---------------------------------------------------------------------
-
-
-@dataclass
-class PrintCase:
-    """One agenda case's page: its profile by pseudonymous code, earlier decisions and
-    open actions from earlier meetings of the host, history since the last review."""
-
-    entry: PackCase
-    number: int
-    age_band: str
-    household: list[str]
-    lead_workers: list
-    earlier: list[AgendaItem]
-    earlier_more: int
-    open_actions: list[ActionItem]
-
-
-@dataclass
-class PrintPack:
-    pack: Pack
-    cases: list[PrintCase]
-    attendees: list
-    external: list[tuple[str, str, int]]  # (organisation type, professions, count)
-    external_total: int
-    minutes_items: list  # the agenda items whose minutes the print shows (for the audit)
-
-
-def print_pack(user, meeting: Meeting, *, no_contact_days: int = DEFAULT_NO_CONTACT_DAYS):
-    """The printable pack: the agenda's cases the viewer may read the minutes of
-    (`build_pack`, no suggestions), each with its profile, its earlier decisions and open
-    actions (decrypted here, for the print only), and the meeting's attendance.
-
-    A fixed number of queries whatever the number of cases; the client's identity columns
-    are not even read. Record the print with `record_pack_printed`.
-    """
-    pack = build_pack(user, meeting, no_contact_days=no_contact_days, suggest=False)
-    ids = [entry.case.pk for entry in pack.cases]
-    day = timezone.localtime(meeting.held_at).date()
-    earlier_items = defaultdict(list)
-    for item in (
-        AgendaItem.objects.filter(
-            case_id__in=ids,
-            meeting__host_id=meeting.host_id,
-            meeting__held_at__lt=meeting.held_at,
-            decisions__isnull=False,
-        )
-        .select_related("meeting")
-        .defer("question", "discussion")
-        .order_by("-meeting__held_at")
-    ):
-        earlier_items[item.case_id].append(item)
-    open_actions = defaultdict(list)
-    for action in (
-        ActionItem.objects.filter(
-            case_id__in=ids,
-            done_at__isnull=True,
-            agenda_item__meeting__host_id=meeting.host_id,
-            agenda_item__meeting__held_at__lt=meeting.held_at,
-        )
-        .select_related("assignee", "agenda_item__meeting")
-        .order_by("due_on")
-    ):
-        action.overdue = action.due_on < day
-        open_actions[action.case_id].append(action)
-    cases, shown_items = [], []
-    for number, entry in enumerate(pack.cases, start=1):
-        client = entry.case.client
-        household = []
-        if client is not None and client.household_8050:
-            household.append(_("8050世帯"))
-        if client is not None and client.lives_alone:
-            household.append(_("単身世帯"))
-        earlier = earlier_items[entry.case.pk]
-        printed = earlier[:PRINT_EARLIER_DECISIONS]
-        shown_items += [item.pk for item in printed]
-        shown_items += [a.agenda_item_id for a in open_actions[entry.case.pk]]
-        cases.append(
-            PrintCase(
-                entry=entry,
-                number=number,
-                age_band=age_band(client.birth_year if client else None, day).label,
-                household=household,
-                lead_workers=entry.case.lead_worker_list,
-                earlier=printed,
-                earlier_more=len(earlier) - len(printed),
-                open_actions=open_actions[entry.case.pk],
-            )
-        )
-    # The carried-over actions (their text is minutes content; build_pack keeps only those
-    # on cases whose minutes the viewer may read).
-    shown_items += [action.agenda_item_id for action in pack.open_actions]
-    external: dict[str, list] = {}
-    for row in meeting.external_attendance.all():
-        kind = external.setdefault(row.get_organisation_type_display(), [set(), 0])
-        if row.profession:
-            kind[0].add(row.profession)
-        kind[1] += row.count
-    return PrintPack(
-        pack=pack,
-        cases=cases,
-        attendees=list(meeting.attendees.order_by("username")),
-        external=[(kind, "、".join(sorted(jobs)), n) for kind, (jobs, n) in external.items()],
-        external_total=sum(n for _jobs, n in external.values()),
-        minutes_items=sorted(
-            {str(pk) for pk in shown_items} | {str(e.item.pk) for e in pack.cases}
-        ),
-    )
-
-
-def record_pack_printed(user, printed: PrintPack) -> None:
-    """The pack was printed: one export event on the meeting naming the cases and the
-    agenda items whose minutes it showed (ids and codes, never content)."""
-    record(
-        Action.EXPORT,
-        obj=printed.pack.meeting,
-        actor=user,
-        detail={
-            "pack_cases": [c.entry.case.code for c in printed.cases],
-            "minutes": printed.minutes_items,
-        },
-    )
 
 
 # --- minutes and actions ------------------------------------------------------------------
@@ -730,8 +277,9 @@ def agenda_item_for(user, pk, capability: Capability) -> AgendaItem:
     as for a wrong id); 403 when they see the case but not with `capability`.
     """
     item = (
-        AgendaItem.objects.select_related("meeting", "case")
-        .filter(pk=pk, meeting__host_id=user.organisation_id)
+        AgendaItem.objects.at_own_meetings(user)
+        .select_related("meeting", "case")
+        .filter(pk=pk)
         .first()
     )
     if item is None:
@@ -791,8 +339,8 @@ def action_for(user, pk) -> ActionItem:
     404 unless it is one of those and the user can see its case; 403 when they see the case
     but have no minutes access to it.
     """
-    actions = ActionItem.objects.select_related("case", "agenda_item__meeting").filter(
-        agenda_item__meeting__host_id=user.organisation_id
+    actions = ActionItem.objects.at_own_meetings(user).select_related(
+        "case", "agenda_item__meeting"
     )
     if not user.has_perm("casework.supervise_case"):
         actions = actions.filter(assignee_id=user.pk)  # others' actions are not there for you
@@ -812,9 +360,11 @@ def my_open_actions(user, cases: QuerySet[Case] | None = None) -> QuerySet[Actio
     """The user's open actions, only on cases whose minutes they may read: an assignee
     who can no longer see the case no longer sees its action."""
     cases = minutes_cases(user) if cases is None else cases
-    return ActionItem.objects.filter(
-        assignee_id=user.pk, done_at__isnull=True, case__in=cases
-    ).select_related("case")
+    return (
+        ActionItem.objects.visible_to(user, cases)
+        .filter(assignee_id=user.pk, done_at__isnull=True)
+        .select_related("case")
+    )
 
 
 def overdue_actions(
@@ -823,12 +373,11 @@ def overdue_actions(
     """Overdue actions of the meetings of the user's organisation, on cases whose minutes
     the user may read."""
     cases = minutes_cases(user) if cases is None else cases
-    return ActionItem.objects.filter(
-        agenda_item__meeting__host_id=user.organisation_id,
-        done_at__isnull=True,
-        due_on__lt=today,
-        case__in=cases,
-    ).select_related("case", "assignee")
+    return (
+        ActionItem.objects.at_own_meetings(user)
+        .filter(done_at__isnull=True, due_on__lt=today, case__in=cases)
+        .select_related("case", "assignee")
+    )
 
 
 # --- counts ---------------------------------------------------------------------------------
@@ -836,11 +385,16 @@ def overdue_actions(
 
 def counts(*, start: datetime.date, end: datetime.date, host_ids: list[int] | None = None) -> dict:
     """Held meetings in [start, end]: by kind; MDT cases 実 (distinct) and 延べ (items);
-    municipalities holding a case conference; network attendance by organisation type."""
-    held = Meeting.objects.filter(status=Meeting.Status.HELD, held_at__date__range=(start, end))
+    municipalities holding a case conference; network attendance by organisation type.
+    Statistics: counts across organisations (the caller narrows them by `host_ids`)."""
+    held = Meeting.objects.unscoped().filter(
+        status=Meeting.Status.HELD, held_at__date__range=(start, end)
+    )
     if host_ids is not None:
         held = held.filter(host_id__in=host_ids)
-    items = AgendaItem.objects.filter(meeting__in=held, meeting__kind=Meeting.Kind.MDT_MONTHLY)
+    items = AgendaItem.objects.unscoped().filter(
+        meeting__in=held, meeting__kind=Meeting.Kind.MDT_MONTHLY
+    )
     mdt = items.aggregate(distinct=Count("case", distinct=True), total=Count("id"))
     network = ExternalAttendance.objects.filter(
         meeting__in=held, meeting__kind=Meeting.Kind.NETWORK
@@ -889,12 +443,15 @@ def case_meetings(case: Case, viewer) -> list[CaseMeeting]:
     (break-glass) sees that a meeting discussed it, and when. Two queries at most.
     """
     minutes = viewer is not None and cached_access(viewer, case).allows(Capability.MINUTES)
-    items = AgendaItem.objects.filter(case=case).select_related("meeting")
+    items = case.agenda_items.select_related("meeting")
     if minutes:
         items = items.prefetch_related(
             Prefetch(
                 "actions",
-                queryset=ActionItem.objects.select_related("assignee").order_by("due_on"),
+                # A prefetch: Django narrows it to the actions of the items above.
+                queryset=ActionItem.objects.unscoped()
+                .select_related("assignee")
+                .order_by("due_on"),
                 to_attr="action_list",
             )
         )

@@ -85,7 +85,8 @@ def sync_grants(meeting: Meeting) -> None:
         user__in=member_ids.values("pk"),
     ).distinct():
         still_needed = (
-            AgendaItem.objects.filter(
+            AgendaItem.objects.unscoped()
+            .filter(
                 case_id=grant.content_object_id,
                 review_closed_at__isnull=True,
                 meeting__attendees__id=grant.user_id,
@@ -146,7 +147,7 @@ def set_attendees(
     a form drawn before someone else changed the list (no lost update).
     """
     _require(actor, "meetings.change_meeting", meeting)
-    Meeting.objects.select_for_update().get(pk=meeting.pk)  # one editor at a time
+    Meeting.objects.unscoped().select_for_update().get(pk=meeting.pk)  # one editor at a time
     current = attendee_ids(meeting)
     if expected is not None and sorted(expected) != current:
         raise ValidationError(
@@ -205,8 +206,30 @@ def add_to_agenda(
         raise ValidationError(_("開催日を過ぎた会議には議題を追加できません。"))
     # Read afresh and locked, so that a case closing at the same moment either is seen
     # closed here or finds this item open and ends its review (end_reviews).
-    case = Case.objects.select_for_update().get(pk=case.pk)
+    case = Case.objects.unscoped().select_for_update().get(pk=case.pk)
     require_agenda_access(actor, meeting, case, Capability.WRITE)
+    _check_agenda_case(meeting, case)
+    if presenter is not None and (
+        presenter.organisation_id != meeting.host_id or not presenter.is_active
+    ):
+        raise ValidationError({"presenter": _("報告者は主催組織の職員から選んでください。")})
+    item = AgendaItem(
+        meeting=meeting,
+        case=case,
+        data_key=case.data_key,
+        reason=reason[:200],
+        presenter=presenter,
+        question=question or None,
+    )
+    item.save()
+    sync_grants(meeting)
+    record(Action.CREATE, obj=item, detail={"case": case.code, "meeting": meeting.pk})
+    return item
+
+
+def _check_agenda_case(meeting: Meeting, case: Case) -> None:
+    """Refuse (ValidationError) a case this agenda cannot take: closed, restricted, without
+    the consent the meeting needs, or already on it."""
     if case.status == Case.Status.CLOSED:
         raise ValidationError(
             _(
@@ -231,27 +254,11 @@ def add_to_agenda(
         )
     if meeting.items.filter(case=case).exists():
         raise ValidationError(_("このケースはすでに議題にあります。"))
-    if presenter is not None and (
-        presenter.organisation_id != meeting.host_id or not presenter.is_active
-    ):
-        raise ValidationError({"presenter": _("報告者は主催組織の職員から選んでください。")})
-    item = AgendaItem(
-        meeting=meeting,
-        case=case,
-        data_key=case.data_key,
-        reason=reason[:200],
-        presenter=presenter,
-        question=question or None,
-    )
-    item.save()
-    sync_grants(meeting)
-    record(Action.CREATE, obj=item, detail={"case": case.code, "meeting": meeting.pk})
-    return item
 
 
 @transaction.atomic
 def drop_from_agenda(actor, item: AgendaItem) -> None:
-    item = AgendaItem.objects.select_related("meeting", "case").get(pk=item.pk)
+    item = AgendaItem.objects.unscoped().select_related("meeting", "case").get(pk=item.pk)
     _require(actor, "meetings.change_meeting", item.meeting)
     require_agenda_access(actor, item.meeting, item.case, Capability.WRITE)
     if item.meeting.status != Meeting.Status.PLANNED:
@@ -290,6 +297,16 @@ def require_held(meeting: Meeting) -> None:
         )
 
 
+def _locked_item(item: AgendaItem) -> AgendaItem:
+    """The item read afresh and locked for this transaction (checked by the caller)."""
+    return (
+        AgendaItem.objects.unscoped()
+        .select_for_update(of=("self",))
+        .select_related("meeting", "case")
+        .get(pk=item.pk)
+    )
+
+
 @transaction.atomic
 def record_minutes(
     actor,
@@ -308,11 +325,7 @@ def record_minutes(
     Closing the review ends the MDT members' access: only when asked (`close_review`), never
     by default; a closed review stays closed. With `expected_version` (the form's
     `selectors.minutes_version`), refused as stale if someone saved the minutes since."""
-    item = (
-        AgendaItem.objects.select_for_update(of=("self",))
-        .select_related("meeting", "case")
-        .get(pk=item.pk)
-    )
+    item = _locked_item(item)
     check_minutes(actor, item, write=True)
     if expected_version is not None and expected_version != minutes_version(item):
         raise ValidationError(
@@ -336,12 +349,13 @@ def record_minutes(
         item.review_closed_at = timezone.now()
     item.save()
     if take_on_mdt:
-        Case.objects.filter(pk=item.case_id).update(mdt_supported=True)  # a flag, not an edit
+        # A flag, not an edit of the case.
+        Case.objects.unscoped().filter(pk=item.case_id).update(mdt_supported=True)
     # Minutes that record nothing do not make a meeting held (nor count it in the plan's
     # conference indicator): something discussed, decided or planned must be written.
     recorded = discussion or decisions or next_review_on or take_on_mdt or close_review
     if meeting.status == Meeting.Status.PLANNED and recorded:
-        Meeting.objects.filter(pk=meeting.pk).update(status=Meeting.Status.HELD)
+        Meeting.objects.unscoped().filter(pk=meeting.pk).update(status=Meeting.Status.HELD)
     sync_grants(meeting)
     record(
         Action.UPDATE,
@@ -360,7 +374,7 @@ def add_action(
     never see the action."""
     if not actor.has_perm("meetings.add_actionitem"):
         raise PermissionDenied
-    item = AgendaItem.objects.select_related("meeting", "case").get(pk=item.pk)
+    item = AgendaItem.objects.unscoped().select_related("meeting", "case").get(pk=item.pk)
     check_minutes(actor, item, write=True)
     require_held(item.meeting)
     if assignee.organisation_id != item.meeting.host_id:
@@ -387,7 +401,11 @@ def add_action(
 def complete_action(actor, action: ActionItem) -> ActionItem:
     """The assignee, or a supervisor of the host, marks an action done, while they reach
     the case with Capability.MINUTES."""
-    action = ActionItem.objects.select_related("case", "agenda_item__meeting").get(pk=action.pk)
+    action = (
+        ActionItem.objects.unscoped()
+        .select_related("case", "agenda_item__meeting")
+        .get(pk=action.pk)
+    )
     if action.agenda_item.meeting.host_id != actor.organisation_id:
         raise PermissionDenied
     if action.assignee_id != actor.pk and not actor.has_perm("casework.supervise_case"):
@@ -410,7 +428,8 @@ def end_reviews(case: Case, *, reason: str) -> int:
     reviews were ended.
     """
     items = list(
-        AgendaItem.objects.select_for_update(of=("self",))
+        AgendaItem.objects.unscoped()
+        .select_for_update(of=("self",))
         .filter(case_id=case.pk, review_closed_at__isnull=True)
         .select_related("meeting")
     )
@@ -457,7 +476,7 @@ def record_unregistered_cases(actor, meeting: Meeting, *, count: int) -> Meeting
     Refused, with nothing changed: another kind of meeting, a count below 1, a date still
     to come."""
     _require(actor, "meetings.change_meeting", meeting)
-    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    meeting = Meeting.objects.unscoped().select_for_update().get(pk=meeting.pk)
     if meeting.kind != Meeting.Kind.CASE_CONFERENCE:
         raise ValidationError(_("登録外の住民の検討件数は個別ケース会議にだけ記録できます。"))
     if count is None or count < 1:

@@ -24,6 +24,13 @@ from .forms import (
     UnregisteredCasesForm,
 )
 from .models import Meeting
+from .pack import (
+    DEFAULT_NO_CONTACT_DAYS,
+    PACK_SUGGESTIONS,
+    build_pack,
+    print_pack,
+    record_pack_printed,
+)
 
 
 def _own_meeting(request: HttpRequest, pk: int) -> Meeting:
@@ -33,9 +40,9 @@ def _own_meeting(request: HttpRequest, pk: int) -> Meeting:
 
 def _no_contact_days(request: HttpRequest) -> int:
     try:
-        return max(1, min(3650, int(request.GET.get("days", selectors.DEFAULT_NO_CONTACT_DAYS))))
+        return max(1, min(3650, int(request.GET.get("days", DEFAULT_NO_CONTACT_DAYS))))
     except ValueError:
-        return selectors.DEFAULT_NO_CONTACT_DAYS
+        return DEFAULT_NO_CONTACT_DAYS
 
 
 @never_cache
@@ -71,7 +78,7 @@ def _detail_page(
     """The meeting page; after a refused attendee, external-attendee or agenda form, that
     form comes back bound, with its field errors, and the others fresh."""
     days = _no_contact_days(request)
-    pack = selectors.build_pack(request.user, meeting, no_contact_days=days)
+    pack = build_pack(request.user, meeting, no_contact_days=days)
     selectors.record_actions_read(request.user, pack.open_actions)  # their text is shown
     items = {item.case_id: item for item in meeting.items.select_related("case")}
     attendees = list(meeting.attendees.all())
@@ -100,7 +107,7 @@ def _detail_page(
             or UnregisteredCasesForm(
                 initial={"count": meeting.unregistered_cases_discussed or None}
             ),
-            "suggestions": selectors.PACK_SUGGESTIONS,
+            "suggestions": PACK_SUGGESTIONS,
             "agenda_open": services.agenda_open(meeting),
         },
     )
@@ -130,11 +137,11 @@ def _attended_page(request: HttpRequest, meeting: Meeting) -> HttpResponse:
 
 @never_cache
 def meeting_print(request: HttpRequest, pk: int) -> HttpResponse:
-    """The printable pack (selectors.print_pack): agenda page, one page per agenda case the
+    """The printable pack (print_pack): agenda page, one page per agenda case the
     viewer may read, attendance; pseudonymous codes only; every print is audited."""
     meeting = _own_meeting(request, pk)
-    printed = selectors.print_pack(request.user, meeting, no_contact_days=_no_contact_days(request))
-    selectors.record_pack_printed(request.user, printed)
+    printed = print_pack(request.user, meeting, no_contact_days=_no_contact_days(request))
+    record_pack_printed(request.user, printed)
     return render(request, "meetings/meeting_print.html", {"meeting": meeting, "printed": printed})
 
 
@@ -184,57 +191,12 @@ def minutes(request: HttpRequest, pk: str) -> HttpResponse:
     """One item's minutes: read by whoever reaches its case with minutes access, written by
     attendees and host supervisors (selectors.minutes_item_for); every showing is audited."""
     item = selectors.minutes_item_for(request.user, pk, write=request.method == "POST")
-    can_write = selectors.may_write_minutes(request.user, item.meeting)
-    initial = {
-        "discussion": item.discussion,
-        "decisions": item.decisions,
-        "next_review_on": item.next_review_on,
-        # Shown as the case stands: a case the MDT already supports is ticked.
-        "take_on_mdt": item.take_on_mdt or item.case.mdt_supported,
-        "version": selectors.minutes_version(item),
-    }
-    form_options = {
-        "staff": selectors.meeting_staff(item.meeting),
-        "initial": initial,
-        "planning": selectors.may_plan(request.user, item),
-        "review_closed": item.review_closed_at is not None,
-    }
+    form_options = _minutes_form_options(request, item)
     form = MinutesForm(request.POST or None, **form_options)
     stale = False
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            with transaction.atomic():  # a refused action keeps the minutes unchanged too
-                services.record_minutes(
-                    request.user,
-                    item,
-                    discussion=data["discussion"],
-                    decisions=data["decisions"],
-                    next_review_on=data.get("next_review_on"),
-                    take_on_mdt=data.get("take_on_mdt", False),
-                    close_review=data["close_review"],
-                    expected_version=data["version"] or None,  # a form as rendered has one
-                )
-                if data.get("action_description"):
-                    services.add_action(
-                        request.user,
-                        item,
-                        description=data["action_description"],
-                        assignee=data["action_assignee"],
-                        due_on=data["action_due_on"],
-                    )
-        except ValidationError as exc:
-            if getattr(exc, "code", None) == "stale":  # a dict of field errors has none
-                # Keep what this person typed; show the minutes as saved now beside it, and
-                # draw the form from the current version so a second press is deliberate.
-                item.refresh_from_db()
-                resubmit = request.POST.copy()
-                resubmit["version"] = selectors.minutes_version(item)
-                form = MinutesForm(resubmit, **form_options)
-                form.is_valid()
-                stale = True
-            form.add_error(None, exc)
-        else:
+        form, stale = _save_minutes(request, item, form, form_options)
+        if form is None:
             messages.success(request, _("議事を記録しました。"))
             # Everyone who writes minutes sees the meeting: its attendees on the read-only
             # page, those who run it on the full one (selectors.meeting_for).
@@ -248,14 +210,73 @@ def minutes(request: HttpRequest, pk: str) -> HttpResponse:
             "item": item,
             "form": form,
             "actions": actions,
-            "can_write": can_write,
+            "can_write": selectors.may_write_minutes(request.user, item.meeting),
             # Minutes are taken on or after the meeting's day (services.require_held).
             "held_on": services.meeting_day(item.meeting),
             "not_yet_held": timezone.localdate() < services.meeting_day(item.meeting),
-            # Someone saved these minutes while this person was writing (see above).
+            # Someone saved these minutes while this person was writing (_save_minutes).
             "stale": stale,
         },
     )
+
+
+def _minutes_form_options(request: HttpRequest, item) -> dict:
+    initial = {
+        "discussion": item.discussion,
+        "decisions": item.decisions,
+        "next_review_on": item.next_review_on,
+        # Shown as the case stands: a case the MDT already supports is ticked.
+        "take_on_mdt": item.take_on_mdt or item.case.mdt_supported,
+        "version": selectors.minutes_version(item),
+    }
+    return {
+        "staff": selectors.meeting_staff(item.meeting),
+        "initial": initial,
+        "planning": selectors.may_plan(request.user, item),
+        "review_closed": item.review_closed_at is not None,
+    }
+
+
+def _save_minutes(
+    request: HttpRequest, item, form: MinutesForm, form_options: dict
+) -> tuple[MinutesForm | None, bool]:
+    """Record the minutes (and an action, if one is given) in one transaction. Returns
+    (None, False) when saved, else the form to show again with its error, and whether
+    someone else saved the minutes meanwhile (stale)."""
+    data = form.cleaned_data
+    try:
+        with transaction.atomic():  # a refused action keeps the minutes unchanged too
+            services.record_minutes(
+                request.user,
+                item,
+                discussion=data["discussion"],
+                decisions=data["decisions"],
+                next_review_on=data.get("next_review_on"),
+                take_on_mdt=data.get("take_on_mdt", False),
+                close_review=data["close_review"],
+                expected_version=data["version"] or None,  # a form as rendered has one
+            )
+            if data.get("action_description"):
+                services.add_action(
+                    request.user,
+                    item,
+                    description=data["action_description"],
+                    assignee=data["action_assignee"],
+                    due_on=data["action_due_on"],
+                )
+    except ValidationError as exc:
+        stale = getattr(exc, "code", None) == "stale"  # a dict of field errors has none
+        if stale:
+            # Keep what this person typed; show the minutes as saved now beside it, and
+            # draw the form from the current version so a second press is deliberate.
+            item.refresh_from_db()
+            resubmit = request.POST.copy()
+            resubmit["version"] = selectors.minutes_version(item)
+            form = MinutesForm(resubmit, **form_options)
+            form.is_valid()
+        form.add_error(None, exc)
+        return form, stale
+    return None, False
 
 
 @never_cache

@@ -14,6 +14,7 @@ from casework.models import MINUTES_IN_A_DAY, Consulter
 from casework.selectors import find_visible_case
 
 from .models import Session, Visit
+from .selectors import visit_workers
 
 
 class VisitPlanForm(forms.Form):
@@ -30,18 +31,7 @@ class VisitPlanForm(forms.Form):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user, self.case = user, None
-        # Staff of the organisation whose role makes visits (not auditors, administrators
-        # or statistics viewers).
-        self.fields["workers"].queryset = (
-            User.objects.filter(
-                organisation_id=user.organisation_id,
-                is_active=True,
-                groups__permissions__codename="add_visit",
-                groups__permissions__content_type__app_label="outreach",
-            )
-            .distinct()
-            .order_by("username")
-        )
+        self.fields["workers"].queryset = visit_workers(user)
 
     def clean_case_code(self) -> str:
         code = self.cleaned_data["case_code"].strip().upper()

@@ -14,12 +14,49 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.scoping import ScopedManager, ScopedModel
 from audit.history import HistoricalRecords
 from casework.fields import EncryptedTextField
-from casework.models import Channel, EncryptedRecord
+from casework.models import Case, Channel, EncryptedRecord
 
 
-class Visit(EncryptedRecord):
+class VisitManager(ScopedManager):
+    def visible_to(self, user) -> models.QuerySet:
+        """Visits of the cases `user` may read."""
+        return self._scope_base().filter(case__in=Case.objects.visible_to(user))
+
+    def checkable_by(self, user) -> models.QuerySet:
+        """Visits `user` may check in for: visible ones, and always those they went on or
+        that their organisation made (a case may move while the worker is out)."""
+        own = Q(workers=user) | Q(organisation_id=user.organisation_id)
+        visible = Q(case__in=Case.objects.visible_to(user))
+        return self._scope_base().filter(visible | own).distinct()
+
+
+def _organiser_id(user) -> int | None:
+    return user.organisation_id if getattr(user, "is_authenticated", False) else None
+
+
+class ProgrammeManager(ScopedManager):
+    def visible_to(self, user) -> models.QuerySet:
+        """The programmes `user`'s organisation organises: only the organiser records
+        sessions and attendance."""
+        return self._scope_base().filter(organiser_id=_organiser_id(user))
+
+
+class SessionManager(ScopedManager):
+    def visible_to(self, user) -> models.QuerySet:
+        """Sessions of the programmes `user`'s organisation organises."""
+        return self._scope_base().filter(programme__organiser_id=_organiser_id(user))
+
+
+class AttendanceManager(ScopedManager):
+    def visible_to(self, user) -> models.QuerySet:
+        """Attendance counts of the sessions `user`'s organisation held."""
+        return self._scope_base().filter(session__programme__organiser_id=_organiser_id(user))
+
+
+class Visit(ScopedModel, EncryptedRecord):
     class Kind(models.TextChoices):
         HOME_VISIT = "home_visit", _("面談・訪問")
         ACCOMPANIMENT = "accompaniment", _("同行支援")
@@ -87,6 +124,8 @@ class Visit(EncryptedRecord):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
+    objects = VisitManager()
+
     history = HistoricalRecords()
 
     class Meta:
@@ -116,7 +155,7 @@ class Visit(EncryptedRecord):
         )
 
 
-class Programme(models.Model):
+class Programme(ScopedModel):
     class Kind(models.TextChoices):
         FAMILY_CLASS = "family_class", _("家族教室")
         FAMILY_MEETING = "family_meeting", _("家族会")
@@ -148,6 +187,8 @@ class Programme(models.Model):
     )
     is_active = models.BooleanField(_("実施中"), default=True)
 
+    objects = ProgrammeManager()
+
     history = HistoricalRecords()
 
     class Meta:
@@ -159,7 +200,7 @@ class Programme(models.Model):
         return self.name
 
 
-class Session(models.Model):
+class Session(ScopedModel):
     programme = models.ForeignKey(
         Programme, on_delete=models.PROTECT, related_name="sessions", verbose_name=_("グループ支援")
     )
@@ -173,6 +214,8 @@ class Session(models.Model):
         related_name="programme_sessions",
         verbose_name=_("参加したケース"),
     )
+
+    objects = SessionManager()
 
     history = HistoricalRecords()
 
@@ -193,7 +236,7 @@ class ParticipantType(models.TextChoices):
     OTHER = "other", _("その他")
 
 
-class Attendance(models.Model):
+class Attendance(ScopedModel):
     """How many attended one session, of one participant type, from one residence."""
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="attendance")
@@ -210,6 +253,8 @@ class Attendance(models.Model):
         verbose_name=_("居住市町村"),
     )
     count = models.PositiveIntegerField(_("人数"))
+
+    objects = AttendanceManager()
 
     history = HistoricalRecords()
 

@@ -40,5 +40,5 @@ def case_timeline_entries(
             gettext("%(kind)s（%(status)s）")
             % {"kind": visit.get_kind_display(), "status": visit.get_status_display()},
         )
-        for visit in Visit.objects.filter(case=case).exclude(status=Visit.Status.DONE)
+        for visit in case.visits.exclude(status=Visit.Status.DONE)
     ]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime
 
 from django.db.models import Count, F, Q, QuerySet, Sum
+from django.http import Http404
 from django.utils import timezone
 
-from casework.selectors import visible_cases
+from accounts.models import User
+from accounts.selectors import holders_of
 
 from .models import Attendance, Programme, Session, Visit
 
@@ -15,14 +17,41 @@ V = Visit.Status
 
 
 def visible_visits(user) -> QuerySet[Visit]:
-    return Visit.objects.filter(case__in=visible_cases(user))
+    return Visit.objects.visible_to(user)
 
 
 def checkable_visits(user) -> QuerySet[Visit]:
-    """Visits the user may check in for: visible ones, and always those they went on or
-    that their organisation made (a case may move while the worker is out)."""
-    own = Q(workers=user) | Q(organisation_id=user.organisation_id)
-    return Visit.objects.filter(Q(case__in=visible_cases(user)) | own).distinct()
+    """Visits the user may check in for (`Visit.objects.checkable_by`)."""
+    return Visit.objects.checkable_by(user)
+
+
+def visit_workers(user) -> QuerySet[User]:
+    """Who may go on a visit `user` plans: staff of their organisation whose role makes
+    visits (not auditors, administrators or statistics viewers)."""
+    return holders_of("outreach.add_visit", organisation_id=user.organisation_id).order_by(
+        "username"
+    )
+
+
+def active_programmes(user) -> QuerySet[Programme]:
+    """The running programmes of the user's organisation."""
+    return Programme.objects.visible_to(user).filter(is_active=True)
+
+
+def programme_for(user, pk) -> Programme:
+    """A programme of the user's organisation, else 404."""
+    programme = Programme.objects.visible_to(user).filter(pk=pk).first()
+    if programme is None:
+        raise Http404
+    return programme
+
+
+def session_for(user, pk) -> Session:
+    """A session of a programme of the user's organisation (its programme joined), else 404."""
+    session = Session.objects.visible_to(user).select_related("programme").filter(pk=pk).first()
+    if session is None:
+        raise Http404
+    return session
 
 
 def week_schedule(user, monday: datetime.date, *, team: bool = False) -> QuerySet[Visit]:
@@ -40,8 +69,11 @@ def week_schedule(user, monday: datetime.date, *, team: bool = False) -> QuerySe
 def overdue_visits(
     *, now: datetime.datetime, organisation_id: int | None = None
 ) -> QuerySet[Visit]:
-    """Started visits whose check-in deadline has passed with no check-in."""
-    visits = Visit.objects.filter(
+    """Started visits whose check-in deadline has passed with no check-in: those the
+    organisation made (its supervisors' dashboard), or every one (the scheduler's
+    command, `services.report_overdue`). A safety list, by the organisation that sent
+    the worker out, whatever the case's organisation now."""
+    visits = Visit.objects.unscoped().filter(
         status=V.IN_PROGRESS, checked_in_at__isnull=True, checkin_due_at__lt=now
     )
     if organisation_id is not None:
@@ -63,7 +95,8 @@ def my_visits_today(user) -> QuerySet[Visit]:
 def visit_counts(*, start: datetime.date, end: datetime.date) -> dict[str, int]:
     """Done visits by type in [start, end] (outreach contacts: 面談・訪問 vs 同行支援)."""
     rows = (
-        Visit.objects.filter(
+        Visit.objects.unscoped()  # statistics: counts only
+        .filter(
             status=V.DONE,
             contact__occurred_at__date__gte=start,
             contact__occurred_at__date__lte=end,
@@ -78,12 +111,14 @@ def attendance_counts(*, start: datetime.date, end: datetime.date) -> dict[str, 
     """Sessions and attendance (延べ) by programme kind, and use from outside the host
     municipality (居住地外利用: residence known and different from the host)."""
     sessions = dict(
-        Session.objects.filter(held_on__range=(start, end))
+        Session.objects.unscoped()  # statistics: counts only
+        .filter(held_on__range=(start, end))
         .values_list("programme__kind")
         .annotate(n=Count("id"))
     )
     attendance = (
-        Attendance.objects.filter(session__held_on__range=(start, end))
+        Attendance.objects.unscoped()  # statistics: counts only
+        .filter(session__held_on__range=(start, end))
         .values("session__programme__kind")
         .annotate(
             total=Sum("count"),

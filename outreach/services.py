@@ -73,7 +73,7 @@ def _lock_for_worker(actor, visit: Visit) -> Visit:
     if not actor.has_perm("outreach.change_visit"):
         raise PermissionDenied
     require_visible(actor, visit.case, Capability.WRITE)
-    return Visit.objects.select_for_update().get(pk=visit.pk)
+    return Visit.objects.unscoped().select_for_update().get(pk=visit.pk)
 
 
 @transaction.atomic
@@ -106,7 +106,7 @@ def check_in(actor, visit: Visit, *, now: datetime.datetime | None = None) -> Vi
     stop the safety check-in (the overdue alarm would go off)."""
     if not actor.has_perm("outreach.change_visit"):
         raise PermissionDenied
-    current = Visit.objects.select_for_update().get(pk=visit.pk)
+    current = Visit.objects.unscoped().select_for_update().get(pk=visit.pk)
     if current.status != V.IN_PROGRESS or current.checked_in_at is not None:
         raise ValidationError(_("帰着連絡できるのは訪問中の訪問だけです。"))
     is_worker = current.workers.filter(pk=actor.pk).exists()

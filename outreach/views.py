@@ -13,13 +13,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.models import Organisation
+from accounts.selectors import municipalities
 from audit.models import Action
 from audit.services import record
 
 from . import selectors, services
 from .forms import SessionForm, VisitCompleteForm, VisitPlanForm
-from .models import ParticipantType, Programme, Session
+from .models import ParticipantType
 
 
 @never_cache
@@ -154,14 +154,14 @@ def visit_cancel(request: HttpRequest, pk: str) -> HttpResponse:
 
 @never_cache
 def programme_list(request: HttpRequest) -> HttpResponse:
-    programmes = Programme.objects.filter(organiser_id=request.user.organisation_id, is_active=True)
+    programmes = selectors.active_programmes(request.user)
     return render(request, "outreach/programme_list.html", {"programmes": programmes})
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 def programme_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    programme = get_object_or_404(Programme, pk=pk, organiser_id=request.user.organisation_id)
+    programme = selectors.programme_for(request.user, pk)
     form = SessionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -182,15 +182,8 @@ def programme_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def attendance(request: HttpRequest, pk: int) -> HttpResponse:
     """A grid of counts: participant types across, residences down."""
-    session = get_object_or_404(
-        Session.objects.select_related("programme"),
-        pk=pk,
-        programme__organiser_id=request.user.organisation_id,
-    )
-    municipalities = list(
-        Organisation.objects.filter(kind=Organisation.Kind.MUNICIPALITY, is_active=True)
-    )
-    rows = [(None, _("不明・県外"))] + [(m.pk, m.name) for m in municipalities]
+    session = selectors.session_for(request.user, pk)
+    rows = [(None, _("不明・県外"))] + [(m.pk, m.name) for m in municipalities()]
     types = ParticipantType.choices
     existing = {(a.participant_type, a.residence_id): a.count for a in session.attendance.all()}
     error = None

@@ -7,7 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Organisation
+from accounts.models import Organisation, User
+from accounts.selectors import partner_organisations
 from casework.forms import DateInput, not_in_future
 
 from .models import Referral
@@ -34,11 +35,9 @@ class ReferralForm(forms.Form):
     share_contacts = forms.BooleanField(label=_("相談の経過"), required=False)
     share_meeting_decisions = forms.BooleanField(label=_("会議での決定事項"), required=False)
 
-    def __init__(self, *args: Any, organisation_id: int, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["to_organisation"].queryset = Organisation.objects.filter(
-            is_active=True
-        ).exclude(pk=organisation_id)
+        self.fields["to_organisation"].queryset = partner_organisations(user)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -77,8 +76,6 @@ class TransferForm(forms.Form):
         label=_("移管先"), queryset=Organisation.objects.none()
     )
 
-    def __init__(self, *args: Any, organisation_id: int, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["to_organisation"].queryset = Organisation.objects.filter(
-            is_active=True
-        ).exclude(pk=organisation_id)
+        self.fields["to_organisation"].queryset = partner_organisations(user)

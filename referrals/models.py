@@ -10,12 +10,43 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from accounts.scoping import ScopedManager, ScopedModel
 from audit.history import HistoricalRecords
 from casework.fields import EncryptedTextField
 from casework.models import EncryptedRecord
 
 
-class Referral(EncryptedRecord):
+def _organisation_id(user) -> int | None:
+    return user.organisation_id if getattr(user, "is_authenticated", False) else None
+
+
+class ReferralManager(ScopedManager):
+    def visible_to(self, user) -> models.QuerySet:
+        """The referrals of `user`'s organisation, either side: those it made (drafts
+        included), and those sent to it (drafts stay with the sender)."""
+        return self.sent_by(user) | self.received_by(user)
+
+    def sent_by(self, user) -> models.QuerySet:
+        """The referrals `user`'s organisation made (送信済み・下書き)."""
+        return self._scope_base().filter(from_organisation_id=_organisation_id(user))
+
+    def received_by(self, user) -> models.QuerySet:
+        """The referrals sent to `user`'s organisation (受信箱); never a draft."""
+        return (
+            self._scope_base()
+            .filter(to_organisation_id=_organisation_id(user))
+            .exclude(status=Referral.Status.DRAFT)
+        )
+
+
+class TransferManager(ScopedManager):
+    def visible_to(self, user) -> models.QuerySet:
+        """The transfers of `user`'s organisation, from it or to it."""
+        own = _organisation_id(user)
+        return self._scope_base().filter(Q(from_organisation_id=own) | Q(to_organisation_id=own))
+
+
+class Referral(ScopedModel, EncryptedRecord):
     """A case passed to another organisation. The receiving side sees, while its grant
     lasts, exactly the parts the person consented to share (`share_*`)."""
 
@@ -87,6 +118,8 @@ class Referral(EncryptedRecord):
     sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     responded_at = models.DateTimeField(null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = ReferralManager()
 
     history = HistoricalRecords()
 
@@ -160,7 +193,7 @@ class ReferralTransition(models.Model):
         return f"{self.from_status} → {self.to_status}"
 
 
-class Transfer(models.Model):
+class Transfer(ScopedModel):
     """移管: the case moved to another organisation. The old organisation keeps read access
     to the records it wrote until a supervisor ends it."""
 
@@ -183,6 +216,8 @@ class Transfer(models.Model):
     access_ended_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+
+    objects = TransferManager()
 
     history = HistoricalRecords()
 

@@ -11,48 +11,47 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from guardian.shortcuts import get_objects_for_user
 
+from accounts.policy import Sensitive, require_step_up
 from accounts.reauth import NO_STEP_UP, StepUp
 from audit.models import Action
 from audit.services import record
 from casework import signals
-from casework.models import Case, Contact
+from casework.models import Case
 
-from .models import Referral
+from .models import Referral, Transfer
 
 S = Referral.Status
 
 
 def outbox(user) -> QuerySet[Referral]:
-    return Referral.objects.filter(from_organisation_id=user.organisation_id).select_related(
-        "case", "to_organisation"
-    )
+    """Referrals the user's organisation made (drafts included)."""
+    return Referral.objects.sent_by(user).select_related("case", "to_organisation")
 
 
 def inbox(user) -> QuerySet[Referral]:
     """Referrals sent to the user's organisation (drafts stay with the sender)."""
-    return (
-        Referral.objects.filter(to_organisation_id=user.organisation_id)
-        .exclude(status=S.DRAFT)
-        .select_related("case", "from_organisation")
-    )
+    return Referral.objects.received_by(user).select_related("case", "from_organisation")
 
 
 def get_referral_for(user, pk: Any) -> Referral:
     """A referral the user's organisation sent or received; 404 for anything else."""
     referral = (
-        Referral.objects.select_related(
-            "case__client__municipality", "from_organisation", "to_organisation"
-        )
+        Referral.objects.visible_to(user)
+        .select_related("case__client__municipality", "from_organisation", "to_organisation")
         .filter(pk=pk)
         .first()
     )
     if referral is None:
         raise Http404
-    if referral.from_organisation_id == user.organisation_id:
-        return referral
-    if referral.to_organisation_id == user.organisation_id and referral.status != S.DRAFT:
-        return referral
-    raise Http404
+    return referral
+
+
+def transfer_for(user, pk: Any) -> Transfer:
+    """A transfer from or to the user's organisation; 404 for anything else."""
+    transfer = Transfer.objects.visible_to(user).select_related("case").filter(pk=pk).first()
+    if transfer is None:
+        raise Http404
+    return transfer
 
 
 def read_referral(user, pk: Any) -> Referral:
@@ -75,15 +74,15 @@ def shared_cases(user) -> QuerySet[Case]:
     referrals = get_objects_for_user(
         user,
         "referrals.view_shared_case",
-        klass=Referral.objects.filter(
-            to_organisation_id=user.organisation_id,
-            status=S.ACCEPTED,
-            consent_withdrawn_on__isnull=True,
+        klass=Referral.objects.received_by(user).filter(
+            status=S.ACCEPTED, consent_withdrawn_on__isnull=True
         ),
         accept_global_perms=False,
         with_superuser=False,
     )
-    return Case.objects.filter(pk__in=referrals.values("case_id"), restricted=False)
+    # Not a casework access kind: the cases of the referrals whose grant the organisation
+    # holds (the grant is the policy), read across scope for those referrals only.
+    return Case.objects.unscoped().filter(pk__in=referrals.values("case_id"), restricted=False)
 
 
 def non_identifying_profile(referral: Referral) -> dict[str, Any]:
@@ -122,7 +121,7 @@ def shared_view(
         "identity_shared": referral.share_basic_profile and case.client is not None,
     }
     if reveal and parts["identity_shared"]:
-        step_up.require()
+        require_step_up(Sensitive.IDENTITY, step_up)
         client = case.client
         parts["identity"] = {
             "name": client.name,
@@ -136,9 +135,9 @@ def shared_view(
         parts["case_summary"] = case.summary
     if referral.share_contacts:
         parts["contacts"] = list(
-            Contact.objects.filter(case=case)
-            .order_by("-occurred_at")
-            .only("id", "data_key_id", "occurred_at", "channel", "consulter", "summary")
+            case.contacts.order_by("-occurred_at").only(
+                "id", "data_key_id", "occurred_at", "channel", "consulter", "summary"
+            )
         )
     if referral.share_meeting_decisions:
         # Meetings publish decisions through a signal; referrals imports no sibling.
@@ -161,8 +160,9 @@ def shared_view(
 def counts(
     *, start: datetime.date, end: datetime.date, organisation_ids: list[int] | None = None
 ) -> dict[str, Any]:
-    """Referrals sent in [start, end]: by kind and outcome, and days from sent to accepted."""
-    sent = Referral.objects.filter(sent_at__date__gte=start, sent_at__date__lte=end)
+    """Referrals sent in [start, end]: by kind and outcome, and days from sent to accepted.
+    Statistics: counts across organisations (the caller narrows them by organisation)."""
+    sent = Referral.objects.unscoped().filter(sent_at__date__gte=start, sent_at__date__lte=end)
     if organisation_ids is not None:
         sent = sent.filter(from_organisation_id__in=organisation_ids)
     by_kind_status = {
@@ -189,11 +189,11 @@ def awaiting_response(user) -> int:
 def oldest_unanswered_sent_at(organisation_id: int) -> QuerySet[Referral]:
     """For the outer query's case (`OuterRef("pk")`), when the oldest referral that
     `organisation_id` sent and the receiver has neither accepted nor declined was sent:
-    a one-value subquery (meetings' pack ranks cases by it)."""
+    a one-value subquery (meetings' pack ranks cases by it, on cases it reached through a
+    scope)."""
     return (
-        Referral.objects.filter(
-            case_id=OuterRef("pk"), from_organisation_id=organisation_id, status=S.SENT
-        )
+        Referral.objects.unscoped()
+        .filter(case_id=OuterRef("pk"), from_organisation_id=organisation_id, status=S.SENT)
         .order_by("sent_at")
         .values("sent_at")[:1]
     )
@@ -201,7 +201,7 @@ def oldest_unanswered_sent_at(organisation_id: int) -> QuerySet[Referral]:
 
 def timeline_entries(case) -> list[tuple[datetime.datetime, str]]:
     """(when, text) for each referral transition and transfer of the case."""
-    from .models import ReferralTransition, Transfer
+    from .models import ReferralTransition
 
     entries = [
         (
@@ -224,8 +224,6 @@ def timeline_entries(case) -> list[tuple[datetime.datetime, str]]:
             _("移管：%(from)s → %(to)s（%(by)s）")
             % {"from": t.from_organisation, "to": t.to_organisation, "by": t.by},
         )
-        for t in Transfer.objects.filter(case=case).select_related(
-            "from_organisation", "to_organisation", "by"
-        )
+        for t in case.transfers.select_related("from_organisation", "to_organisation", "by")
     ]
     return entries

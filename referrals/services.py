@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts.models import Organisation, organisation_group
+from accounts.policy import Sensitive, require_step_up
+from accounts.reauth import StepUp
 from audit.models import Action
 from audit.services import record
 from casework import services as casework_services
@@ -100,7 +102,7 @@ def move(actor, referral: Referral, to_status: str, *, note: str = "") -> Referr
     the wrong side attempting it, is refused with a message and changes nothing."""
     if not actor.has_perm("referrals.change_referral"):
         raise PermissionDenied
-    current = Referral.objects.select_for_update().get(pk=referral.pk)
+    current = Referral.objects.unscoped().select_for_update().get(pk=referral.pk)
     side = _side(actor, current)
     if side is None:
         raise PermissionDenied
@@ -145,11 +147,13 @@ def move(actor, referral: Referral, to_status: str, *, note: str = "") -> Referr
 
 
 @transaction.atomic
-def withdraw_consent(actor, referral: Referral, *, on=None) -> Referral:
-    """The person withdrew consent: the receiving side loses the shared view at once."""
+def withdraw_consent(actor, referral: Referral, *, step_up: StepUp, on=None) -> Referral:
+    """The person withdrew consent: the receiving side loses the shared view at once. The
+    sender records it, after a fresh step-up (accounts.policy)."""
     if not actor.has_perm("referrals.change_referral") or _side(actor, referral) != "sender":
         raise PermissionDenied
-    current = Referral.objects.select_for_update().get(pk=referral.pk)
+    require_step_up(Sensitive.WITHDRAW_CONSENT, step_up)
+    current = Referral.objects.unscoped().select_for_update().get(pk=referral.pk)
     current.consent_withdrawn_on = on or timezone.localdate()
     current.save()
     remove_perm(SHARED, organisation_group(current.to_organisation_id), current)
@@ -171,7 +175,7 @@ def transfer_case(actor, case: Case, *, to_organisation: Organisation) -> Transf
     require_visible(actor, case, Capability.WRITE)
     if to_organisation.pk == case.organisation_id:
         raise ValidationError(_("移管先には別の組織を選んでください。"))
-    locked = Case.objects.select_for_update().get(pk=case.pk)
+    locked = Case.objects.unscoped().select_for_update().get(pk=case.pk)
     transfer = Transfer.objects.create(
         case=locked,
         from_organisation_id=locked.organisation_id,

@@ -6,19 +6,18 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import reauth
-from accounts.reauth import recent_auth_required
 from casework.access import Capability
 from casework.selectors import get_visible_case
 
 from . import selectors, services
 from .forms import ReferralForm, TransferForm
-from .models import Referral, Transfer
+from .models import Referral
 
 ACTIONS = {
     "send": Referral.Status.SENT,
@@ -45,7 +44,7 @@ def referral_lists(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def referral_new(request: HttpRequest, code: str) -> HttpResponse:
     case = get_visible_case(request.user, code, Capability.WRITE)
-    form = ReferralForm(request.POST or None, organisation_id=request.user.organisation_id)
+    form = ReferralForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             referral = services.create_referral(request.user, case, **form.service_kwargs())
@@ -104,10 +103,10 @@ def referral_move(request: HttpRequest, pk: str, action: str) -> HttpResponse:
 
 @never_cache
 @require_POST
-@recent_auth_required
 def consent_withdraw(request: HttpRequest, pk: str) -> HttpResponse:
+    """Needs a fresh step-up (accounts.policy, checked by the service)."""
     referral = selectors.get_referral_for(request.user, pk)
-    services.withdraw_consent(request.user, referral)
+    services.withdraw_consent(request.user, referral, step_up=reauth.step_up_of(request))
     messages.success(request, _("同意の撤回を記録しました。紹介先からは閲覧できなくなりました。"))
     return redirect("referrals:detail", pk=referral.pk)
 
@@ -130,7 +129,7 @@ def shared_case(request: HttpRequest, pk: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def transfer_new(request: HttpRequest, code: str) -> HttpResponse:
     case = get_visible_case(request.user, code, Capability.WRITE)
-    form = TransferForm(request.POST or None, organisation_id=request.user.organisation_id)
+    form = TransferForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             services.transfer_case(
@@ -147,11 +146,7 @@ def transfer_new(request: HttpRequest, code: str) -> HttpResponse:
 @never_cache
 @require_POST
 def transfer_end_access(request: HttpRequest, pk: int) -> HttpResponse:
-    transfer = get_object_or_404(
-        Transfer.objects.filter(from_organisation_id=request.user.organisation_id)
-        | Transfer.objects.filter(to_organisation_id=request.user.organisation_id),
-        pk=pk,
-    )
+    transfer = selectors.transfer_for(request.user, pk)
     services.end_transfer_access(request.user, transfer)
     messages.success(request, _("移管元の閲覧を終了しました。"))
     return redirect("referrals:lists")

@@ -260,7 +260,7 @@ register(
 
 
 def _after_intermediate_work(params: dict[str, list[str]]) -> Q:
-    earlier = Milestone.objects.filter(
+    earlier = Milestone.objects.unscoped().filter(
         case=OuterRef("case"),
         kind=Milestone.Kind.INTERMEDIATE_WORK,
         achieved_on__lte=OuterRef("achieved_on"),

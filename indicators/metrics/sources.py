@@ -33,7 +33,7 @@ def _region(path: str, label: Promise | None = None) -> Dimension:
 
 CONTACTS = Source(
     "contacts",
-    lambda: Contact.objects.all(),
+    lambda: Contact.objects.unscoped(),
     "organisation",
     "occurred_at",
     timestamp=True,
@@ -51,7 +51,7 @@ CONTACTS = Source(
 )
 CASES = Source(
     "cases",
-    lambda: Case.objects.filter(merged_into__isnull=True),
+    lambda: Case.objects.unscoped().filter(merged_into__isnull=True),
     "organisation",
     "opened_on",
     dimensions=(
@@ -68,7 +68,7 @@ CASES = Source(
 )
 VISITS = Source(
     "visits",
-    lambda: Visit.objects.filter(status=Visit.Status.DONE),
+    lambda: Visit.objects.unscoped().filter(status=Visit.Status.DONE),
     "organisation",
     "contact__occurred_at",
     timestamp=True,
@@ -82,7 +82,7 @@ VISITS = Source(
 )
 MEETINGS = Source(
     "meetings",
-    lambda: Meeting.objects.filter(status=Meeting.Status.HELD),
+    lambda: Meeting.objects.unscoped().filter(status=Meeting.Status.HELD),
     "host",
     "held_at",
     timestamp=True,
@@ -94,7 +94,7 @@ MEETINGS = Source(
 )
 AGENDA = Source(
     "agenda",
-    lambda: AgendaItem.objects.filter(
+    lambda: AgendaItem.objects.unscoped().filter(
         meeting__status=Meeting.Status.HELD, meeting__kind=Meeting.Kind.MDT_MONTHLY
     ),
     "meeting__host",
@@ -104,7 +104,7 @@ AGENDA = Source(
 )
 SESSIONS = Source(
     "sessions",
-    lambda: Session.objects.all(),
+    lambda: Session.objects.unscoped(),
     "programme__organiser",
     "held_on",
     dimensions=(
@@ -116,7 +116,7 @@ SESSIONS = Source(
 )
 ATTENDANCE = Source(
     "attendance",
-    lambda: Attendance.objects.all(),
+    lambda: Attendance.objects.unscoped(),
     "session__programme__organiser",
     "session__held_on",
     dimensions=(
@@ -141,7 +141,7 @@ ATTENDANCE = Source(
 )
 REFERRALS = Source(
     "referrals",
-    lambda: Referral.objects.filter(sent_at__isnull=False),
+    lambda: Referral.objects.unscoped().filter(sent_at__isnull=False),
     "from_organisation",
     "sent_at",
     timestamp=True,
@@ -153,7 +153,7 @@ REFERRALS = Source(
 )
 MILESTONES = Source(
     "milestones",
-    lambda: Milestone.objects.filter(case__merged_into__isnull=True),
+    lambda: Milestone.objects.unscoped().filter(case__merged_into__isnull=True),
     "case__organisation",
     "achieved_on",
     dimensions=(

@@ -18,6 +18,7 @@ from casework.models import Case, CaseUserObjectPermission
 from casework.selectors import visible_cases
 from meetings import selectors, services
 from meetings.models import ActionItem, AgendaItem, Meeting
+from meetings.pack import build_pack
 
 pytestmark = pytest.mark.django_db
 
@@ -210,7 +211,7 @@ def test_the_pack_keeps_a_closed_agenda_case_and_leaves_out_restricted_candidate
     )
     case = Case.objects.get(pk=centre.case.pk)
     casework.close_case(centre.counsellor, case, expected_version=case.version, reason="wish")
-    pack = selectors.build_pack(centre.supervisor, centre.meeting)
+    pack = build_pack(centre.supervisor, centre.meeting)
     assert [(e.case, e.item) for e in pack.cases if e.item] == [(case, centre.item)]
     assert [c for c, _why in pack.left_out] == [restricted]
     assert "閲覧制限" in pack.left_out[0][1]

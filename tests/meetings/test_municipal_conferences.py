@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import time
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -20,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Organisation, User
+from accounts.reauth import StepUp
 from accounts.roles import Role
 from audit.models import Action, Event
 from casework import services as casework
@@ -308,7 +310,9 @@ def test_a_liaison_cannot_put_a_case_outside_its_referral_scope_on_the_agenda(
     elif outside == "consent_withdrawn":
         case = town.open_case("撤回")
         referrals.withdraw_consent(
-            town.counsellor, town.refer(case, town.municipality, town.liaison)
+            town.counsellor,
+            town.refer(case, town.municipality, town.liaison),
+            step_up=StepUp(time.time()),
         )
     elif outside == "restricted":
         case = town.open_case("制限")

@@ -20,8 +20,9 @@ from audit.models import Event
 from casework import services as casework
 from casework.models import Case
 from casework.periods import era_date
-from meetings import selectors, services
+from meetings import services
 from meetings.models import AgendaItem, Meeting
+from meetings.pack import PACK_SUGGESTIONS
 from referrals import services as referrals
 from referrals.models import Referral
 from tests.html_forms import post_forms, submit
@@ -204,12 +205,12 @@ def test_cases_on_the_agenda_come_first_in_agenda_order_then_the_suggestions(pac
 
 def test_suggestions_are_capped_and_the_rest_counted(pack):
     w = pack
-    cases = [open_case(w, contact_days_ago=61 + n) for n in range(selectors.PACK_SUGGESTIONS + 3)]
+    cases = [open_case(w, contact_days_ago=61 + n) for n in range(PACK_SUGGESTIONS + 3)]
 
     html = detail(w)
 
     rows = pack_rows(html)
-    assert len(rows) == selectors.PACK_SUGGESTIONS
+    assert len(rows) == PACK_SUGGESTIONS
     # The longest silence first.
     assert [code for code, _text in rows] == [c.code for c in reversed(cases)][: len(rows)]
     assert "ほか 3件の候補は表示していません。" in html

@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from casework import services as casework
 from casework.models import Case, Contact, Milestone
-from meetings import selectors, services
+from meetings import services
 from meetings.models import Meeting
+from meetings.pack import build_pack
 from tests.meetings.helpers import CANARY_NAME, at, case, meeting
 
 pytestmark = pytest.mark.django_db
@@ -80,7 +81,7 @@ def test_the_pack_selects_by_every_rule_and_shows_history_since_the_last_review(
 
     this = meeting(world, day)
     services.add_to_agenda(world.supervisor, this, old)  # added by hand
-    pack = selectors.build_pack(world.supervisor, this, no_contact_days=60)
+    pack = build_pack(world.supervisor, this, no_contact_days=60)
 
     reasons = {entry.case.code: entry.reasons for entry in pack.cases}
     assert set(reasons) == {old.code, reviewed.code, flagged.code, new.code, silent.code}
@@ -103,7 +104,7 @@ def test_the_pack_runs_a_fixed_number_of_queries(world):
             case(world, opened=datetime.date(2023, 1, 1), mdt_supported=True)
         this = meeting(world, datetime.date(2024, 6, 10))
         with CaptureQueriesContext(connection) as captured:
-            selectors.build_pack(world.supervisor, this)
+            build_pack(world.supervisor, this)
         return len(captured)
 
     assert count(3) == count(30)
@@ -120,7 +121,7 @@ def test_a_consent_needing_meeting_leaves_out_cases_without_consent_and_says_why
     this = meeting(
         world, datetime.date(2024, 6, 10), legal_basis=Meeting.LegalBasis.CONSENT_REQUIRED
     )
-    pack = selectors.build_pack(world.supervisor, this)
+    pack = build_pack(world.supervisor, this)
     assert [e.case for e in pack.cases] == [with_consent]
     assert pack.left_out == [(without, "情報共有への同意が記録されていません")]
     with pytest.raises(Exception, match="同意が記録されていません"):

@@ -3,10 +3,13 @@ the grant lasts, and nobody else anything."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.reauth import StepUp
 from accounts.roles import Role
 from referrals import services
 from tests.referrals.helpers import (
@@ -74,7 +77,7 @@ def test_the_grant_ends_with_completion_withdrawal_or_consent_withdrawal(client,
     elif ending == "withdrawn":
         services.move(setting.counsellor, referral, S.WITHDRAWN)
     else:
-        services.withdraw_consent(setting.counsellor, referral)
+        services.withdraw_consent(setting.counsellor, referral, step_up=StepUp(time.time()))
     setting.liaison = type(setting.liaison).objects.get(pk=setting.liaison.pk)  # fresh perm cache
     assert shared_page(client, setting.liaison, referral).status_code == 404
 

@@ -1,0 +1,45 @@
+"""Who gets exact figures, and who works on a plan: the one place these are decided.
+
+Figures are exact only for the owning organisation's holders of
+`indicators.view_exact_figures`: a plan's owner; for ad-hoc metric pages, the scope's
+organisation, or the prefectural centre for region- and prefecture-wide figures.
+Everyone else sees small people-counts hidden (indicators.suppression). The selectors and
+services ask here; the screens and the API only render what they are given.
+"""
+
+from __future__ import annotations
+
+from accounts.models import Organisation
+
+from . import metrics
+from .models import Plan
+
+
+def owns(user, plan: Plan) -> bool:
+    """`user` belongs to the organisation that owns `plan`."""
+    return user.organisation_id is not None and user.organisation_id == plan.organisation_id
+
+
+def exact_for_plan(user, plan: Plan) -> bool:
+    """Whether `user` sees `plan`'s figures exact (else small cells are hidden)."""
+    return user.has_perm("indicators.view_exact_figures") and owns(user, plan)
+
+
+def exact_for_scope(user, scope: metrics.Scope) -> bool:
+    """Own organisation's figures; region- and prefecture-wide figures belong to the
+    prefectural centre."""
+    if not user.has_perm("indicators.view_exact_figures") or user.organisation is None:
+        return False
+    if scope.kind == metrics.Scope.ORGANISATION:
+        return scope.organisation_id == user.organisation_id
+    return user.organisation.kind == Organisation.Kind.PREFECTURE_CENTRE
+
+
+def may_submit(user, plan: Plan) -> bool:
+    """Whether `user` may submit (freeze) `plan`'s report."""
+    return user.has_perm("indicators.submit_report") and owns(user, plan)
+
+
+def may_assess(user, plan: Plan) -> bool:
+    """Whether `user` enters `plan`'s yearly targets, figures and assessments."""
+    return owns(user, plan) and user.has_perm("indicators.change_assessment")
