@@ -51,10 +51,11 @@ CONTACT_INPUTS = inputs(Contact, given={"organisation_id", "staff_id", "case_id"
 
 
 @pytest.fixture
-def world(centre):
-    """The casework centre (counsellors c1 and c2, supervisor sv) and a municipality."""
-    centre.tsu = make_organisation(Organisation.Kind.MUNICIPALITY, name="津市")
-    return centre
+def world(world):
+    """The shared world, its centre as `org`, and a municipality of its own."""
+    world.org = world.centre
+    world.tsu = make_organisation(Organisation.Kind.MUNICIPALITY, name="津市")
+    return world
 
 
 # --- what a record is, read back from the database --------------------------------------------
@@ -246,7 +247,12 @@ def test_a_milestone_written_in_bulk_equals_one_recorded_by_the_service(world):
 
 
 def test_the_import_makes_what_the_services_make(world):
-    run_import(world.supervisor, xlsx([CASE_HEADER, case_row("A-1")]), kind="cases", name="c.xlsx")
+    run_import(
+        world.supervisor,
+        xlsx([CASE_HEADER, case_row("A-1", 担当者=world.counsellor.username)]),
+        kind="cases",
+        name="c.xlsx",
+    )
     case = Case.objects.get()
     run_import(
         world.supervisor,
