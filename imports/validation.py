@@ -288,7 +288,7 @@ def _cases_by_reference(actor, references: list[str]) -> dict[str, Case | str]:
     legacy = [k for k in keys if not _SYSTEM_CODE.match(k)]
     found: dict[str, Case] = {}
     # Only cases the importer may write to (casework.access: never a read-only grant).
-    visible = visible_cases(actor, Capability.WRITE).select_related(
+    visible = visible_cases(actor, capability=Capability.WRITE).select_related(
         "client", "data_key", "merged_into__client"
     )
     for chunk in chunks(codes):
