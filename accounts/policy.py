@@ -1,6 +1,6 @@
 """Which step-up re-authentication each sensitive action needs: the one list.
 
-Services call `require_step_up(action, step_up)` with the `accounts.reauth.StepUp` their
+Services call `require_step_up(action, step_up=...)` with the `accounts.reauth.StepUp` their
 caller passes (`reauth.step_up_of(request)`; an API token never carries one), so no
 screen, export or API path skips the check by forgetting a decorator; a stale step-up
 raises `StepUpRequired`, which `reauth.StepUpMiddleware` turns into the
@@ -44,7 +44,7 @@ STEP_UP: dict[Sensitive, StepUpKind] = {
 }
 
 
-def require_step_up(action: Sensitive, step_up: StepUp) -> None:
+def require_step_up(action: Sensitive, *, step_up: StepUp) -> None:
     """Refuse (`StepUpRequired`) unless `step_up` satisfies what `action` needs."""
     if STEP_UP[action] is StepUpKind.RECENT:
         step_up.require()

@@ -180,7 +180,8 @@ class RequestScopeMiddleware:
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> None:
         guard = _request.get()
-        if guard is not None and "admin" in request.resolver_match.namespaces:
+        match = request.resolver_match  # resolved before any view runs
+        if guard is not None and match is not None and "admin" in match.namespaces:
             # Administrators' own tool across organisations (config/access.py "admin:*").
             guard.active = False
         return None

@@ -251,7 +251,7 @@ def _check(user, fmt: str, identity: bool, purpose: str, step_up: StepUp) -> Non
     if identity and not user.has_perm("casework.export_identity"):
         raise PermissionDenied
     if identity:
-        require_step_up(Sensitive.IDENTITY, step_up)
+        require_step_up(Sensitive.IDENTITY, step_up=step_up)
     if identity and len(purpose.strip()) < 5:
         raise ValidationError(
             {"purpose": _("個人情報を含む書き出しには目的を具体的に記入してください。")}

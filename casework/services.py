@@ -161,7 +161,7 @@ def update_case(
     _require(actor, "casework.change_case")
     require_visible(actor, case, capability=WRITE)
     if changes.get("sharing_consent_on", case.sharing_consent_on) != case.sharing_consent_on:
-        require_step_up(Sensitive.SHARING_CONSENT, step_up)
+        require_step_up(Sensitive.SHARING_CONSENT, step_up=step_up)
     current = _lock(Case.objects.unscoped(), case.pk, expected_version)
     if "status" in changes and changes["status"] != current.status:
         if changes["status"] == Case.Status.CLOSED:
@@ -260,7 +260,7 @@ def _require_identity(actor: User, case: Case, step_up: StepUp) -> None:
     shared view) comes through here."""
     _require(actor, "casework.reveal_identity")
     require_visible(actor, case, capability=Capability.IDENTITY)
-    require_step_up(Sensitive.IDENTITY, step_up)
+    require_step_up(Sensitive.IDENTITY, step_up=step_up)
 
 
 @transaction.atomic

@@ -152,7 +152,7 @@ def withdraw_consent(actor, referral: Referral, *, step_up: StepUp, on=None) -> 
     sender records it, after a fresh step-up (accounts.policy)."""
     if not actor.has_perm("referrals.change_referral") or _side(actor, referral) != "sender":
         raise PermissionDenied
-    require_step_up(Sensitive.WITHDRAW_CONSENT, step_up)
+    require_step_up(Sensitive.WITHDRAW_CONSENT, step_up=step_up)
     current = Referral.objects.unscoped().select_for_update().get(pk=referral.pk)
     current.consent_withdrawn_on = on or timezone.localdate()
     current.save()
