@@ -17,7 +17,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, User
-from accounts.policy import Sensitive, require_step_up
+from accounts.policy import Sensitive, organisation_of, require_step_up
 from accounts.reauth import NO_STEP_UP, StepUp
 from audit.models import Action
 from audit.services import record
@@ -76,14 +76,6 @@ def _lock(rows: QuerySet[V], pk: uuid.UUID, expected_version: int | None) -> V:
     return current
 
 
-def _organisation_id(actor: User) -> int:
-    """The organisation what the actor writes belongs to. Every account the application
-    makes has one; the bootstrap superuser has none, and writes no casework."""
-    if actor.organisation_id is None:
-        raise PermissionDenied
-    return actor.organisation_id
-
-
 def _pk(user: User | int) -> int:
     return user.pk if isinstance(user, User) else user
 
@@ -112,7 +104,7 @@ def open_case(
     A possible duplicate in the organisation stops the write unless the caller confirms.
     """
     _require(actor, "casework.add_case", "casework.add_client")
-    organisation_id = _organisation_id(actor)
+    organisation_id = organisation_of(actor)
     identity = {k: v for k, v in (identity or {}).items() if v not in (None, "")}
     client = None
     if identity or client_attributes:
@@ -352,7 +344,7 @@ def log_contact(
             trusted.append("municipality")
     contact = Contact(
         case=case,
-        organisation_id=_organisation_id(actor),
+        organisation_id=organisation_of(actor),
         staff=actor,
         updated_by=actor,
         **fields,
