@@ -50,9 +50,10 @@ also refuse outside requests, so every test, command and migration would need
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any, TypeVar
 
 from django.db import models
 from django.http import HttpRequest, HttpResponse
@@ -105,11 +106,14 @@ def is_scoped(model: type[models.Model]) -> bool:
     return isinstance(getattr(model, "_default_manager", None), ScopedManager)
 
 
-class ScopedManager(models.Manager):
+_M = TypeVar("_M", bound=models.Model)
+
+
+class ScopedManager(models.Manager[_M]):
     """`objects` of a scoped model. Subclasses add the scoped methods, built on
     `_scope_base()`; everything else refuses in request code (`ScopeError`)."""
 
-    def get_queryset(self) -> models.QuerySet:
+    def get_queryset(self) -> models.QuerySet[_M]:
         if guarded() and not self._under_scoped_parent():
             name = self.model.__name__ if self.model else "?"
             raise ScopeError(
@@ -125,25 +129,25 @@ class ScopedManager(models.Manager):
 
     # Through get_queryset, so that a related manager (`case.contacts.unscoped()`) keeps
     # its own narrowing to the parent.
-    def _scope_base(self) -> models.QuerySet:
+    def _scope_base(self) -> models.QuerySet[_M]:
         """The rows before a scope: for the scoped methods of subclasses only."""
         with unscoped():
             return self.get_queryset()
 
-    def unscoped(self) -> models.QuerySet:
+    def unscoped(self) -> models.QuerySet[_M]:
         """The escape for one query: every row, after a policy check made elsewhere."""
         with unscoped():
             return self.get_queryset()
 
-    def none(self) -> models.QuerySet:
+    def none(self) -> models.QuerySet[_M]:
         with unscoped():
             return self.get_queryset().none()
 
-    def create(self, **fields):
+    def create(self, **kwargs: Any) -> _M:
         with unscoped():
-            return super().create(**fields)
+            return super().create(**kwargs)
 
-    def bulk_create(self, objs, *args, **kwargs):
+    def bulk_create(self, objs: Iterable[_M], *args: Any, **kwargs: Any) -> list[_M]:
         with unscoped():
             return super().bulk_create(objs, *args, **kwargs)
 
@@ -176,7 +180,8 @@ class RequestScopeMiddleware:
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> None:
         guard = _request.get()
-        if guard is not None and "admin" in request.resolver_match.namespaces:
+        match = request.resolver_match  # resolved before any view runs
+        if guard is not None and match is not None and "admin" in match.namespaces:
             # Administrators' own tool across organisations (config/access.py "admin:*").
             guard.active = False
         return None

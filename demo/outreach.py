@@ -111,7 +111,7 @@ def _programmes(context: SeedContext, centre: Organisation, rng: random.Random) 
             session = services.add_session(
                 supervisor, programme, held_on=held, theme=themes[n], venue="デモ会館"
             )
-            grid = {}
+            grid: dict[tuple[str, int | None], int] = {}
             for participant_type in (
                 ParticipantType.FAMILY,
                 ParticipantType.SELF,

@@ -47,7 +47,7 @@ def plan_visit(
 ) -> Visit:
     if not actor.has_perm("outreach.add_visit"):
         raise PermissionDenied
-    require_visible(actor, case, Capability.WRITE)
+    require_visible(actor, case, capability=Capability.WRITE)
     workers = list(workers) or [actor]
     if len(workers) > 2:
         raise ValidationError({"workers": _("訪問者は2人までです。")})
@@ -72,7 +72,7 @@ def plan_visit(
 def _lock_for_worker(actor, visit: Visit) -> Visit:
     if not actor.has_perm("outreach.change_visit"):
         raise PermissionDenied
-    require_visible(actor, visit.case, Capability.WRITE)
+    require_visible(actor, visit.case, capability=Capability.WRITE)
     return Visit.objects.unscoped().select_for_update().get(pk=visit.pk)
 
 

@@ -121,7 +121,7 @@ def shared_view(
         "identity_shared": referral.share_basic_profile and case.client is not None,
     }
     if reveal and parts["identity_shared"]:
-        require_step_up(Sensitive.IDENTITY, step_up)
+        require_step_up(Sensitive.IDENTITY, step_up=step_up)
         client = case.client
         parts["identity"] = {
             "name": client.name,
