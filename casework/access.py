@@ -197,6 +197,37 @@ def scope_q(user: User, *, capability: Capability = Capability.READ) -> Q:
     return scope
 
 
+def read_back_only_case_ids(user: User) -> QuerySet[Any] | None:
+    """The cases `user` reaches only by transfer read-back (`CaseAccess.own_records_only`
+    for each), as an unevaluated query of case ids: read-back grants of their organisation,
+    less the cases it keeps and those a break-glass of the user opens (an agenda grant
+    needs the case to be the organisation's own). None when there can be none."""
+    from .models import BreakGlass, CaseReadBack
+
+    if not keeps_cases(user):
+        return None
+    now = timezone.now()
+    glass = BreakGlass.objects.active(now).filter(user_id=user.pk).values("case_id")
+    return (
+        CaseReadBack.objects.active(now)
+        .filter(organisation_id=user.organisation_id)
+        .exclude(case__organisation_id=user.organisation_id)
+        .exclude(case_id__in=glass)
+        .values("case_id")
+    )
+
+
+def own_records_q(user: User, written_by: str = "organisation_id", case: str = "case_id") -> Q:
+    """Filter on a case's records (contacts, milestones, visits) on top of their cases'
+    scope: on a case reached only by transfer read-back, only the records `user`'s own
+    organisation wrote (as `casework.selectors.case_timeline` shows them); elsewhere all.
+    No query of its own: the read-back cases go in as a sub-query."""
+    read_back_only = read_back_only_case_ids(user)
+    if read_back_only is None:
+        return Q()
+    return ~Q(**{f"{case}__in": read_back_only}) | Q(**{written_by: user.organisation_id})
+
+
 def access_to(user: User, case: Case) -> CaseAccess:
     """How `user` reaches `case` (no kinds: not at all). At most a few small queries; none
     for the common case of a counsellor on an unrestricted case of their organisation."""

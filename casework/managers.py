@@ -46,17 +46,22 @@ class ClientManager(ScopedManager["Client"]):
 class ContactManager(ScopedManager["Contact"]):
     def visible_to(self, user: User, cases: QuerySet[Case] | None = None) -> QuerySet[Contact]:
         """Contacts of visible cases, and the anonymous contacts of the user's organisation
-        (for those who may see contacts). A caller that already holds the user's visible
-        cases passes them (`cases`) to save their query."""
+        (for those who may see contacts); on a case reached only by transfer read-back,
+        only those the user's organisation logged (casework.access.own_records_q). A
+        caller that already holds the user's visible cases passes them (`cases`) to save
+        their query."""
         cases = _cases(user) if cases is None else cases
+        own_records = access.own_records_q(user)
         if not user.has_perm("casework.view_contact"):
-            return self._scope_base().filter(case__in=cases)
+            return self._scope_base().filter(Q(case__in=cases) & own_records)
         anonymous = Q(case__isnull=True, organisation_id=user.organisation_id)
-        return self._scope_base().filter(Q(case__in=cases) | anonymous)
+        return self._scope_base().filter((Q(case__in=cases) & own_records) | anonymous)
 
 
 class MilestoneManager(ScopedManager["Milestone"]):
     def visible_to(self, user: User) -> QuerySet[Milestone]:
-        """Milestones of the cases `user` may read (the case's timeline narrows them for a
-        transfer read-back: casework.selectors.case_timeline)."""
-        return self._scope_base().filter(case__in=_cases(user))
+        """Milestones of the cases `user` may read; on a case reached only by transfer
+        read-back, only those recorded by the user's organisation (as the case's timeline
+        shows them: casework.selectors.case_timeline)."""
+        own_records = access.own_records_q(user, written_by="recorded_by__organisation_id")
+        return self._scope_base().filter(Q(case__in=_cases(user)) & own_records)

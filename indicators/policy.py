@@ -1,8 +1,9 @@
 """Who gets exact figures, and who works on a plan: the one place these are decided.
 
 Figures are exact only for the owning organisation's holders of
-`indicators.view_exact_figures`: a plan's owner; for ad-hoc metric pages, the scope's
-organisation, or the prefectural centre for region- and prefecture-wide figures.
+`indicators.view_exact_figures`: for ad-hoc metric pages, the scope's organisation, or the
+prefectural centre for region- and prefecture-wide figures; a plan's owner, for the scopes
+its plan and indicators count over that are theirs by that rule.
 Everyone else sees small people-counts hidden (indicators.suppression). The selectors and
 services ask here; the screens and the API only render what they are given.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 from accounts.models import Organisation
 
 from . import metrics
-from .models import Plan
+from .models import Indicator, Plan
 
 
 def owns(user, plan: Plan) -> bool:
@@ -21,8 +22,27 @@ def owns(user, plan: Plan) -> bool:
 
 
 def exact_for_plan(user, plan: Plan) -> bool:
-    """Whether `user` sees `plan`'s figures exact (else small cells are hidden)."""
-    return user.has_perm("indicators.view_exact_figures") and owns(user, plan)
+    """Whether `user` sees `plan`'s figures exact (else small cells are hidden): the
+    owner's holders of the permission, and only if every scope the plan counts over —
+    the plan's own and each counted indicator's — is one they get exact
+    (`exact_for_scope`); owning a plan gives no exact figures of other organisations.
+    One query, for the indicators' scopes, once the other checks pass."""
+    if not (user.has_perm("indicators.view_exact_figures") and owns(user, plan)):
+        return False
+    if not exact_for_scope(user, plan.scope):
+        return False
+    counted = (
+        Indicator.objects.of_plan(plan)
+        .exclude(metric="")
+        .exclude(organisation_id=None)
+        .values_list("organisation_id", flat=True)
+        .distinct()
+    )
+    # An indicator without its own organisation counts over the plan's scope (checked).
+    return all(
+        exact_for_scope(user, metrics.Scope(metrics.Scope.ORGANISATION, organisation_id=pk))
+        for pk in counted
+    )
 
 
 def exact_for_scope(user, scope: metrics.Scope) -> bool:

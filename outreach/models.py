@@ -16,21 +16,26 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import ScopedManager, ScopedModel
 from audit.history import HistoricalRecords
+from casework import access
 from casework.fields import EncryptedTextField
 from casework.models import Case, Channel, EncryptedRecord
 
 
 class VisitManager(ScopedManager):
     def visible_to(self, user) -> models.QuerySet:
-        """Visits of the cases `user` may read."""
-        return self._scope_base().filter(case__in=Case.objects.visible_to(user))
+        """Visits of the cases `user` may read; on a case reached only by transfer
+        read-back, only those the user's organisation made (casework.access)."""
+        return self._scope_base().filter(_visible(user))
 
     def checkable_by(self, user) -> models.QuerySet:
         """Visits `user` may check in for: visible ones, and always those they went on or
         that their organisation made (a case may move while the worker is out)."""
         own = Q(workers=user) | Q(organisation_id=user.organisation_id)
-        visible = Q(case__in=Case.objects.visible_to(user))
-        return self._scope_base().filter(visible | own).distinct()
+        return self._scope_base().filter(_visible(user) | own).distinct()
+
+
+def _visible(user) -> Q:
+    return Q(case__in=Case.objects.visible_to(user)) & access.own_records_q(user)
 
 
 def _organiser_id(user) -> int | None:

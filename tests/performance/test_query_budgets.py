@@ -215,18 +215,22 @@ PAGES = {
     "referral lists": ("referrals:lists", "counsellor", None, 7),
     "referral detail": ("referrals:detail", "counsellor", lambda w: {"pk": w.referral.pk}, 13),
     "indicator plans": ("indicators:plans", "supervisor", None, 6),
-    "progress report": ("indicators:progress", "supervisor", lambda w: {"pk": w.plan.pk}, 23),
+    # 24: +1 for the owner's exact-figures check over the indicators' own scopes
+    # (indicators.policy.exact_for_plan).
+    "progress report": ("indicators:progress", "supervisor", lambda w: {"pk": w.plan.pk}, 24),
     "progress report (statistics viewer)": (
         "indicators:progress",
         "statistics",
         lambda w: {"pk": w.plan.pk},
         23,
     ),
+    # 25: +1 for the owner's exact-figures check over the indicators' own scopes
+    # (indicators.policy.exact_for_plan).
     "verification sheet": (
         "indicators:sheet",
         "supervisor",
         lambda w: {"plan_pk": w.plan.pk, "pk": w.indicator.pk},
-        24,
+        25,
     ),
     "metric page": ("indicators:metric", "supervisor", lambda w: {"key": "contacts"}, 17),
     "audit browser": ("audit:browser", "auditor", None, 7),
