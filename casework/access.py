@@ -204,14 +204,15 @@ def read_back_only_case_ids(user: User) -> QuerySet[Any] | None:
     needs the case to be the organisation's own). None when there can be none."""
     from .models import BreakGlass, CaseReadBack
 
-    if not keeps_cases(user):
+    organisation_id = user.organisation_id
+    if organisation_id is None or not keeps_cases(user):
         return None
     now = timezone.now()
     glass = BreakGlass.objects.active(now).filter(user_id=user.pk).values("case_id")
     return (
         CaseReadBack.objects.active(now)
-        .filter(organisation_id=user.organisation_id)
-        .exclude(case__organisation_id=user.organisation_id)
+        .filter(organisation_id=organisation_id)
+        .exclude(case__organisation_id=organisation_id)
         .exclude(case_id__in=glass)
         .values("case_id")
     )
