@@ -153,7 +153,7 @@ def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
     if not details.is_valid():
         return _detail_page(request, meeting, agenda_form=details)
     code = request.POST.get("code", "").strip().upper()
-    case = selectors.agenda_case(request.user, meeting, code)
+    case = selectors.agenda_case(request.user, meeting, code=code)
     if case is None:
         messages.error(request, _("このケースコードは見つかりません。"))
     else:
@@ -161,7 +161,7 @@ def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
             services.add_to_agenda(
                 request.user,
                 meeting,
-                case,
+                case=case,
                 reason=request.POST.get("reason", ""),
                 **details.cleaned_data,
             )
@@ -176,7 +176,7 @@ def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 @require_POST
 def agenda_drop(request: HttpRequest, pk: str) -> HttpResponse:
-    item = selectors.agenda_item_for(request.user, pk, Capability.WRITE)
+    item = selectors.agenda_item_for(request.user, pk, capability=Capability.WRITE)
     try:
         services.drop_from_agenda(request.user, item)
     except ValidationError as exc:
@@ -195,12 +195,13 @@ def minutes(request: HttpRequest, pk: str) -> HttpResponse:
     form = MinutesForm(request.POST or None, **form_options)
     stale = False
     if request.method == "POST" and form.is_valid():
-        form, stale = _save_minutes(request, item, form, form_options)
-        if form is None:
+        refused, stale = _save_minutes(request, item, form, form_options)
+        if refused is None:
             messages.success(request, _("議事を記録しました。"))
             # Everyone who writes minutes sees the meeting: its attendees on the read-only
             # page, those who run it on the full one (selectors.meeting_for).
             return redirect("meetings:detail", pk=item.meeting_id)
+        form = refused
     actions = list(item.actions.select_related("assignee"))
     selectors.record_minutes_read(request.user, item)
     return render(
@@ -298,7 +299,7 @@ def attendees(request: HttpRequest, pk: int) -> HttpResponse:
             services.set_attendees(
                 request.user,
                 meeting,
-                form.cleaned_data["attendees"],
+                attendees=form.cleaned_data["attendees"],
                 expected=form.cleaned_data["current"],
             )
         except ValidationError as exc:

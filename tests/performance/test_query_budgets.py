@@ -84,7 +84,7 @@ class BudgetWorld(SimpleNamespace):
             meetings.plan_meeting(
                 self.supervisor, kind="case_conference", held_at=now, legal_basis="internal"
             )
-            item = meetings.add_to_agenda(self.supervisor, self.meeting, case)
+            item = meetings.add_to_agenda(self.supervisor, self.meeting, case=case)
             meetings.add_action(
                 self.supervisor,
                 item,
@@ -150,7 +150,7 @@ def make_world() -> BudgetWorld:
         w.supervisor, kind="mdt_monthly", held_at=timezone.now(), legal_basis="support_meeting"
     )
     # The MDT member attends: every case the world puts on its agenda is theirs to read.
-    meetings.set_attendees(w.supervisor, w.meeting, [w.supervisor, w.counsellor, w.mdt])
+    meetings.set_attendees(w.supervisor, w.meeting, attendees=[w.supervisor, w.counsellor, w.mdt])
     w.referral = referrals.create_referral(
         w.counsellor, w.main_case, to_organisation=other, kind="medical"
     )

@@ -89,7 +89,7 @@ def test_meeting_decisions_are_shared_only_with_that_scope(client, setting):
     meeting = meetings.plan_meeting(
         supervisor, kind="mdt_monthly", held_at=timezone.now(), legal_basis="internal"
     )
-    item = meetings.add_to_agenda(supervisor, meeting, setting.case)
+    item = meetings.add_to_agenda(supervisor, meeting, case=setting.case)
     meetings.record_minutes(supervisor, item, decisions="就労支援機関へつなぐ")  # review open
     with_scope = refer(setting, ("share_meeting_decisions",))
     assert (

@@ -285,7 +285,7 @@ def scene(world):
     meeting = meeting_services.plan_meeting(
         supervisor, kind="mdt_monthly", held_at=timezone.now(), legal_basis="internal"
     )
-    item = meeting_services.add_to_agenda(supervisor, meeting, case)
+    item = meeting_services.add_to_agenda(supervisor, meeting, case=case)
     action = meeting_services.add_action(
         supervisor, item, description="対応", assignee=supervisor, due_on=timezone.localdate()
     )
