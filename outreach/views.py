@@ -30,7 +30,7 @@ def schedule(request: HttpRequest) -> HttpResponse:
         monday = timezone.localdate()
     monday -= datetime.timedelta(days=monday.weekday())
     team = request.GET.get("team") == "1"
-    visits = list(selectors.week_schedule(request.user, monday, team=team))
+    visits = list(selectors.week_schedule(request.user, monday=monday, team=team))
     days = [
         (
             monday + datetime.timedelta(days=i),
@@ -200,7 +200,7 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
                     error = _("人数は数字で入力してください。")
         if error is None:
             try:
-                services.record_attendance(request.user, session, grid)
+                services.record_attendance(request.user, session, grid=grid)
             except ValidationError as exc:
                 error = " ".join(exc.messages)
             else:

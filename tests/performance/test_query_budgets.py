@@ -79,7 +79,7 @@ class BudgetWorld(SimpleNamespace):
             Programme.objects.create(kind="ibasho", name=f"居場所{i}", organiser=self.org)
             session = outreach.add_session(self.supervisor, self.programme, held_on=today)
             outreach.record_attendance(
-                self.supervisor, session, {("self", self.town.pk): 2, ("family", None): 1}
+                self.supervisor, session, grid={("self", self.town.pk): 2, ("family", None): 1}
             )
             meetings.plan_meeting(
                 self.supervisor, kind="case_conference", held_at=now, legal_basis="internal"
