@@ -319,7 +319,7 @@ class ReferralTransition(APIView):
         moved = referral_services.move(
             request.user,
             referral,
-            given.validated_data["to"],
+            to_status=given.validated_data["to"],
             note=given.validated_data.get("note", ""),
         )
         moved = referral_selectors.get_referral_for(request.user, moved.pk)

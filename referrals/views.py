@@ -91,7 +91,10 @@ def referral_move(request: HttpRequest, pk: str, action: str) -> HttpResponse:
         return redirect("referrals:detail", pk=referral.pk)
     try:
         services.move(
-            request.user, referral, ACTIONS[action], note=request.POST.get("note", "")[:2000]
+            request.user,
+            referral,
+            to_status=ACTIONS[action],
+            note=request.POST.get("note", "")[:2000],
         )
     except ValidationError as exc:
         for message in exc.messages:

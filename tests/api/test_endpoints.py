@@ -191,7 +191,7 @@ def referral(api):
         },
         scopes={"share_summary": True},
     )
-    return referral_services.move(api.counsellor, made, "sent")
+    return referral_services.move(api.counsellor, made, to_status="sent")
 
 
 def test_the_receiving_inbox_lists_the_referral_without_identity(api, referral):

@@ -40,7 +40,7 @@ from tests.html_forms import form_posting_to, post_forms, submit
 pytestmark = pytest.mark.django_db
 TZ = timezone.get_current_timezone()
 S = Referral.Status
-CONSENT = {
+CONSENT: referrals.Consent = {
     "consent_given": True,
     "consent_on": datetime.date(2024, 5, 1),
     "consent_method": "written",
@@ -88,7 +88,7 @@ def town(world):
         )
         for state in states:
             side = counsellor if state == S.SENT else receiver
-            referral = referrals.move(side, referral, state)
+            referral = referrals.move(side, referral, to_status=state)
         return referral
 
     referred = open_case(NAME)
@@ -400,7 +400,7 @@ def test_the_liaison_reads_no_case_content_beyond_its_scope_through_the_meeting(
     assert not CaseUserObjectPermission.objects.filter(user=town.liaison).exists()
 
     # When the referral ends, so does the way to the item: its minutes are no longer shown.
-    referrals.move(town.liaison, town.referral, S.COMPLETED)
+    referrals.move(town.liaison, town.referral, to_status=S.COMPLETED)
     assert client.get(reverse("meetings:minutes", kwargs={"pk": item.pk})).status_code == 404
     detail = page(client, reverse("meetings:detail", kwargs={"pk": conference.pk}))
     assert "町の決定" not in detail
@@ -462,8 +462,8 @@ def test_a_municipal_conferences_decisions_never_reach_another_receiving_organis
         consent=CONSENT,
         scopes={"share_basic_profile": True, "share_meeting_decisions": True},
     )
-    shared = referrals.move(town.counsellor, shared, S.SENT)
-    shared = referrals.move(town.neighbour_liaison, shared, S.ACCEPTED)
+    shared = referrals.move(town.counsellor, shared, to_status=S.SENT)
+    shared = referrals.move(town.neighbour_liaison, shared, to_status=S.ACCEPTED)
     client.force_login(town.neighbour_liaison)
     body = page(client, reverse("referrals:shared", kwargs={"pk": shared.pk}))
     assert CENTRE_DECISION in body

@@ -99,7 +99,7 @@ def send_referral(w, case, *, sent_days_ago: int) -> Referral:
     referral = referrals.create_referral(
         w.counsellor, case, to_organisation=w.town, kind=Referral.Kind.RESIDENCE_MUNICIPALITY
     )
-    referrals.move(w.counsellor, referral, Referral.Status.SENT)
+    referrals.move(w.counsellor, referral, to_status=Referral.Status.SENT)
     Referral.objects.filter(pk=referral.pk).update(sent_at=days_ago(sent_days_ago))
     return referral
 

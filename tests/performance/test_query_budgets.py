@@ -102,12 +102,12 @@ class BudgetWorld(SimpleNamespace):
             outgoing = referrals.create_referral(
                 self.counsellor, case, to_organisation=self.other, kind="residence"
             )
-            referrals.move(self.counsellor, outgoing, "sent")
+            referrals.move(self.counsellor, outgoing, to_status="sent")
             theirs = casework.open_case(self.other_counsellor, confirm_duplicate=True)
             incoming = referrals.create_referral(
                 self.other_counsellor, theirs, to_organisation=self.org, kind="medical"
             )
-            referrals.move(self.other_counsellor, incoming, "sent")
+            referrals.move(self.other_counsellor, incoming, to_status="sent")
             indicator = Indicator.objects.create(
                 direction=self.direction,
                 code=f"x{i}",
@@ -154,7 +154,7 @@ def make_world() -> BudgetWorld:
     w.referral = referrals.create_referral(
         w.counsellor, w.main_case, to_organisation=other, kind="medical"
     )
-    referrals.move(w.counsellor, w.referral, "sent")
+    referrals.move(w.counsellor, w.referral, to_status="sent")
     w.plan = Plan.objects.create(
         name="計画", organisation=org, first_year=w.year - 2, last_year=w.year + 1
     )

@@ -273,7 +273,7 @@ def scene(world):
     referral = referral_services.create_referral(
         author, case, to_organisation=elsewhere, kind="residence", purpose="目的"
     )
-    referral = referral_services.move(author, referral, "sent")
+    referral = referral_services.move(author, referral, to_status="sent")
     moved = services.open_case(author, identity={"name": "移管 試験"}, confirm_duplicate=True)
     transfer = referral_services.transfer_case(supervisor, moved, to_organisation=elsewhere)
     visit = outreach_services.plan_visit(
