@@ -135,7 +135,7 @@ class MetricDetail(APIView):
         if not form.is_valid():
             raise _form_errors(form)
         cell, scope = form.cell(), form.scope_value()
-        result, exact = indicator_selectors.metric_figures(request.user, cell, scope)
+        result, exact = indicator_selectors.metric_figures(request.user, cell, scope=scope)
         answer = {
             "metric": metric.key,
             "label": metric.label,
@@ -194,7 +194,7 @@ class PlanProgress(APIView):
         responses={200: s.ProgressSerializer, **_errors(400, 404)},
     )
     def get(self, request: Request, pk: int) -> Response:
-        plan = indicator_selectors.plan_for(request.user, pk, "organisation")
+        plan = indicator_selectors.plan_for(request.user, pk, related=("organisation",))
         data = request.query_params.copy()
         if "year" not in data:
             data["year"] = str(ReportPeriodForm.default_year(plan.first_year - 2, plan.last_year))
@@ -202,7 +202,7 @@ class PlanProgress(APIView):
         if not form.is_valid():
             raise _form_errors(form)
         year, as_of = form.period()
-        report = indicator_selectors.plan_report(request.user, plan, year, as_of)
+        report = indicator_selectors.plan_report(request.user, plan, year=year, as_of=as_of)
         answer = {
             "plan": plan.pk,
             "year": report.year,

@@ -52,7 +52,7 @@ def _report_or_errors(request: HttpRequest, plan: Plan):
     if not form.is_valid():
         return form, None
     year, as_of = form.period()
-    return form, selectors.plan_report(request.user, plan, year, as_of)
+    return form, selectors.plan_report(request.user, plan, year=year, as_of=as_of)
 
 
 def _progress_table(request: HttpRequest, report) -> Table:
@@ -67,7 +67,7 @@ def _progress_table(request: HttpRequest, report) -> Table:
 
 @never_cache
 def progress(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = selectors.plan_for(request.user, pk, "organisation", "scope_region")
+    plan = selectors.plan_for(request.user, pk, related=("organisation", "scope_region"))
     form, report = _report_or_errors(request, plan)
     context = {"plan": plan, "form": form, "report": report}
     if report is None:
@@ -152,7 +152,7 @@ def submit(request: HttpRequest, pk: int) -> HttpResponse:
     year, as_of = form.cleaned_data["year"], form.cleaned_data["as_of"]
     try:
         snapshot = services.submit_report(
-            request.user, plan, year, as_of, note=form.cleaned_data["note"]
+            request.user, plan, year=year, as_of=as_of, note=form.cleaned_data["note"]
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
@@ -182,7 +182,7 @@ def snapshot_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 def sheet(request: HttpRequest, plan_pk: int, pk: int) -> HttpResponse:
     """検証票: Plan (yearly targets), Do (actuals, A/B, status), Check, Action."""
-    indicator = selectors.indicator_for(request.user, plan_pk, pk)
+    indicator = selectors.indicator_for(request.user, pk, plan_pk=plan_pk)
     plan = indicator.direction.plan
     form, report = _report_or_errors(request, plan)
     if report is None:
@@ -215,14 +215,14 @@ def sheet(request: HttpRequest, plan_pk: int, pk: int) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def indicator_edit(request: HttpRequest, plan_pk: int, pk: int) -> HttpResponse:
-    indicator = selectors.indicator_for(request.user, plan_pk, pk)
+    indicator = selectors.indicator_for(request.user, pk, plan_pk=plan_pk)
     plan = indicator.direction.plan
     if not policy.may_assess(request.user, plan):
         raise PermissionDenied
     year = _edited_year(request, plan)
     form = IndicatorYearForm(
         request.POST or None,
-        initial=selectors.indicator_year(indicator, year),
+        initial=selectors.indicator_year(indicator, year=year),
         manual=indicator.is_manual,
     )
     if request.method == "POST" and form.is_valid():
@@ -231,7 +231,7 @@ def indicator_edit(request: HttpRequest, plan_pk: int, pk: int) -> HttpResponse:
             services.save_indicator_year(
                 request.user,
                 indicator,
-                year,
+                year=year,
                 target=data.get("target"),
                 manual_value=data.get("manual_value"),
                 source_note=data.get("source_note", ""),
@@ -293,7 +293,7 @@ def metric_detail(request: HttpRequest, key: str) -> HttpResponse:
     if not form.is_valid():
         return render(request, "indicators/metric.html", context, status=400)
     cell = form.cell()
-    result, _exact = selectors.metric_figures(request.user, cell, form.scope_value())
+    result, _exact = selectors.metric_figures(request.user, cell, scope=form.scope_value())
     context.update(
         {
             "result": result,
@@ -323,6 +323,6 @@ def metric_export(request: HttpRequest, key: str, fmt: str) -> HttpResponse:
     if not form.is_valid():
         return _bad_query(form)
     cell = form.cell()
-    result, exact = selectors.metric_figures(request.user, cell, form.scope_value())
+    result, exact = selectors.metric_figures(request.user, cell, scope=form.scope_value())
     filename = f"{metric.key}_{cell.period.start:%Y%m%d}_{cell.period.end:%Y%m%d}.{fmt}"
     return _export(request, [t for _d, t in result.tables], fmt, filename, metric.key, exact)

@@ -193,7 +193,7 @@ def test_a_liaison_holds_a_conference_with_agencies_and_an_unregistered_count_an
         unit="市町村",
         metric="case_conference_municipalities",
     )
-    report = progress_report(plan, year, exact=True)
+    report = progress_report(plan, year=year, exact=True)
     (row,) = report.rows
     assert row.actual.value == Decimal(1)
 
