@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
@@ -21,6 +22,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+
+from .models import User
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +98,22 @@ def is_api_path(request: HttpRequest) -> bool:
 def is_token_request(request: HttpRequest) -> bool:
     """Authenticated by an API token (api.authentication), not by a session."""
     return getattr(request, "api_token", None) is not None
+
+
+class _WithUser(Protocol):
+    @property
+    def user(self) -> object: ...
+
+
+def signed_in(request: _WithUser) -> User:
+    """The user of a request to a view that is not public (a Django or a DRF request): the
+    middleware below lets only a signed-in user through, so this is the `User` that
+    services and selectors take. An anonymous user here means a view wrongly marked
+    public, and is refused."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied
+    return user
 
 
 class AccessMiddleware:

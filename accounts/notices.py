@@ -10,8 +10,10 @@ from django.core.mail import send_mail
 from audit.models import Action
 from audit.services import record
 
+from .models import User
 
-def notify(users: Iterable, *, subject: str, body: str, topic: str) -> int:
+
+def notify(users: Iterable[User], *, subject: str, body: str, topic: str) -> int:
     """E-mail `users` who have an address; returns how many were told. `topic` names the
     notice in the audit event (e.g. "factor_replace"); the text itself is not recorded."""
     recipients = sorted({u.email for u in users if getattr(u, "email", "") and u.is_active})

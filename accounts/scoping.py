@@ -53,6 +53,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import TypeVar
 
 from django.db import models
 from django.http import HttpRequest, HttpResponse
@@ -105,11 +106,14 @@ def is_scoped(model: type[models.Model]) -> bool:
     return isinstance(getattr(model, "_default_manager", None), ScopedManager)
 
 
-class ScopedManager(models.Manager):
+_M = TypeVar("_M", bound=models.Model)
+
+
+class ScopedManager(models.Manager[_M]):
     """`objects` of a scoped model. Subclasses add the scoped methods, built on
     `_scope_base()`; everything else refuses in request code (`ScopeError`)."""
 
-    def get_queryset(self) -> models.QuerySet:
+    def get_queryset(self) -> models.QuerySet[_M]:
         if guarded() and not self._under_scoped_parent():
             name = self.model.__name__ if self.model else "?"
             raise ScopeError(
@@ -125,17 +129,17 @@ class ScopedManager(models.Manager):
 
     # Through get_queryset, so that a related manager (`case.contacts.unscoped()`) keeps
     # its own narrowing to the parent.
-    def _scope_base(self) -> models.QuerySet:
+    def _scope_base(self) -> models.QuerySet[_M]:
         """The rows before a scope: for the scoped methods of subclasses only."""
         with unscoped():
             return self.get_queryset()
 
-    def unscoped(self) -> models.QuerySet:
+    def unscoped(self) -> models.QuerySet[_M]:
         """The escape for one query: every row, after a policy check made elsewhere."""
         with unscoped():
             return self.get_queryset()
 
-    def none(self) -> models.QuerySet:
+    def none(self) -> models.QuerySet[_M]:
         with unscoped():
             return self.get_queryset().none()
 
@@ -176,7 +180,8 @@ class RequestScopeMiddleware:
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> None:
         guard = _request.get()
-        if guard is not None and "admin" in request.resolver_match.namespaces:
+        match = request.resolver_match  # resolved before any view runs
+        if guard is not None and match is not None and "admin" in match.namespaces:
             # Administrators' own tool across organisations (config/access.py "admin:*").
             guard.active = False
         return None

@@ -25,13 +25,16 @@ def holders_of(permission: str, *, organisation_id: int | None = None) -> QueryS
 def active_staff(organisation_id: int | None) -> QuerySet[User]:
     """The active staff of an organisation, by user name: who may be a case's lead worker,
     who a case list is filtered by."""
-    return User.objects.filter(organisation_id=organisation_id, is_active=True).order_by("username")
+    return User.objects.filter(organisation=organisation_id, is_active=True).order_by("username")
 
 
-def partner_organisations(user) -> QuerySet[Organisation]:
+def partner_organisations(user: User) -> QuerySet[Organisation]:
     """The active organisations other than `user`'s: where a case may be referred or
     transferred to."""
-    return Organisation.objects.filter(is_active=True).exclude(pk=user.organisation_id)
+    active = Organisation.objects.filter(is_active=True)
+    if user.organisation_id is None:  # the bootstrap superuser: every one
+        return active
+    return active.exclude(pk=user.organisation_id)
 
 
 def municipalities() -> QuerySet[Organisation]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Any, cast
 
 from axes.models import AccessAttempt
 from django.conf import settings
@@ -51,25 +52,29 @@ class Lockout:
 def _recent() -> QuerySet[AccessAttempt]:
     """The rows that still count towards a lock (django-axes' cool-off window)."""
     since = timezone.now() - settings.AXES_COOLOFF_TIME
-    return AccessAttempt.objects.filter(attempt_time__gte=since)
+    # django-axes ships no types: its rows are typed here.
+    return cast("QuerySet[AccessAttempt]", AccessAttempt.objects.filter(attempt_time__gte=since))
 
 
-def _locked(rows: QuerySet[AccessAttempt], field: str) -> QuerySet:
-    return (
+def _locked(rows: QuerySet[AccessAttempt], field: str) -> QuerySet[AccessAttempt, dict[str, Any]]:
+    """One row per locked `field` value: {field, failures, last_attempt}."""
+    locked = (
         rows.values(field)
         .annotate(failures=Sum("failures_since_start"), last_attempt=Max("attempt_time"))
         .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
         .order_by("-last_attempt")
     )
+    # django-axes ships no types, so neither do its rows' values: typed here.
+    return cast("QuerySet[AccessAttempt, dict[str, Any]]", locked)
 
 
-def lockouts(actor, *, kind: str | None = None, value: str | None = None) -> list[Lockout]:
+def lockouts(actor: User, *, kind: str | None = None, value: str | None = None) -> list[Lockout]:
     """The locks the actor may lift, newest first; `kind` and `value` pick one."""
     if not actor.has_perm("accounts.unlock_user"):
         return []
     everything = actor.has_perm("accounts.change_user")
     recent = _recent()
-    staff = User.objects.filter(organisation_id=actor.organisation_id).values("username")
+    staff = User.objects.filter(organisation=actor.organisation_id).values("username")
     found: list[Lockout] = []
     if kind in (None, USERNAME):
         names = recent.exclude(username__isnull=True)
@@ -102,7 +107,7 @@ def lockouts(actor, *, kind: str | None = None, value: str | None = None) -> lis
 
 
 @transaction.atomic
-def unlock(actor, *, kind: str, value: str) -> Lockout:
+def unlock(actor: User, *, kind: str, value: str) -> Lockout:
     """Lift one lock the actor may lift (PermissionDenied otherwise); audited."""
     if kind not in KINDS:
         raise PermissionDenied

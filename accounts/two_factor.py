@@ -37,7 +37,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
 from accounts import reauth
-from accounts.access import is_api_path, is_token_request
+from accounts.access import is_api_path, is_token_request, signed_in
 from audit.models import Action
 from audit.services import record
 
@@ -117,7 +117,7 @@ def confirm_enrolment(request: HttpRequest, token: str) -> list[str] | None:
     session may not change the factor (`may_change_factor`)."""
     if not may_change_factor(request):
         raise PermissionDenied
-    user = request.user
+    user = signed_in(request)
     key = request.session.get(PENDING_KEY)
     if not isinstance(key, str) or len(key) != 40:
         return None
@@ -179,9 +179,9 @@ def verify(request: HttpRequest, token: str) -> bool:
             request.session.cycle_key()
             otp_login(request, device)
             if isinstance(device, StaticDevice):
-                record(Action.LOGIN, obj=request.user, detail={"two_factor": "recovery_code"})
+                record(Action.LOGIN, obj=signed_in(request), detail={"two_factor": "recovery_code"})
             return True
-    record(Action.LOGIN_FAILED, obj=request.user, detail={"two_factor": "wrong_code"})
+    record(Action.LOGIN_FAILED, obj=signed_in(request), detail={"two_factor": "wrong_code"})
     return False
 
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import two_factor
+from .access import signed_in
 
 
 def _secret(device: TOTPDevice) -> str:
@@ -108,7 +109,7 @@ def reauthenticate(request: HttpRequest) -> HttpResponse:
                 reauth.mark_with_factor(request)
             record(
                 Action.LOGIN,
-                obj=request.user,
+                obj=signed_in(request),
                 detail={"reauthenticated": True, "with_factor": needs_code},
             )
             messages.success(request, _("本人確認ができました。もう一度操作してください。"))

@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from . import credentials, services
-from .access import is_api_path
+from .access import is_api_path, signed_in
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
@@ -26,7 +26,7 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 @never_cache
 def lockouts(request: HttpRequest) -> HttpResponse:
     return render(
-        request, "accounts/lockouts.html", {"lockouts": services.lockouts(request.user)[:200]}
+        request, "accounts/lockouts.html", {"lockouts": services.lockouts(signed_in(request))[:200]}
     )
 
 
@@ -35,7 +35,7 @@ def lockouts(request: HttpRequest) -> HttpResponse:
 def unlock(request: HttpRequest) -> HttpResponse:
     try:
         lock = services.unlock(
-            request.user,
+            signed_in(request),
             kind=request.POST.get("kind", ""),
             value=request.POST.get("value", "")[:255],
         )

@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.access import signed_in
 from casework import services as casework_services
 from casework.access import Capability
 from casework.selectors import find_visible_case
@@ -342,14 +343,15 @@ class ContactCreate(APIView):
         given.is_valid(raise_exception=True)
         fields = dict(given.validated_data)
         code = fields.pop("case", "")
+        user = signed_in(request)
         case = None
         if code:
-            case = find_visible_case(request.user, code, "client", capability=Capability.WRITE)
+            case = find_visible_case(user, code, related=("client",), capability=Capability.WRITE)
             if case is None:
                 raise exceptions.ValidationError({"case": [_("そのケースは見つかりません。")]})
             for attribute in ("age_band", "gender", "municipality"):
                 fields.pop(attribute, None)
         for text in ("summary", "follow_up"):
             fields[text] = fields.get(text) or None
-        contact = casework_services.log_contact(request.user, case=case, **fields)
+        contact = casework_services.log_contact(user, case=case, **fields)
         return Response(s.ContactSerializer(contact).data, status=status.HTTP_201_CREATED)

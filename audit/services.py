@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, transaction
+from django.contrib.auth.models import AbstractUser
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from . import context
@@ -26,7 +27,7 @@ _NEWEST_EVENT = "SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1"
 _PSEUDONYMOUS_ATTRS = ("code", "username")
 
 
-def object_reference(obj: Any) -> tuple[str, str]:
+def object_reference(obj: models.Model) -> tuple[str, str]:
     """(model label, pseudonymous reference) of a model instance."""
     for attr in _PSEUDONYMOUS_ATTRS:
         value = getattr(obj, attr, None)
@@ -55,13 +56,15 @@ def _hold_chain() -> tuple[int, str]:
 def record(
     action: Action | str,
     *,
-    obj: Any = None,
+    obj: models.Model | None = None,
     object_type: str = "",
     object_ref: str = "",
     detail: dict[str, Any] | None = None,
-    actor: Any = None,
+    actor: AbstractUser | None = None,
 ) -> Event:
-    """Append an event. `detail` holds ids, counts and reasons — never decrypted content."""
+    """Append an event. `detail` holds ids, counts and reasons — never decrypted content.
+    `actor` is the project's user (audit imports no app, so it is named by Django's
+    abstract user), by default the request's."""
     request_context = context.current()
     if actor is None and request_context is not None:
         actor = request_context.user

@@ -124,13 +124,13 @@ def measure(user, kind: str, data: bytes, name: str) -> dict[str, float]:
     start = time.perf_counter()
     sheet = services.read(data, kind)
     parsed = time.perf_counter()
-    mapping = services.suggest_mapping(user, kind, sheet)
+    mapping = services.suggest_mapping(user, sheet, kind=kind)
     sha = services.file_sha256(data)
-    result = services.check(user, kind, sheet, mapping, sha256=sha)
+    result = services.check(user, sheet, kind=kind, mapping=mapping, sha256=sha)
     checked = time.perf_counter()
     if not result.ok:
         raise SystemExit("\n".join(str(e) for e in result.errors[:5]))
-    services.import_sheet(user, kind, sheet, mapping, file_name=name, sha256=sha)
+    services.import_sheet(user, sheet, kind=kind, mapping=mapping, file_name=name, sha256=sha)
     imported = time.perf_counter()
     return {
         "rows": len(sheet.rows),

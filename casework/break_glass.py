@@ -7,14 +7,16 @@ case's data key). Views call these through casework.services, which re-exports t
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Organisation
+from accounts.models import Organisation, User
 from audit.models import Action
 from audit.services import record
 
@@ -28,16 +30,18 @@ from .selectors import break_glass_queue, break_glass_requests
 BREAK_GLASS_MIN_REASON = 10
 
 
-def _supervisors_of(organisation_id: int):
+def _supervisors_of(organisation_id: int) -> QuerySet[User]:
     from accounts.selectors import holders_of
 
     return holders_of("casework.supervise_case", organisation_id=organisation_id)
 
 
-def _notify_break_glass(grant: BreakGlass, *, to_users, topic: str, text: str) -> None:
+def _notify_break_glass(
+    grant: BreakGlass, *, to_users: Iterable[User], topic: str, text: str
+) -> None:
     from accounts.notices import notify
 
-    code = grant.case.code if grant.case_id else grant.requested_code
+    code = grant.case.code if grant.case is not None else grant.requested_code
     notify(
         to_users,
         subject=_("緊急アクセス：%(code)s") % {"code": code},
@@ -49,7 +53,7 @@ def _notify_break_glass(grant: BreakGlass, *, to_users, topic: str, text: str) -
     )
 
 
-def break_glass(user, code: str, *, category: str, reason: str) -> BreakGlass:
+def break_glass(user: User, code: str, *, category: str, reason: str) -> BreakGlass:
     """緊急アクセス, by the policy of casework.access (docs/security.md, finding 6):
 
     - only holders of casework.break_glass; at most BREAK_GLASS_DAILY_LIMIT requests a day;
@@ -70,15 +74,17 @@ def break_glass(user, code: str, *, category: str, reason: str) -> BreakGlass:
     _check_reason(category, reason)
     now = timezone.now()
     code = code.strip().upper()[:20]
-    _check_daily_limit(user, code, category, now)
+    _check_daily_limit(user, code=code, category=category, now=now)
     case = Case.objects.unscoped().filter(code=code).select_related("organisation").first()
     outcome = _outcome(user, case)
     with transaction.atomic():
-        grant = _record_grant(user, case, code, category, reason, outcome, now)
+        grant = _record_grant(
+            user, case, code=code, category=category, reason=reason, outcome=outcome, now=now
+        )
         record(
             Action.BREAK_GLASS,
             object_type="casework.Case",
-            object_ref=case.code if grant.case_id else code,
+            object_ref=grant.case.code if grant.case is not None else code,
             detail={"category": category, "outcome": outcome, "grant": grant.pk},
         )
         _tell_supervisors(grant, outcome)
@@ -86,7 +92,7 @@ def break_glass(user, code: str, *, category: str, reason: str) -> BreakGlass:
 
 
 def _check_reason(category: str, reason: str) -> None:
-    errors = {}
+    errors: dict[str, str] = {}
     if category not in BreakGlass.Category.values:
         errors["category"] = _("理由の区分を選んでください。")
     if len(reason) < BREAK_GLASS_MIN_REASON:
@@ -97,7 +103,7 @@ def _check_reason(category: str, reason: str) -> None:
         raise ValidationError(errors)
 
 
-def _check_daily_limit(user, code: str, category: str, now: datetime.datetime) -> None:
+def _check_daily_limit(user: User, *, code: str, category: str, now: datetime.datetime) -> None:
     """At most BREAK_GLASS_DAILY_LIMIT requests in 24 hours; one more is audited, refused."""
     recent = BreakGlass.objects.filter(
         user_id=user.pk, requested_at__gt=now - datetime.timedelta(hours=24)
@@ -120,7 +126,7 @@ def _check_daily_limit(user, code: str, category: str, now: datetime.datetime) -
     )
 
 
-def _outcome(user, case: Case | None) -> str:
+def _outcome(user: User, case: Case | None) -> str:
     """ "granted" (own organisation, not readable yet), "already" (own, readable),
     "requested" (another organisation's, eligible) or "lapsed" (none, or not eligible)."""
     if case is not None and case.organisation_id == user.organisation_id:
@@ -137,7 +143,14 @@ def _outcome(user, case: Case | None) -> str:
 
 
 def _record_grant(
-    user, case: Case | None, code: str, category: str, reason: str, outcome: str, now
+    user: User,
+    case: Case | None,
+    *,
+    code: str,
+    category: str,
+    reason: str,
+    outcome: str,
+    now: datetime.datetime,
 ) -> BreakGlass:
     grant = BreakGlass.objects.create(
         user=user,
@@ -154,9 +167,9 @@ def _record_grant(
         ),
         reviewed_at=now if outcome == "already" else None,
     )
-    if grant.case_id is not None and outcome != "already":
+    if grant.case is not None and outcome != "already":
         # Bound to the row, so the text is written once its key exists.
-        grant.data_key_id = case.data_key_id
+        grant.data_key_id = grant.case.data_key_id
         grant.reason_text = reason
         grant.save(update_fields=["data_key", "reason_text"])
     return grant
@@ -169,6 +182,8 @@ def _tell_supervisors(grant: BreakGlass, outcome: str) -> None:
         text = _("他の組織の職員から緊急アクセスの申請があります。承認または却下してください。")
     else:
         return
+    if grant.case is None:  # not for an outcome above; says so to the type checker
+        return
     _notify_break_glass(
         grant,
         to_users=_supervisors_of(grant.case.organisation_id),
@@ -177,12 +192,12 @@ def _tell_supervisors(grant: BreakGlass, outcome: str) -> None:
     )
 
 
-def _decide_break_glass(user, grant_id: int, *, approve: bool) -> BreakGlass:
+def _decide_break_glass(user: User, grant_id: int, *, approve: bool) -> BreakGlass:
     with transaction.atomic():
         grant = (
             break_glass_requests(user).select_for_update(of=("self",)).filter(pk=grant_id).first()
         )
-        if grant is None:
+        if grant is None or grant.case is None:  # a request is for a case (the selector)
             raise PermissionDenied
         now = timezone.now()
         if approve:
@@ -215,19 +230,19 @@ def _decide_break_glass(user, grant_id: int, *, approve: bool) -> BreakGlass:
     return grant
 
 
-def approve_break_glass(user, grant_id: int) -> BreakGlass:
+def approve_break_glass(user: User, grant_id: int) -> BreakGlass:
     """A supervisor of the case's organisation lets a request from another organisation
     start now, for BREAK_GLASS_MINUTES; both names are in the audit chain."""
     return _decide_break_glass(user, grant_id, approve=True)
 
 
-def refuse_break_glass(user, grant_id: int) -> BreakGlass:
+def refuse_break_glass(user: User, grant_id: int) -> BreakGlass:
     return _decide_break_glass(user, grant_id, approve=False)
 
 
-def review_break_glass(user, grant_id: int, note: str) -> None:
+def review_break_glass(user: User, grant_id: int, *, note: str) -> None:
     grant = break_glass_queue(user).filter(pk=grant_id).first()
-    if grant is None:
+    if grant is None or grant.case is None:  # the queue holds accesses to a case
         raise PermissionDenied
     with transaction.atomic():
         grant.reviewed_at = timezone.now()

@@ -206,7 +206,7 @@ def export_cases(
     """The case list as a file; audited with its row count. Only cases the user reaches
     with an access kind that allows exports (casework.access: never a grant)."""
     _check(user, fmt, identity, purpose, step_up)
-    cases = cases.filter(pk__in=visible_cases(user, Capability.EXPORT).values("pk"))
+    cases = cases.filter(pk__in=visible_cases(user, capability=Capability.EXPORT).values("pk"))
     rows = _limit(cases)
     cases = cases.select_related("client__municipality").prefetch_related("lead_workers")
     table = case_table(user, cases.order_by("code"), identity=identity)
@@ -231,8 +231,8 @@ def export_contacts(
     until = datetime.datetime.combine(
         end + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz
     )
-    exportable = visible_cases(user, Capability.EXPORT)
-    contacts = visible_contacts(user, exportable).filter(
+    exportable = visible_cases(user, capability=Capability.EXPORT)
+    contacts = visible_contacts(user, cases=exportable).filter(
         occurred_at__gte=since, occurred_at__lt=until
     )
     rows = _limit(contacts)
@@ -251,7 +251,7 @@ def _check(user, fmt: str, identity: bool, purpose: str, step_up: StepUp) -> Non
     if identity and not user.has_perm("casework.export_identity"):
         raise PermissionDenied
     if identity:
-        require_step_up(Sensitive.IDENTITY, step_up)
+        require_step_up(Sensitive.IDENTITY, step_up=step_up)
     if identity and len(purpose.strip()) < 5:
         raise ValidationError(
             {"purpose": _("個人情報を含む書き出しには目的を具体的に記入してください。")}
@@ -289,8 +289,8 @@ def case_record(user, case: Case) -> CaseRecord:
     transfer read-back or a break-glass); one audit event naming the minutes it shows."""
     if not user.has_perm("casework.export_records"):
         raise PermissionDenied
-    require_visible(user, case, Capability.EXPORT)
-    timeline = case_timeline(case, user)
+    require_visible(user, case, capability=Capability.EXPORT)
+    timeline = case_timeline(case, viewer=user)
     client = case.client
     record(
         Action.EXPORT,

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.expressions import Combinable
 from django.db.models.query_utils import DeferredAttribute
 from django.utils.translation import gettext
 
@@ -166,11 +167,23 @@ class EncryptedMixin:
         return None  # forms declare sensitive inputs explicitly, never by model reflection
 
 
-class EncryptedTextField(EncryptedMixin, models.TextField):
+# The values these fields take and give, for django-stubs (which reads a field's nullability
+# only from a `null=` argument, while EncryptedMixin makes them nullable): a text, or a
+# date, or None is written. What is read stays typed as the value (the plugin's default
+# for a text field); it is None when nothing was written, and `Erased` text once the key
+# is destroyed, which readers of such rows check.
+if TYPE_CHECKING:
+    _TextBase = models.TextField[str | Combinable | None, str]
+    _DateBase = models.TextField[datetime.date | Combinable | None, datetime.date]
+else:
+    _TextBase = _DateBase = models.TextField
+
+
+class EncryptedTextField(EncryptedMixin, _TextBase):
     pass
 
 
-class EncryptedDateField(EncryptedMixin, models.TextField):
+class EncryptedDateField(EncryptedMixin, _DateBase):
     def to_text(self, value: datetime.date) -> str:
         return value.isoformat()
 

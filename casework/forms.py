@@ -122,7 +122,9 @@ class ContactForm(forms.Form):
     def clean_case_code(self) -> str:
         code = self.cleaned_data["case_code"].strip().upper()
         if code:
-            self.case = find_visible_case(self.user, code, "client", capability=Capability.WRITE)
+            self.case = find_visible_case(
+                self.user, code, related=("client",), capability=Capability.WRITE
+            )
             if self.case is None:
                 raise forms.ValidationError(_("このケースコードは見つかりません。"))
         return code

@@ -4,6 +4,7 @@ and transfer read-back (casework.access reads them; casework.services writes the
 from __future__ import annotations
 
 import datetime
+from typing import Self
 
 from django.conf import settings
 from django.db import models
@@ -26,18 +27,18 @@ class CaseGroupObjectPermission(GroupObjectPermissionBase):
 
 
 class ActiveGrantQuerySet(models.QuerySet):
-    def active(self, now=None):
+    def active(self, now: datetime.datetime | None = None) -> Self:
         """Not ended and not expired."""
         return self.filter(ended_at__isnull=True, expires_at__gt=now or timezone.now())
 
 
 class BreakGlassQuerySet(models.QuerySet):
-    def active(self, now=None):
+    def active(self, now: datetime.datetime | None = None) -> Self:
         """Approved (or needing no approval), not expired, for an existing case."""
         now = now or timezone.now()
         return self.filter(case__isnull=False, approved_at__isnull=False, expires_at__gt=now)
 
-    def pending(self, now=None):
+    def pending(self, now: datetime.datetime | None = None) -> Self:
         """Waiting for the case organisation's supervisor, not yet stale."""
         now = now or timezone.now()
         return self.filter(
@@ -128,7 +129,7 @@ class BreakGlass(models.Model):
         ]
 
     def __str__(self) -> str:
-        code = self.case.code if self.case_id else self.requested_code
+        code = self.case.code if self.case is not None else self.requested_code
         return f"{self.user} → {code} {self.requested_at:%Y-%m-%d %H:%M}"
 
     @property

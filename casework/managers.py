@@ -3,6 +3,8 @@ them, on the one visibility policy (casework.access)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.apps import apps
 from django.db.models import Q, QuerySet
 
@@ -11,32 +13,38 @@ from accounts.scoping import ScopedManager
 from . import access
 from .access import Capability
 
+if TYPE_CHECKING:  # the models module imports this one
+    from accounts.models import User
 
-def _active(user) -> bool:
+    from .models import Case, Client, Contact, Milestone
+
+
+def _active(user: User) -> bool:
     return getattr(user, "is_authenticated", False) and user.is_active
 
 
-def _cases(user, capability: Capability = Capability.READ) -> QuerySet:
+def _cases(user: User, capability: Capability = Capability.READ) -> QuerySet[Case]:
+    # Through the app registry: the models module imports this one.
     return apps.get_model("casework", "Case").objects.visible_to(user, capability)
 
 
-class CaseManager(ScopedManager):
-    def visible_to(self, user, capability: Capability = Capability.READ) -> QuerySet:
+class CaseManager(ScopedManager["Case"]):
+    def visible_to(self, user: User, capability: Capability = Capability.READ) -> QuerySet[Case]:
         """The cases `user` reaches with `capability`, by any access kind
         (casework.access): one query for the grants, then a filter the indexes answer."""
         if not _active(user):
             return self.none()
-        return self._scope_base().filter(access.scope_q(user, capability))
+        return self._scope_base().filter(access.scope_q(user, capability=capability))
 
 
-class ClientManager(ScopedManager):
-    def visible_to(self, user, capability: Capability = Capability.READ) -> QuerySet:
+class ClientManager(ScopedManager["Client"]):
+    def visible_to(self, user: User, capability: Capability = Capability.READ) -> QuerySet[Client]:
         """The clients of the cases `user` reaches with `capability`."""
         return self._scope_base().filter(pk__in=_cases(user, capability).values("client_id"))
 
 
-class ContactManager(ScopedManager):
-    def visible_to(self, user, cases: QuerySet | None = None) -> QuerySet:
+class ContactManager(ScopedManager["Contact"]):
+    def visible_to(self, user: User, cases: QuerySet[Case] | None = None) -> QuerySet[Contact]:
         """Contacts of visible cases, and the anonymous contacts of the user's organisation
         (for those who may see contacts). A caller that already holds the user's visible
         cases passes them (`cases`) to save their query."""
@@ -47,8 +55,8 @@ class ContactManager(ScopedManager):
         return self._scope_base().filter(Q(case__in=cases) | anonymous)
 
 
-class MilestoneManager(ScopedManager):
-    def visible_to(self, user) -> QuerySet:
+class MilestoneManager(ScopedManager["Milestone"]):
+    def visible_to(self, user: User) -> QuerySet[Milestone]:
         """Milestones of the cases `user` may read (the case's timeline narrows them for a
         transfer read-back: casework.selectors.case_timeline)."""
         return self._scope_base().filter(case__in=_cases(user))

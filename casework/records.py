@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
@@ -127,7 +128,7 @@ class EncryptedRecord(models.Model):
     class Meta:
         abstract = True
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.data_key_id is None:
             self.data_key = DataKey.create()
         super().save(*args, **kwargs)
@@ -145,7 +146,7 @@ class PseudonymousRecord(EncryptedRecord):
     def __str__(self) -> str:
         return self.code
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # 32**6 codes per prefix: a clash is rare, but cheaper to avoid than to explain.
         while self._state.adding and (
             not self.code or type(self)._base_manager.filter(code=self.code).exists()

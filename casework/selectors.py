@@ -9,14 +9,15 @@ accepted referral, share, break-glass. Views never filter for permissions themse
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from django.contrib.auth import get_user_model
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from accounts.models import User
 from audit.models import Action
 from audit.services import record
 
@@ -25,9 +26,10 @@ from .access import Capability
 from .models import BreakGlass, Case, Client, Contact, last_contact_key
 
 
-def visible_cases(user, capability: Capability = Capability.READ) -> QuerySet[Case]:
+def visible_cases(user: User, *, capability: Capability = Capability.READ) -> QuerySet[Case]:
     """The cases `user` reaches with `capability` (default: may read), by any access kind
-    (casework.access). `visible_cases(user, Capability.EXPORT)` is what they may export."""
+    (casework.access). `visible_cases(user, capability=Capability.EXPORT)` is what they may
+    export."""
     return Case.objects.visible_to(user, capability)
 
 
@@ -51,7 +53,7 @@ CASE_LIST_COLUMNS = (
 CASE_LIST_ORDER = (last_contact_key().desc(), F("opened_on").desc())
 
 
-def case_list(user) -> QuerySet[Case]:
+def case_list(user: User) -> QuerySet[Case]:
     """The case list before its filters: the visible cases as `listed`."""
     return listed(visible_cases(user))
 
@@ -59,7 +61,7 @@ def case_list(user) -> QuerySet[Case]:
 def listed(cases: QuerySet[Case]) -> QuerySet[Case]:
     """Cases as the case list reads them: most recently contacted first, the columns the
     list shows, and the lead workers' names (`lead_worker_list`)."""
-    workers = get_user_model().objects.only("username", "display_name")
+    workers = User.objects.only("username", "display_name")
     return (
         cases.select_related("client__municipality")
         .only(*CASE_LIST_COLUMNS)
@@ -69,32 +71,37 @@ def listed(cases: QuerySet[Case]) -> QuerySet[Case]:
 
 
 def find_visible_case(
-    user, code: str, *related: str, capability: Capability = Capability.READ
+    user: User,
+    code: str,
+    *,
+    related: Sequence[str] = (),
+    capability: Capability = Capability.READ,
 ) -> Case | None:
     """The case with this code that `user` reaches with `capability` (its `related` rows
     joined), or None."""
-    return visible_cases(user, capability).select_related(*related).filter(code=code).first()
+    cases = visible_cases(user, capability=capability)
+    return cases.select_related(*related).filter(code=code).first()
 
 
-def require_visible(user, case: Case, capability: Capability = Capability.READ) -> None:
+def require_visible(user: User, case: Case, *, capability: Capability = Capability.READ) -> None:
     """Refuse (PermissionDenied) unless `user` reaches `case` with `capability`: the check
     every service that acts on a case makes (casework.access)."""
-    access.require(user, case, capability)
+    access.require(user, case, capability=capability)
 
 
-def get_visible_case(user, code: str, capability: Capability = Capability.READ) -> Case:
+def get_visible_case(user: User, code: str, *, capability: Capability = Capability.READ) -> Case:
     """The case, or 404 — the same answer whether it does not exist or is not the user's.
     A case the user may read but not act on this way (`capability`) is a 403."""
     case = find_visible_case(
-        user, code, "client", "organisation", "client__municipality", "updated_by"
+        user, code, related=("client", "organisation", "client__municipality", "updated_by")
     )
     if case is None:
         raise Http404
-    access.require(user, case, capability)
+    access.require(user, case, capability=capability)
     return case
 
 
-def visible_contacts(user, cases: QuerySet[Case] | None = None) -> QuerySet[Contact]:
+def visible_contacts(user: User, *, cases: QuerySet[Case] | None = None) -> QuerySet[Contact]:
     """Contacts of visible cases, and the anonymous contacts of the user's organisation.
     A caller that already holds `visible_cases(user)` passes it to save its query."""
     return Contact.objects.visible_to(user, cases)
@@ -112,7 +119,7 @@ class TimelineEntry:
     shows: tuple[str, str] | None = None
 
 
-def case_timeline(case: Case, viewer=None) -> list[TimelineEntry]:
+def case_timeline(case: Case, *, viewer: User | None = None) -> list[TimelineEntry]:
     """Contacts, milestones and other apps' events of a case, newest first.
 
     A viewer who reaches the case only by transfer read-back sees only the records their
@@ -124,9 +131,9 @@ def case_timeline(case: Case, viewer=None) -> list[TimelineEntry]:
     contacts = case.contacts.select_related("staff").order_by("-occurred_at")
     milestones = case.milestones.select_related("recorded_by")
     outsider = viewer is not None and access.cached_access(viewer, case).own_records_only
-    if outsider:
-        contacts = contacts.filter(organisation_id=viewer.organisation_id)
-        milestones = milestones.filter(recorded_by__organisation_id=viewer.organisation_id)
+    if outsider and viewer is not None:
+        contacts = contacts.filter(organisation=viewer.organisation_id)
+        milestones = milestones.filter(recorded_by__organisation=viewer.organisation_id)
     tz = timezone.get_current_timezone()
     entries = [TimelineEntry(c.occurred_at, "contact", c) for c in contacts] + [
         TimelineEntry(
@@ -138,7 +145,9 @@ def case_timeline(case: Case, viewer=None) -> list[TimelineEntry]:
         for _receiver, rows in signals.case_timeline_entries.send(
             sender=None, case=case, viewer=viewer
         ):
-            for row in rows:
+            # django-stubs types what a receiver returns as `str | None`; this hook's
+            # receivers return rows (casework.signals.case_timeline_entries).
+            for row in cast(Iterable[TimelineEntry | tuple[datetime.datetime, Any]], rows):
                 if not isinstance(row, TimelineEntry):  # a (when, text) pair
                     row = TimelineEntry(row[0], "event", row[1])
                 entries.append(row)
@@ -162,7 +171,9 @@ class Dashboard:
     recent_contacts: list[Contact]
 
 
-def dashboard_queries(user, *, days_ahead: int = 7, limit: int = 15) -> tuple[QuerySet, ...]:
+def dashboard_queries(
+    user: User, *, days_ahead: int = 7, limit: int = 15
+) -> tuple[QuerySet[Case], QuerySet[Contact], QuerySet[Contact]]:
     """The dashboard's three reads, unevaluated (their plans are tested on PostgreSQL)."""
     today = timezone.localdate()
     cases = visible_cases(user)
@@ -172,7 +183,7 @@ def dashboard_queries(user, *, days_ahead: int = 7, limit: int = 15) -> tuple[Qu
         .order_by(*CASE_LIST_ORDER)[:limit]
     )
     follow_ups = (
-        visible_contacts(user, cases)
+        visible_contacts(user, cases=cases)
         .filter(
             staff=user,
             follow_up_done=False,
@@ -181,11 +192,11 @@ def dashboard_queries(user, *, days_ahead: int = 7, limit: int = 15) -> tuple[Qu
         .select_related("case")
         .order_by("follow_up_due")[:limit]
     )
-    recent = visible_contacts(user, cases).filter(staff=user).select_related("case")[:limit]
+    recent = visible_contacts(user, cases=cases).filter(staff=user).select_related("case")[:limit]
     return open_cases, follow_ups, recent
 
 
-def dashboard(user, *, days_ahead: int = 7, limit: int = 15) -> Dashboard:
+def dashboard(user: User, *, days_ahead: int = 7, limit: int = 15) -> Dashboard:
     open_cases, follow_ups, recent = dashboard_queries(user, days_ahead=days_ahead, limit=limit)
     return Dashboard(list(open_cases), list(follow_ups), list(recent))
 
@@ -197,7 +208,7 @@ class DuplicateCheck:
 
 
 def find_duplicates(
-    user,
+    user: User,
     *,
     name_kana: str = "",
     birth_date: datetime.date | None = None,
@@ -230,7 +241,7 @@ def find_duplicates(
     if other_organisations and user.has_perm("casework.supervise_case"):
         others = sorted(
             set(
-                matches.exclude(organisation_id=user.organisation_id).values_list(
+                matches.exclude(organisation=user.organisation_id).values_list(
                     "organisation__name", flat=True
                 )
             )
@@ -248,7 +259,7 @@ def find_duplicates(
     return DuplicateCheck(same, others)
 
 
-def break_glass_queue(user) -> QuerySet[BreakGlass]:
+def break_glass_queue(user: User) -> QuerySet[BreakGlass]:
     """Emergency accesses that started and that a supervisor has not reviewed: to the
     cases of their organisation, or by their organisation's staff."""
     if not user.has_perm("casework.supervise_case") or user.organisation_id is None:
@@ -263,7 +274,7 @@ def break_glass_queue(user) -> QuerySet[BreakGlass]:
     )
 
 
-def break_glass_requests(user) -> QuerySet[BreakGlass]:
+def break_glass_requests(user: User) -> QuerySet[BreakGlass]:
     """Requests from other organisations' staff for this supervisor's cases, waiting."""
     if not user.has_perm("casework.supervise_case") or user.organisation_id is None:
         return BreakGlass.objects.none()
@@ -274,6 +285,6 @@ def break_glass_requests(user) -> QuerySet[BreakGlass]:
     )
 
 
-def my_break_glass(user, *, limit: int = 20) -> QuerySet[BreakGlass]:
+def my_break_glass(user: User, *, limit: int = 20) -> QuerySet[BreakGlass]:
     """The user's own recent requests, as the break-glass page lists them."""
     return BreakGlass.objects.filter(user_id=user.pk).select_related("case")[:limit]

@@ -5,33 +5,38 @@ transaction. Views, imports, the API and commands all call these.
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypedDict, TypeVar, Unpack
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from accounts.policy import Sensitive, require_step_up
+from accounts.models import Organisation, User
+from accounts.policy import Sensitive, organisation_of, require_step_up
 from accounts.reauth import NO_STEP_UP, StepUp
 from audit.models import Action
 from audit.services import record
 
 from . import crypto, signals, writers
 from .access import Capability
-from .break_glass import (  # noqa: F401 (re-exported)
-    approve_break_glass,
-    break_glass,
-    refuse_break_glass,
-    review_break_glass,
-)
+
+# Re-exported for the views (`import X as X` marks an explicit re-export for mypy).
+from .break_glass import approve_break_glass as approve_break_glass
+from .break_glass import break_glass as break_glass
+from .break_glass import refuse_break_glass as refuse_break_glass
+from .break_glass import review_break_glass as review_break_glass
 from .models import Case, CaseReadBack, Client, Contact, DataKey, Milestone, Versioned
 from .periods import fiscal_year
 from .selectors import find_duplicates, require_visible
 
 WRITE = Capability.WRITE
+
+V = TypeVar("V", bound=Versioned)
 
 IDENTITY_FIELDS = ("name", "name_kana", "birth_date", "phone", "address", "notes")
 
@@ -57,29 +62,25 @@ class DuplicateSuspected(Exception):
         super().__init__(_("同一人物の可能性があるケースがあります。"))
 
 
-def _require(actor, *permissions: str) -> None:
+def _require(actor: User, *permissions: str) -> None:
     if not actor.has_perms(permissions):
         raise PermissionDenied
 
 
-def _lock(model: type[Versioned], pk: Any, expected_version: int | None) -> Any:
-    """The row, locked for this transaction; refused if it changed since `expected_version`."""
-    current = (
-        model.objects.unscoped()
-        .select_for_update(of=("self",))
-        .select_related("updated_by")
-        .get(pk=pk)
-    )
+def _lock(rows: QuerySet[V], pk: uuid.UUID, expected_version: int | None) -> V:
+    """The row of `rows` (a model's unscoped rows), locked for this transaction; refused if
+    it changed since `expected_version`."""
+    current = rows.select_for_update(of=("self",)).select_related("updated_by").get(pk=pk)
     if expected_version is not None and current.version != expected_version:
         raise StaleEdit(current)
     return current
 
 
-def _pk(user: Any) -> Any:
-    return getattr(user, "pk", user)
+def _pk(user: User | int) -> int:
+    return user.pk if isinstance(user, User) else user
 
 
-def _touch(obj: Versioned, actor) -> None:
+def _touch(obj: Versioned, actor: User) -> None:
     obj.version += 1
     obj.updated_by = actor
     obj.updated_at = timezone.now()
@@ -90,12 +91,12 @@ def _touch(obj: Versioned, actor) -> None:
 
 @transaction.atomic
 def open_case(
-    actor,
+    actor: User,
     *,
     identity: dict[str, Any] | None = None,
     client_attributes: dict[str, Any] | None = None,
     case_fields: dict[str, Any] | None = None,
-    lead_workers: Iterable = (),
+    lead_workers: Iterable[User | int] = (),
     confirm_duplicate: bool = False,
 ) -> Case:
     """Open a case at the actor's organisation, with a new client when identity is given.
@@ -103,6 +104,7 @@ def open_case(
     A possible duplicate in the organisation stops the write unless the caller confirms.
     """
     _require(actor, "casework.add_case", "casework.add_client")
+    organisation_id = organisation_of(actor)
     identity = {k: v for k, v in (identity or {}).items() if v not in (None, "")}
     client = None
     if identity or client_attributes:
@@ -117,14 +119,14 @@ def open_case(
             if check.same_organisation:
                 raise DuplicateSuspected(check.same_organisation)
         client = Client(
-            organisation_id=actor.organisation_id,
+            organisation_id=organisation_id,
             updated_by=actor,
             **identity,
             **(client_attributes or {}),
         )
         client.full_clean(exclude=["data_key", "code"])
     case = Case(
-        organisation_id=actor.organisation_id,
+        organisation_id=organisation_id,
         client=client,
         updated_by=actor,
         **writers.opening_fields(case_fields or {}),
@@ -140,19 +142,19 @@ def open_case(
 
 @transaction.atomic
 def update_case(
-    actor,
+    actor: User,
     case: Case,
     *,
     expected_version: int,
     changes: dict[str, Any],
-    lead_workers: Iterable | None = None,
+    lead_workers: Iterable[User | int] | None = None,
     step_up: StepUp = NO_STEP_UP,
 ) -> Case:
     _require(actor, "casework.change_case")
-    require_visible(actor, case, WRITE)
+    require_visible(actor, case, capability=WRITE)
     if changes.get("sharing_consent_on", case.sharing_consent_on) != case.sharing_consent_on:
-        require_step_up(Sensitive.SHARING_CONSENT, step_up)
-    current = _lock(Case, case.pk, expected_version)
+        require_step_up(Sensitive.SHARING_CONSENT, step_up=step_up)
+    current = _lock(Case.objects.unscoped(), case.pk, expected_version)
     if "status" in changes and changes["status"] != current.status:
         if changes["status"] == Case.Status.CLOSED:
             raise ValidationError(_("終結は「終結する」から理由を添えて行ってください。"))
@@ -172,13 +174,18 @@ def update_case(
 
 @transaction.atomic
 def close_case(
-    actor, case: Case, *, expected_version: int, reason: str, closed_on: datetime.date | None = None
+    actor: User,
+    case: Case,
+    *,
+    expected_version: int,
+    reason: str,
+    closed_on: datetime.date | None = None,
 ) -> Case:
     _require(actor, "casework.change_case")
-    require_visible(actor, case, WRITE)
+    require_visible(actor, case, capability=WRITE)
     if reason not in Case.ClosureReason.values or reason == Case.ClosureReason.MERGED:
         raise ValidationError({"reason": _("終結理由を選んでください。")})
-    current = _lock(Case, case.pk, expected_version)
+    current = _lock(Case.objects.unscoped(), case.pk, expected_version)
     current.status = Case.Status.CLOSED
     current.closure_reason = reason
     current.closed_on = closed_on or timezone.localdate()
@@ -199,7 +206,9 @@ def notify_case_ended(case: Case, *, reason: str) -> None:
 
 
 @transaction.atomic
-def merge_cases(actor, keep: Case, absorbed: Case, *, expected_version: int | None = None) -> Case:
+def merge_cases(
+    actor: User, keep: Case, *, absorbed: Case, expected_version: int | None = None
+) -> Case:
     """Merge two cases of the same person: contacts and milestones move to `keep`.
 
     Moved records keep the data key they were written under (each value names its key),
@@ -209,10 +218,10 @@ def merge_cases(actor, keep: Case, absorbed: Case, *, expected_version: int | No
     _require(actor, "casework.change_case", "casework.supervise_case")
     if keep.pk == absorbed.pk or keep.organisation_id != absorbed.organisation_id:
         raise ValidationError(_("同じ組織の別のケースどうしだけを統合できます。"))
-    require_visible(actor, keep, WRITE)
-    require_visible(actor, absorbed, WRITE)
-    target = _lock(Case, keep.pk, None)
-    source = _lock(Case, absorbed.pk, expected_version)
+    require_visible(actor, keep, capability=WRITE)
+    require_visible(actor, absorbed, capability=WRITE)
+    target = _lock(Case.objects.unscoped(), keep.pk, None)
+    source = _lock(Case.objects.unscoped(), absorbed.pk, expected_version)
     moved = 0
     for contact in Contact.objects.unscoped().filter(case=source):
         contact.case = target
@@ -237,18 +246,18 @@ def merge_cases(actor, keep: Case, absorbed: Case, *, expected_version: int | No
 # --- identity ---------------------------------------------------------------------------
 
 
-def _require_identity(actor, case: Case, step_up: StepUp) -> None:
+def _require_identity(actor: User, case: Case, step_up: StepUp) -> None:
     """Who may decrypt an identity: the permission, an access kind that allows it, and a
     fresh step-up in this session. Every path to an identity (screens, exports, referrals'
     shared view) comes through here."""
     _require(actor, "casework.reveal_identity")
-    require_visible(actor, case, Capability.IDENTITY)
-    require_step_up(Sensitive.IDENTITY, step_up)
+    require_visible(actor, case, capability=Capability.IDENTITY)
+    require_step_up(Sensitive.IDENTITY, step_up=step_up)
 
 
 @transaction.atomic
 def reveal_identity(
-    actor, case: Case, *, step_up: StepUp, for_edit: bool = False
+    actor: User, case: Case, *, step_up: StepUp, for_edit: bool = False
 ) -> dict[str, Any]:
     """Decrypt the client's identity for display (`for_edit`: to fill the edit form, which
     only a kind that may write gets; break-glass reveals but never edits); the reveal
@@ -256,7 +265,7 @@ def reveal_identity(
     _require_identity(actor, case, step_up)
     if for_edit:
         _require(actor, "casework.change_client")
-        require_visible(actor, case, WRITE)
+        require_visible(actor, case, capability=WRITE)
     if case.client is None:
         return {}
     record(Action.IDENTITY_REVEAL, obj=case.client, detail={"case": case.code})
@@ -265,7 +274,7 @@ def reveal_identity(
 
 @transaction.atomic
 def update_identity(
-    actor,
+    actor: User,
     case: Case,
     *,
     expected_version: int,
@@ -275,10 +284,10 @@ def update_identity(
 ) -> Client:
     _require(actor, "casework.change_client")
     _require_identity(actor, case, step_up)
-    require_visible(actor, case, WRITE)
+    require_visible(actor, case, capability=WRITE)
     if case.client_id is None:
         raise ValidationError(_("このケースには当事者が登録されていません。"))
-    client = _lock(Client, case.client_id, expected_version)
+    client = _lock(Client.objects.unscoped(), case.client_id, expected_version)
     for field, value in identity.items():
         setattr(client, field, value or None)
     for field, value in attributes.items():
@@ -297,8 +306,29 @@ def update_identity(
 # --- contacts and milestones ----------------------------------------------------------------
 
 
+class ContactFields(TypedDict, total=False):
+    """What a caller of `log_contact` may give of a contact. With a case whose person is
+    registered, the snapshot (`age_band`, `gender`, `municipality`) comes from the person."""
+
+    occurred_at: datetime.datetime
+    channel: str
+    consulter: str
+    kind: str
+    minutes: int
+    topics: list[str]
+    summary: str | None
+    follow_up: str | None
+    follow_up_due: datetime.date | None
+    referring_organisation: Organisation | None
+    age_band: str
+    gender: str
+    municipality: Organisation | None
+
+
 @transaction.atomic
-def log_contact(actor, *, case: Case | None = None, **fields: Any) -> Contact:
+def log_contact(
+    actor: User, *, case: Case | None = None, **fields: Unpack[ContactFields]
+) -> Contact:
     """Log one contact. With a case, its attributes snapshot the client's; without one
     (an anonymous call) the caller gives the snapshot and the organisation-year key encrypts.
     """
@@ -308,15 +338,19 @@ def log_contact(actor, *, case: Case | None = None, **fields: Any) -> Contact:
     # each; what the caller passes is validated.
     trusted = ["data_key", "organisation", "staff", "updated_by"]
     if case is not None:
-        require_visible(actor, case, WRITE)
+        require_visible(actor, case, capability=WRITE)
         trusted.append("case")
         if case.client is not None:
             trusted.append("municipality")
     contact = Contact(
-        case=case, organisation_id=actor.organisation_id, staff=actor, updated_by=actor, **fields
+        case=case,
+        organisation_id=organisation_of(actor),
+        staff=actor,
+        updated_by=actor,
+        **fields,
     )
-    year_keys: dict = {}
-    writers.apply_contact_rules(contact, year_keys)
+    year_keys: dict[tuple[int, int], uuid.UUID] = {}
+    writers.apply_contact_rules(contact, year_keys=year_keys)
     # The key is a fresh UUID (nothing to check unique); the one check constraint (minutes
     # within a day) is also the field's validator, checked here without a query.
     contact.full_clean(exclude=trusted, validate_unique=False, validate_constraints=False)
@@ -330,10 +364,10 @@ def log_contact(actor, *, case: Case | None = None, **fields: Any) -> Contact:
 
 
 @transaction.atomic
-def complete_follow_up(actor, contact: Contact) -> Contact:
+def complete_follow_up(actor: User, contact: Contact) -> Contact:
     _require(actor, "casework.change_contact")
     if contact.case is not None:
-        require_visible(actor, contact.case, WRITE)
+        require_visible(actor, contact.case, capability=WRITE)
     elif contact.organisation_id != actor.organisation_id:
         raise PermissionDenied
     contact.follow_up_done = True
@@ -345,10 +379,10 @@ def complete_follow_up(actor, contact: Contact) -> Contact:
 
 @transaction.atomic
 def record_milestone(
-    actor, case: Case, *, kind: str, achieved_on: datetime.date, note: str = ""
+    actor: User, case: Case, *, kind: str, achieved_on: datetime.date, note: str = ""
 ) -> Milestone:
     _require(actor, "casework.add_milestone")
-    require_visible(actor, case, WRITE)
+    require_visible(actor, case, capability=WRITE)
     milestone = Milestone(
         case=case,
         data_key=case.data_key,
@@ -470,7 +504,11 @@ def purge_case(case: Case) -> int:
         record(
             Action.ERASURE,
             obj=case,
-            detail={"closed_on": case.closed_on.isoformat(), "data_keys": destroyed},
+            detail={
+                # An expired case is closed (`expired_cases`), so it has its day.
+                "closed_on": case.closed_on.isoformat() if case.closed_on else None,
+                "data_keys": destroyed,
+            },
         )
     return destroyed
 
@@ -492,7 +530,7 @@ def purge_year_key(key: DataKey) -> None:
 # --- transfer read-back ------------------------------------------------------------------
 
 
-def grant_read_back(actor, case: Case, *, organisation_id: int) -> CaseReadBack:
+def grant_read_back(actor: User, case: Case, *, organisation_id: int) -> CaseReadBack:
     """After a transfer: the old organisation may read what it wrote, read-only, for
     TRANSFER_READ_BACK_DAYS (casework.access). Called inside the transfer's transaction."""
     from django.conf import settings
@@ -513,7 +551,7 @@ def grant_read_back(actor, case: Case, *, organisation_id: int) -> CaseReadBack:
     return read_back
 
 
-def end_read_back(actor, case: Case, *, organisation_id: int) -> int:
+def end_read_back(actor: User, case: Case, *, organisation_id: int) -> int:
     """End the old organisation's read-back now; how many were running."""
     ended = CaseReadBack.objects.active().filter(case=case, organisation_id=organisation_id)
     count = ended.update(ended_at=timezone.now(), ended_by=actor)

@@ -290,7 +290,7 @@ def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
         "can_print": access.allows(Capability.EXPORT)
         and request.user.has_perm("casework.export_records"),
         "own_records_only": access.own_records_only,
-        "timeline": selectors.case_timeline(case, request.user),
+        "timeline": selectors.case_timeline(case, viewer=request.user),
         "lead_workers": list(case.lead_workers.all()),
         "milestone_form": MilestoneForm(),
         **extra,
@@ -337,7 +337,7 @@ def _case_form_page(request: HttpRequest, case: Case, form, *, title: str, save,
 @never_cache
 @require_http_methods(["GET", "POST"])
 def case_edit(request: HttpRequest, code: str) -> HttpResponse:
-    case = selectors.get_visible_case(request.user, code, Capability.WRITE)
+    case = selectors.get_visible_case(request.user, code, capability=Capability.WRITE)
     initial = {f: getattr(case, f) for f in CaseEditForm.CASE} | {
         "status": case.status,
         "lead_workers": list(case.lead_workers.all()),
@@ -381,7 +381,7 @@ def case_edit(request: HttpRequest, code: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def identity_edit(request: HttpRequest, code: str) -> HttpResponse:
-    case = selectors.get_visible_case(request.user, code, Capability.WRITE)
+    case = selectors.get_visible_case(request.user, code, capability=Capability.WRITE)
     if case.client is None:
         messages.error(request, _("このケースには当事者が登録されていません。"))
         return redirect("casework:case_detail", code=case.code)
@@ -413,7 +413,7 @@ def identity_edit(request: HttpRequest, code: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def case_close(request: HttpRequest, code: str) -> HttpResponse:
-    case = selectors.get_visible_case(request.user, code, Capability.WRITE)
+    case = selectors.get_visible_case(request.user, code, capability=Capability.WRITE)
     form = CloseForm(request.POST or None, initial={"version": case.version})
     return _case_form_page(
         request,
@@ -434,7 +434,7 @@ def case_close(request: HttpRequest, code: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def case_merge(request: HttpRequest, code: str) -> HttpResponse:
-    keep = selectors.get_visible_case(request.user, code, Capability.WRITE)
+    keep = selectors.get_visible_case(request.user, code, capability=Capability.WRITE)
     form = MergeForm(request.POST or None, user=request.user, keep=keep)
     return _case_form_page(
         request,
@@ -442,14 +442,14 @@ def case_merge(request: HttpRequest, code: str) -> HttpResponse:
         form,
         title=_("重複ケースの統合"),
         success=_("ケースを統合しました。"),
-        save=lambda: services.merge_cases(request.user, keep, form.absorbed),
+        save=lambda: services.merge_cases(request.user, keep, absorbed=form.absorbed),
     )
 
 
 @never_cache
 @require_POST
 def milestone_new(request: HttpRequest, code: str) -> HttpResponse:
-    case = selectors.get_visible_case(request.user, code, Capability.WRITE)
+    case = selectors.get_visible_case(request.user, code, capability=Capability.WRITE)
     form = MilestoneForm(request.POST)
     if form.is_valid():
         services.record_milestone(request.user, case, **form.cleaned_data)
@@ -526,7 +526,7 @@ def break_glass_review(request: HttpRequest) -> HttpResponse:
             services.refuse_break_glass(request.user, int(grant))
             messages.success(request, _("緊急アクセスの申請を却下しました。"))
         else:
-            services.review_break_glass(request.user, int(grant), request.POST.get("note", ""))
+            services.review_break_glass(request.user, int(grant), note=request.POST.get("note", ""))
             messages.success(request, _("緊急アクセスを確認済みにしました。"))
         return redirect("casework:break_glass_review")
     queue = selectors.break_glass_queue(request.user).order_by("approved_at")[:200]

@@ -35,11 +35,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.contrib.auth import get_user_model
 from django.db import models, transaction
 from django.db.models import F, OuterRef, Q, Subquery, When
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
+
+from accounts.models import User
 
 from .models import Case, Client, Contact, DataKey, Milestone, new_code
 from .periods import age_band, fiscal_year
@@ -53,14 +54,14 @@ T = TypeVar("T")
 @dataclass
 class NewCase:
     """One case to open: its unsaved row, its person's unsaved row (or None), and the ids
-    of its lead workers."""
+    of its lead workers (or the users)."""
 
     case: Case
     client: Client | None = None
-    lead_worker_ids: Sequence[int] = ()
+    lead_worker_ids: Sequence[User | int] = ()
 
 
-def chunks(items: Sequence[T], size: int = BATCH_SIZE) -> Iterator[Sequence[T]]:
+def chunks(items: Sequence[T], *, size: int = BATCH_SIZE) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -78,7 +79,7 @@ def opening_fields(case_fields: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def assign_codes(model: type[Client] | type[Case], rows: Sequence[Client | Case]) -> None:
+def assign_codes(rows: Sequence[Client] | Sequence[Case], *, model: type[Client | Case]) -> None:
     """Give each new row a code unused in the table and among the rows: a row without one
     gets one, a clash is drawn again (as `PseudonymousRecord.save` draws them one by one;
     a clash among 32^6 codes is rare, but it would abort a whole bulk insert)."""
@@ -104,7 +105,7 @@ def assign_codes(model: type[Client] | type[Case], rows: Sequence[Client | Case]
 def bulk_open_cases(
     new_cases: Sequence[NewCase],
     *,
-    user: Any = None,
+    user: User | None = None,
     reason: str | None = None,
     date: datetime.datetime | None = None,
 ) -> list[Case]:
@@ -125,8 +126,8 @@ def bulk_open_cases(
         _prepare(new.case, user, keys)
         if new.client is not None:
             new.case.client = new.client
-    assign_codes(Client, clients)
-    assign_codes(Case, cases)
+    assign_codes(clients, model=Client)
+    assign_codes(cases, model=Case)
     DataKey.objects.bulk_create(list(keys.values()), batch_size=BATCH_SIZE)
     _with_history(Client, clients, reason=reason, date=date)
     _with_history(Case, cases, reason=reason, date=date)
@@ -136,7 +137,7 @@ def bulk_open_cases(
     return cases
 
 
-def _prepare(row: Client | Case, user: Any, keys: dict[uuid.UUID, DataKey]) -> None:
+def _prepare(row: Client | Case, user: User | None, keys: dict[uuid.UUID, DataKey]) -> None:
     """A new row's own data key (made here when it has none, or saved here when the caller
     made it with `DataKey.new()`) and its writer."""
     given = row._state.fields_cache.get("data_key")
@@ -180,7 +181,7 @@ def add_lead_workers(pairs: Sequence[tuple[uuid.UUID, int]]) -> None:
 
 
 def apply_contact_rules(
-    contact: Contact, year_keys: dict[tuple[int, int], uuid.UUID] | None = None
+    contact: Contact, *, year_keys: dict[tuple[int, int], uuid.UUID] | None = None
 ) -> None:
     """What a contact takes from its case, or from its organisation and year.
 
@@ -209,7 +210,7 @@ def apply_contact_rules(
 def bulk_log_contacts(
     contacts: Sequence[Contact],
     *,
-    user: Any = None,
+    user: User | None = None,
     reason: str | None = None,
     date: datetime.datetime | None = None,
     year_keys: dict[tuple[int, int], uuid.UUID] | None = None,
@@ -219,7 +220,7 @@ def bulk_log_contacts(
     `last_contact_at` forward. `user`, `reason`, `date` as `bulk_open_cases`."""
     year_keys = {} if year_keys is None else year_keys
     for contact in contacts:
-        apply_contact_rules(contact, year_keys)
+        apply_contact_rules(contact, year_keys=year_keys)
         if contact.updated_by_id is None and user is not None:
             contact.updated_by = user
     _with_history(Contact, contacts, reason=reason, date=date)
@@ -282,6 +283,8 @@ def bulk_record_milestones(
 
 def _with_history(
     model: type[models.Model],
+    # Any: simple_history reads `_history_user` and `_history_date` set on the instances,
+    # attributes no model declares.
     rows: Sequence[Any],
     *,
     reason: str | None,
@@ -297,7 +300,7 @@ def _with_history(
         for row in rows
         if not hasattr(row, "_history_user") and user_field not in row._state.fields_cache
     }
-    users = get_user_model().objects.in_bulk(missing - {None})
+    users = User.objects.in_bulk(missing - {None})
     for row in rows:
         if not hasattr(row, "_history_user"):
             cached = row._state.fields_cache.get(user_field)
@@ -312,5 +315,5 @@ def _with_history(
         )
 
 
-def _pk(worker: Any) -> int:
+def _pk(worker: User | int) -> int:
     return worker if isinstance(worker, int) else worker.pk

@@ -13,11 +13,13 @@ OWN_REFERRALS = "sent by or (once sent) to the own organisation"
 OWN_PROGRAMMES = "organised by the own organisation"
 OWN_MEETINGS = "hosted by the own organisation"
 SEEN_MEETINGS = OWN_MEETINGS + "; all to manage (change_meeting), else only those attended"
-CASE_WRITABLE = "case among visible_cases(user, Capability.WRITE)"
+CASE_WRITABLE = "case among visible_cases(user, capability=Capability.WRITE)"
 # A case conference may also take a case in the host's referral scope: its agenda and
 # that item's minutes only (meetings.selectors.by_referral).
 REFERRED = "or, at a case conference, in the own referral scope"
-MINUTES = OWN_MEETINGS + "; case among visible_cases(user, Capability.MINUTES) " + REFERRED
+MINUTES = (
+    OWN_MEETINGS + "; case among visible_cases(user, capability=Capability.MINUTES) " + REFERRED
+)
 OWN_PLANS = "plans of the own organisation"
 SUPPRESSED_OUTSIDE = "exact figures only for the owning organisation; suppressed otherwise"
 OWN_UPLOAD = "an upload of the user's own, waiting between steps"
@@ -75,7 +77,8 @@ MATRIX: dict[str, Rule] = {
     # The printable case record: an export of one case (pseudonymous, with its text and
     # meeting decisions) for the staff who reach it with Capability.EXPORT.
     "casework:case_print": needs(
-        "casework.export_records", object_rule="case among visible_cases(user, Capability.EXPORT)"
+        "casework.export_records",
+        object_rule="case among visible_cases(user, capability=Capability.EXPORT)",
     ),
     "casework:identity_export": needs(
         "casework.export_records", "casework.export_identity", object_rule=VISIBLE

@@ -106,7 +106,9 @@ class MappingForm(forms.Form):
         cleaned = super().clean()
         if not self.errors:
             headers = [column.header for column in self.columns]
-            for problem in services.mapping_problems(self.kind, self.mapping(), headers):
+            for problem in services.mapping_problems(
+                self.mapping(), kind=self.kind, headers=headers
+            ):
                 self.add_error(None, problem)
         return cleaned
 

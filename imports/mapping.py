@@ -7,15 +7,20 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.db.models import Field, Model
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from casework.models import Case, Contact, Topic
 
 from . import columns
 from .models import ImportKind, ImportMapping
 from .sheets import Column, Formula, Sheet
+
+if TYPE_CHECKING:  # the validation module imports this one
+    from .validation import Row
 
 PREVIEW_ROWS = 10
 # The mapping page shows this many values of each column, each cut to SAMPLE_CHARS.
@@ -30,17 +35,17 @@ class MappingInvalid(Exception):
         super().__init__(" ".join(problems))
 
 
-def saved_mapping(organisation_id: int | None, kind: str) -> dict[str, str]:
-    found = ImportMapping.objects.filter(organisation_id=organisation_id, kind=kind).first()
+def saved_mapping(organisation_id: int | None, *, kind: str) -> dict[str, str]:
+    found = ImportMapping.objects.filter(organisation=organisation_id, kind=kind).first()
     return dict(found.columns) if found else {}
 
 
-def suggest_mapping(actor, kind: str, sheet: Sheet) -> dict[str, str]:
+def suggest_mapping(actor: User, sheet: Sheet, *, kind: str) -> dict[str, str]:
     """{header: target}: the organisation's saved choices first, then known header words."""
-    return columns.suggest(kind, sheet.columns, saved_mapping(actor.organisation_id, kind))
+    return columns.suggest(kind, sheet.columns, saved_mapping(actor.organisation_id, kind=kind))
 
 
-def column_samples(kind: str, sheet: Sheet, mapping: dict[str, str]) -> list[str | None]:
+def column_samples(sheet: Sheet, *, kind: str, mapping: dict[str, str]) -> list[str | None]:
     """The first values of each column, cut short, for the mapping page; None for a column
     mapped (or suggested) to identity or free text, which the import screens never show."""
     known = columns.targets(kind)
@@ -80,18 +85,18 @@ def cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def mapping_problems(kind: str, mapping: dict[str, str], headers: Sequence[str]) -> list[str]:
+def mapping_problems(mapping: dict[str, str], *, kind: str, headers: Sequence[str]) -> list[str]:
     known = columns.targets(kind)
     problems = []
-    for header, target in mapping.items():
+    for header, key in mapping.items():
         if header not in headers:
             problems.append(_("見出し「%(header)s」の列がありません。") % {"header": header})
-        if target and target not in known:
-            problems.append(_("取り込み先「%(target)s」はありません。") % {"target": target})
+        if key and key not in known:
+            problems.append(_("取り込み先「%(target)s」はありません。") % {"target": key})
     chosen = [t for t in mapping.values() if t]
-    for target in dict.fromkeys(t for t in chosen if chosen.count(t) > 1):
+    for key in dict.fromkeys(t for t in chosen if chosen.count(t) > 1):
         problems.append(
-            _("「%(label)s」に複数の列が選ばれています。") % {"label": known[target].label}
+            _("「%(label)s」に複数の列が選ばれています。") % {"label": known[key].label}
         )
     for target in known.values():
         if target.required and target.key not in chosen:
@@ -103,8 +108,14 @@ def mapping_problems(kind: str, mapping: dict[str, str], headers: Sequence[str])
 
 # --- display --------------------------------------------------------------------------------------
 
+
+def _choice_labels(model: type[Model], key: str) -> dict[Any, Any]:
+    field = model._meta.get_field(key)
+    return dict(field.flatchoices) if isinstance(field, Field) else {}
+
+
 _CHOICE_LABELS = {
-    key: dict(model._meta.get_field(key).choices)
+    key: _choice_labels(model, key)
     for model, keys in (
         (Contact, ("channel", "consulter", "kind", "age_band", "gender")),
         (Case, ("status", "closure_reason", "withdrawal_band")),
@@ -129,7 +140,9 @@ def display(key: str, value: Any) -> str:
     return str(value)
 
 
-def preview(kind: str, mapped: dict[str, Column], rows: Sequence[Any]) -> tuple[list[str], list]:
+def preview(
+    rows: Sequence[Row], *, kind: str, mapped: dict[str, Column]
+) -> tuple[list[str], list[list[str]]]:
     """The first rows as they would be imported, without identity or free text."""
     known = columns.targets(kind)
     shown = [
@@ -138,7 +151,7 @@ def preview(kind: str, mapped: dict[str, Column], rows: Sequence[Any]) -> tuple[
     header = [_("行"), *[str(known[key].label) for key in shown]]
     if kind == ImportKind.CONTACTS:
         header.append(_("取り込み先"))
-    lines = []
+    lines: list[list[str]] = []
     for row in rows[:PREVIEW_ROWS]:
         line = [str(row.number)]
         line += [display(key, row.values[key]) if key in row.values else "" for key in shown]

@@ -7,10 +7,12 @@ import uuid
 from django.db.models import QuerySet
 from django.http import Http404
 
+from accounts.models import User
+
 from .models import ImportBatch, PendingUpload
 
 
-def pending_upload(user, pk: uuid.UUID) -> PendingUpload:
+def pending_upload(user: User, pk: uuid.UUID) -> PendingUpload:
     """The user's own upload waiting between steps, or 404."""
     found = PendingUpload.objects.filter(pk=pk, owner_id=user.pk).first()
     if found is None:
@@ -18,7 +20,7 @@ def pending_upload(user, pk: uuid.UUID) -> PendingUpload:
     return found
 
 
-def organisation_batches(user) -> QuerySet[ImportBatch]:
+def organisation_batches(user: User) -> QuerySet[ImportBatch]:
     if user.organisation_id is None:
         return ImportBatch.objects.none()
     return ImportBatch.objects.filter(organisation_id=user.organisation_id).select_related(
@@ -26,7 +28,7 @@ def organisation_batches(user) -> QuerySet[ImportBatch]:
     )
 
 
-def batch(user, pk: uuid.UUID) -> ImportBatch:
+def batch(user: User, pk: uuid.UUID) -> ImportBatch:
     found = organisation_batches(user).filter(pk=pk).first()
     if found is None:
         raise Http404

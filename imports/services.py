@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from audit.models import Action
 from audit.services import record
 
@@ -53,7 +54,7 @@ __all__ = [  # the entry points, with what their callers name from the steps bef
     "suggest_mapping",
 ]
 
-KIND_PERMISSIONS = {
+KIND_PERMISSIONS: dict[str, tuple[str, ...]] = {
     ImportKind.CONTACTS: ("casework.add_contact",),
     ImportKind.CASES: ("casework.add_case", "casework.add_client"),
 }
@@ -94,19 +95,19 @@ def previously_imported_message(previous: ImportBatch) -> str:
 # --- mapping and earlier imports -------------------------------------------------------------
 
 
-def save_mapping(actor, kind: str, mapping: dict[str, str]) -> None:
+def save_mapping(actor: User, *, kind: str, mapping: dict[str, str]) -> None:
     """Remember the choices for the organisation's next file of this kind."""
-    _require(actor, kind)
+    organisation_id = _require(actor, kind)
     ImportMapping.objects.update_or_create(
-        organisation_id=actor.organisation_id,
+        organisation_id=organisation_id,
         kind=kind,
         defaults={"columns": mapping, "updated_by": actor, "updated_at": timezone.now()},
     )
 
 
-def previous_import(organisation_id: int | None, kind: str, sha256: str) -> ImportBatch | None:
+def previous_import(organisation_id: int | None, *, kind: str, sha256: str) -> ImportBatch | None:
     return (
-        ImportBatch.objects.filter(organisation_id=organisation_id, kind=kind, file_sha256=sha256)
+        ImportBatch.objects.filter(organisation=organisation_id, kind=kind, file_sha256=sha256)
         .select_related("imported_by")
         .order_by("-imported_at")
         .first()
@@ -117,7 +118,9 @@ def previous_import(organisation_id: int | None, kind: str, sha256: str) -> Impo
 
 
 @transaction.atomic
-def store_upload(actor, *, kind: str, file_name: str, data: bytes, sheet: Sheet) -> PendingUpload:
+def store_upload(
+    actor: User, *, kind: str, file_name: str, data: bytes, sheet: Sheet
+) -> PendingUpload:
     """Keep an uploaded file as read (`sheet`, from `read(data, kind)`), encrypted, until it
     is imported or cancelled; the later steps use it and never read the file again. The
     bytes themselves are not kept, only their hash. Uploads left behind for more than a
@@ -131,9 +134,9 @@ def store_upload(actor, *, kind: str, file_name: str, data: bytes, sheet: Sheet)
 
 
 @transaction.atomic
-def choose_mapping(actor, upload: PendingUpload, mapping: dict[str, str]) -> None:
+def choose_mapping(actor: User, upload: PendingUpload, *, mapping: dict[str, str]) -> None:
     """The mapping for this upload, remembered for the organisation's next file too."""
-    save_mapping(actor, upload.kind, mapping)
+    save_mapping(actor, kind=upload.kind, mapping=mapping)
     upload.columns = mapping
     upload.save(update_fields=["columns"])
 
@@ -146,28 +149,28 @@ def discard_upload(upload: PendingUpload) -> None:
 
 
 def check(
-    actor,
-    kind: str,
+    actor: User,
     sheet: Sheet,
-    mapping: dict[str, str],
     *,
+    kind: str,
+    mapping: dict[str, str],
     sha256: str,
     progress: Progress | None = None,
 ) -> Check:
     """What importing the sheet would create, or every row error. Writes nothing."""
     _require(actor, kind)
-    plan = validation.plan(actor, kind, sheet, mapping, progress)
-    plan.check.previous = previous_import(actor.organisation_id, kind, sha256)
+    plan = validation.plan(actor, sheet, kind=kind, mapping=mapping, progress=progress)
+    plan.check.previous = previous_import(actor.organisation_id, kind=kind, sha256=sha256)
     return plan.check
 
 
 @transaction.atomic
 def import_sheet(
-    actor,
-    kind: str,
+    actor: User,
     sheet: Sheet,
-    mapping: dict[str, str],
     *,
+    kind: str,
+    mapping: dict[str, str],
     file_name: str,
     sha256: str,
     force: bool = False,
@@ -175,21 +178,19 @@ def import_sheet(
 ) -> ImportBatch:
     """Import every row, or none: raises ImportRefused with the errors, or AlreadyImported
     when the organisation imported the same bytes as the same kind before (unless forced)."""
-    _require(actor, kind)
+    organisation_id = _require(actor, kind)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s)", [_IMPORT_LOCK, actor.organisation_id]
-            )
-    previous = previous_import(actor.organisation_id, kind, sha256)
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_IMPORT_LOCK, organisation_id])
+    previous = previous_import(organisation_id, kind=kind, sha256=sha256)
     if previous is not None and not force:
         raise AlreadyImported(previous)
-    plan = validation.plan(actor, kind, sheet, mapping, progress)
+    plan = validation.plan(actor, sheet, kind=kind, mapping=mapping, progress=progress)
     if not plan.check.ok:
         raise ImportRefused(plan.check)
     summary = plan.check
     batch = ImportBatch.objects.create(
-        organisation_id=actor.organisation_id,
+        organisation_id=organisation_id,
         kind=kind,
         file_name=file_name[:255],
         file_sha256=sha256,
@@ -201,7 +202,7 @@ def import_sheet(
         imported_by=actor,
     )
     writer = write_contacts if kind == ImportKind.CONTACTS else write_cases
-    writer(actor, plan, batch, progress)
+    writer(actor, plan, batch=batch, progress=progress)
     record(
         Action.IMPORT,
         object_type="imports.ImportBatch",
@@ -222,10 +223,13 @@ def import_sheet(
     return batch
 
 
-def _require(actor, kind: str) -> None:
+def _require(actor: User, kind: str) -> int:
+    """Refuse (PermissionDenied) unless the actor may import this kind; the organisation
+    the import writes for."""
     if kind not in KIND_PERMISSIONS:
         raise ValueError(f"unknown import kind {kind!r}")
     if actor.organisation_id is None or not actor.has_perms(
         ("imports.run_import", *KIND_PERMISSIONS[kind])
     ):
         raise PermissionDenied
+    return actor.organisation_id

@@ -141,9 +141,14 @@ class Errors:
 
 
 def plan(
-    actor, kind: str, sheet: Sheet, mapping: dict[str, str], progress: Progress | None
+    actor: User,
+    sheet: Sheet,
+    *,
+    kind: str,
+    mapping: dict[str, str],
+    progress: Progress | None = None,
 ) -> Plan:
-    problems = mapping_problems(kind, mapping, sheet.headers)
+    problems = mapping_problems(mapping, kind=kind, headers=sheet.headers)
     if problems:
         raise MappingInvalid(problems)
     by_header = {column.header: column for column in sheet.columns}
@@ -166,13 +171,13 @@ def plan(
         rows.append(row)
         if progress:
             progress("check", 1)
-    _resolve_people_and_places(actor, rows, errors)
+    _resolve_people_and_places(actor, rows, errors=errors)
     if kind == ImportKind.CONTACTS:
-        summary = _check_contacts(actor, rows, errors)
+        summary = _check_contacts(actor, rows, errors=errors)
     else:
-        summary = _check_cases(actor, rows, errors)
+        summary = _check_cases(actor, rows, errors=errors)
     summary.errors = sorted(errors.found, key=lambda e: (e.row, e.letter.rjust(3)))
-    summary.preview_columns, summary.preview = preview(kind, mapped, rows)
+    summary.preview_columns, summary.preview = preview(rows, kind=kind, mapped=mapped)
     return Plan(summary, rows)
 
 
@@ -180,12 +185,12 @@ def _word(value: str) -> str:
     return values.normalise(value)
 
 
-def _resolve_people_and_places(actor, rows: list[Row], errors: Errors) -> None:
+def _resolve_people_and_places(actor: User, rows: list[Row], *, errors: Errors) -> None:
     """Staff and lead workers by user name (or display name) within the organisation;
     municipalities by name or local government code."""
     for user_key in ("staff", "lead_worker"):
         if any(user_key in row.values for row in rows):
-            _resolve_users(actor, rows, errors, user_key)
+            _resolve_users(actor, rows, errors=errors, key=user_key)
     if any("municipality" in row.values for row in rows):
         lookup = _municipalities()
         for row in rows:
@@ -197,9 +202,9 @@ def _resolve_people_and_places(actor, rows: list[Row], errors: Errors) -> None:
                     row.municipality_id = found
 
 
-def _resolve_users(actor, rows: list[Row], errors: Errors, key: str) -> None:
+def _resolve_users(actor: User, rows: list[Row], *, errors: Errors, key: str) -> None:
     by_name: dict[str, set[int]] = {}
-    users = User.objects.filter(organisation_id=actor.organisation_id)
+    users = User.objects.filter(organisation=actor.organisation_id)
     for pk, username, display_name in users.values_list("pk", "username", "display_name"):
         by_name.setdefault(username, set()).add(pk)
         if display_name:
@@ -238,14 +243,14 @@ def _municipalities() -> Callable[[str], int | str]:
     return find
 
 
-def _check_contacts(actor, rows: list[Row], errors: Errors) -> Check:
+def _check_contacts(actor: User, rows: list[Row], *, errors: Errors) -> Check:
     today = timezone.localdate()
     cases = _cases_by_reference(
         actor, [r.values["case_ref"] for r in rows if "case_ref" in r.values]
     )
     shredded_years = set(
         DataKey.objects.filter(
-            organisation_id=actor.organisation_id, destroyed_at__isnull=False
+            organisation=actor.organisation_id, destroyed_at__isnull=False
         ).values_list("fiscal_year", flat=True)
     )
     for row in rows:
@@ -280,7 +285,7 @@ def _reference_key(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip().upper()
 
 
-def _cases_by_reference(actor, references: list[str]) -> dict[str, Case | str]:
+def _cases_by_reference(actor: User, references: list[str]) -> dict[str, Case | str]:
     """Each reference (system code C-XXXXXX, or a legacy case number recorded by an earlier
     case import) → the visible case it names, or the reason it names none."""
     keys = sorted({_reference_key(r) for r in references})
@@ -288,7 +293,7 @@ def _cases_by_reference(actor, references: list[str]) -> dict[str, Case | str]:
     legacy = [k for k in keys if not _SYSTEM_CODE.match(k)]
     found: dict[str, Case] = {}
     # Only cases the importer may write to (casework.access: never a read-only grant).
-    visible = visible_cases(actor, Capability.WRITE).select_related(
+    visible = visible_cases(actor, capability=Capability.WRITE).select_related(
         "client", "data_key", "merged_into__client"
     )
     for chunk in chunks(codes):
@@ -297,7 +302,7 @@ def _cases_by_reference(actor, references: list[str]) -> dict[str, Case | str]:
     for chunk in chunks(legacy):
         legacy_cases.update(
             LegacyReference.objects.filter(
-                organisation_id=actor.organisation_id, reference__in=chunk
+                organisation=actor.organisation_id, reference__in=chunk
             ).values_list("reference", "case_id")
         )
     by_pk: dict[Any, Case] = {}
@@ -326,13 +331,13 @@ def _day(value: datetime.date | datetime.datetime) -> datetime.date:
     return value.date() if isinstance(value, datetime.datetime) else value
 
 
-def _check_cases(actor, rows: list[Row], errors: Errors) -> Check:
+def _check_cases(actor: User, rows: list[Row], *, errors: Errors) -> Check:
     references = [_reference_key(r.values["case_ref"]) for r in rows if "case_ref" in r.values]
     taken: set[str] = set()
     for chunk in chunks(sorted(set(references))):
         taken.update(
             LegacyReference.objects.filter(
-                organisation_id=actor.organisation_id, reference__in=chunk
+                organisation=actor.organisation_id, reference__in=chunk
             ).values_list("reference", flat=True)
         )
     seen_references: set[str] = set()
@@ -359,7 +364,7 @@ def _check_cases(actor, rows: list[Row], errors: Errors) -> Check:
         birth = values_.get("birth_date")
         if birth and opened and birth > opened:
             errors.add(row.number, "birth_date", _("生年月日が受付日より後です。"))
-    _check_duplicate_people(actor, rows, errors)
+    _check_duplicate_people(actor, rows, errors=errors)
     clients = sum(1 for row in rows if has_client(row))
     return Check(
         kind=ImportKind.CASES, rows=len(rows), cases_created=len(rows), clients_created=clients
@@ -370,7 +375,7 @@ def has_client(row: Row) -> bool:
     return any(key in row.values for key in CLIENT_FIELDS)
 
 
-def _check_duplicate_people(actor, rows: list[Row], errors: Errors) -> None:
+def _check_duplicate_people(actor: User, rows: list[Row], *, errors: Errors) -> None:
     """A person already registered here (kana + birth date, or phone, by blind index), or
     twice in the file, stops the import as the case form would."""
     kana_field = Client._meta.get_field("kana_birth_index")
@@ -388,14 +393,14 @@ def _check_duplicate_people(actor, rows: list[Row], errors: Errors) -> None:
             indexes.append((row, target, kana, phone))
     wanted = sorted({i for _r, _t, k, p in indexes for i in (k, p) if i})
     existing: dict[str, str] = {}
-    own_cases = Case.objects.unscoped().filter(organisation_id=actor.organisation_id)
+    own_cases = Case.objects.unscoped().filter(organisation=actor.organisation_id)
     for chunk in chunks(wanted):
-        for kana, phone, code in own_cases.filter(
+        for stored_kana, stored_phone, code in own_cases.filter(
             Q(client__kana_birth_index__in=chunk) | Q(client__phone_index__in=chunk)
         ).values_list("client__kana_birth_index", "client__phone_index", "code"):
-            for index in (kana, phone):
-                if index in chunk:
-                    existing.setdefault(index, code)
+            for stored in (stored_kana, stored_phone):
+                if stored in chunk:
+                    existing.setdefault(stored, code)
     first_row: dict[str, int] = {}
     for row, target, kana, phone in indexes:
         for index in (kana, phone):

@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.access import signed_in
+
 from . import selectors, services
 from .forms import ConfirmForm, MappingForm, UploadForm
 
@@ -28,32 +30,33 @@ def upload(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         pending = services.store_upload(
-            request.user,
+            signed_in(request),
             kind=form.cleaned_data["kind"],
             file_name=form.cleaned_data["file"].name,
             data=form.content,
             sheet=form.sheet,
         )
         return redirect("imports:mapping", pk=pending.pk)
-    recent = selectors.organisation_batches(request.user)[:10]
+    recent = selectors.organisation_batches(signed_in(request))[:10]
     return render(request, "imports/upload.html", {"form": form, "recent": recent})
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 def mapping(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
-    pending = selectors.pending_upload(request.user, pk)
+    user = signed_in(request)
+    pending = selectors.pending_upload(user, pk)
     sheet = pending.sheet()  # as read at the upload
-    initial = pending.columns or services.suggest_mapping(request.user, pending.kind, sheet)
+    initial = pending.columns or services.suggest_mapping(user, sheet, kind=pending.kind)
     form = MappingForm(
         request.POST or None,
         kind=pending.kind,
         columns=sheet.columns,
         initial_mapping=initial,
-        samples=services.column_samples(pending.kind, sheet, initial),
+        samples=services.column_samples(sheet, kind=pending.kind, mapping=initial),
     )
     if request.method == "POST" and form.is_valid():
-        services.choose_mapping(request.user, pending, form.mapping())
+        services.choose_mapping(user, pending, mapping=form.mapping())
         return redirect("imports:review", pk=pending.pk)
     return render(
         request,
@@ -65,7 +68,8 @@ def mapping(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def review(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
-    pending = selectors.pending_upload(request.user, pk)
+    user = signed_in(request)
+    pending = selectors.pending_upload(user, pk)
     if not pending.columns:
         return redirect("imports:mapping", pk=pending.pk)
     sheet = pending.sheet()  # as read at the upload
@@ -75,10 +79,10 @@ def review(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
         if request.method == "POST" and form.is_valid():
             try:
                 batch = services.import_sheet(
-                    request.user,
-                    pending.kind,
+                    user,
                     sheet,
-                    pending.columns,
+                    kind=pending.kind,
+                    mapping=pending.columns,
                     file_name=pending.file_name,
                     sha256=pending.file_sha256,
                     force=form.cleaned_data["force"],
@@ -93,7 +97,11 @@ def review(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
                 return redirect("imports:done", pk=batch.pk)
         if result is None:
             result = services.check(
-                request.user, pending.kind, sheet, pending.columns, sha256=pending.file_sha256
+                user,
+                sheet,
+                kind=pending.kind,
+                mapping=pending.columns,
+                sha256=pending.file_sha256,
             )
     except services.MappingInvalid as exc:  # the saved choices no longer fit the file
         for problem in exc.problems:
@@ -109,11 +117,11 @@ def review(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
 
 @require_POST
 def cancel(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
-    services.discard_upload(selectors.pending_upload(request.user, pk))
+    services.discard_upload(selectors.pending_upload(signed_in(request), pk))
     messages.info(request, _("取り込みを中止し、アップロードしたファイルを削除しました。"))
     return redirect("imports:upload")
 
 
 @never_cache
 def done(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
-    return render(request, "imports/done.html", {"batch": selectors.batch(request.user, pk)})
+    return render(request, "imports/done.html", {"batch": selectors.batch(signed_in(request), pk)})

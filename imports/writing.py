@@ -9,9 +9,12 @@ written here: the legacy case numbers (`LegacyReference`) and the progress callb
 from __future__ import annotations
 
 import datetime
+import uuid
 
 from django.utils import timezone
 
+from accounts.models import User
+from accounts.policy import organisation_of
 from casework import writers
 from casework.models import Case, Client, Contact
 
@@ -42,13 +45,16 @@ def occurred_at(row: Row) -> datetime.datetime:
     return timezone.make_aware(moment)
 
 
-def write_contacts(actor, plan: Plan, batch: ImportBatch, progress: Progress | None) -> None:
+def write_contacts(
+    actor: User, plan: Plan, *, batch: ImportBatch, progress: Progress | None
+) -> None:
     now = timezone.now()
-    year_keys: dict = {}
+    year_keys: dict[tuple[int, int], uuid.UUID] = {}
+    organisation_id = organisation_of(actor)
     contacts = [
         Contact(
             occurred_at=occurred_at(row),
-            organisation_id=actor.organisation_id,
+            organisation_id=organisation_id,
             staff_id=row.user_id or actor.pk,
             case=row.case,
             municipality_id=row.municipality_id,
@@ -67,15 +73,16 @@ def write_contacts(actor, plan: Plan, batch: ImportBatch, progress: Progress | N
             progress("write", len(chunk))
 
 
-def write_cases(actor, plan: Plan, batch: ImportBatch, progress: Progress | None) -> None:
+def write_cases(actor: User, plan: Plan, *, batch: ImportBatch, progress: Progress | None) -> None:
     now = timezone.now()
+    organisation_id = organisation_of(actor)
     for rows in writers.chunks(plan.rows):
-        opened = [_new_case(actor, row, now) for row in rows]
+        opened = [_new_case(actor, row, organisation_id=organisation_id, now=now) for row in rows]
         writers.bulk_open_cases(opened, user=actor, reason=history_reason(batch), date=now)
         LegacyReference.objects.bulk_create(
             [
                 LegacyReference(
-                    organisation_id=actor.organisation_id,
+                    organisation_id=organisation_id,
                     reference=row.values["case_ref"],
                     case=new.case,
                     batch=batch,
@@ -88,13 +95,15 @@ def write_cases(actor, plan: Plan, batch: ImportBatch, progress: Progress | None
             progress("write", len(rows))
 
 
-def _new_case(actor, row: Row, now: datetime.datetime) -> writers.NewCase:
+def _new_case(
+    actor: User, row: Row, *, organisation_id: int, now: datetime.datetime
+) -> writers.NewCase:
     client = None
     if has_client(row):
         client_fields = {k: row.values[k] for k in CLIENT_FIELDS if k in row.values}
         client_fields.pop("municipality", None)  # resolved to municipality_id
         client = Client(
-            organisation_id=actor.organisation_id,
+            organisation_id=organisation_id,
             municipality_id=row.municipality_id,
             updated_by=actor,
             updated_at=now,
@@ -102,7 +111,7 @@ def _new_case(actor, row: Row, now: datetime.datetime) -> writers.NewCase:
             **client_fields,
         )
     case = Case(
-        organisation_id=actor.organisation_id,
+        organisation_id=organisation_id,
         updated_by=actor,
         updated_at=now,
         created_at=now,

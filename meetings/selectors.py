@@ -98,7 +98,7 @@ def open_agenda_items(user: User, *, cases: QuerySet[Case] | None = None) -> Que
     their agenda grants open. `writable` says whether they also act on the case
     (Capability.WRITE) or only read it and its minutes until the review closes."""
     cases = minutes_cases(user) if cases is None else cases
-    writable = visible_cases(user, Capability.WRITE).filter(pk=OuterRef("case_id"))
+    writable = visible_cases(user, capability=Capability.WRITE).filter(pk=OuterRef("case_id"))
     return (
         AgendaItem.objects.visible_to(user, cases)
         .filter(
@@ -299,7 +299,7 @@ def agenda_item_for(user: User, pk: uuid.UUID | str, *, capability: Capability) 
         if capability in REFERRAL_PATH and by_referral(user, item.meeting, case=item.case):
             return item
         raise Http404
-    require_visible(user, item.case, capability)
+    require_visible(user, item.case, capability=capability)
     return item
 
 
@@ -357,13 +357,13 @@ def action_for(user: User, pk: uuid.UUID | str) -> ActionItem:
     action = actions.filter(pk=pk).first()
     if action is None or not cached_access(user, action.case):
         raise Http404
-    require_visible(user, action.case, Capability.MINUTES)
+    require_visible(user, action.case, capability=Capability.MINUTES)
     return action
 
 
 def minutes_cases(user: User) -> QuerySet[Case]:
     """The cases whose minutes and actions `user` may read (Capability.MINUTES)."""
-    return visible_cases(user, Capability.MINUTES)
+    return visible_cases(user, capability=Capability.MINUTES)
 
 
 def my_open_actions(user: User, *, cases: QuerySet[Case] | None = None) -> QuerySet[ActionItem]:

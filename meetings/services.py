@@ -420,7 +420,7 @@ def complete_action(actor: User, action: ActionItem) -> ActionItem:
         raise PermissionDenied
     if action.assignee_id != actor.pk and not actor.has_perm("casework.supervise_case"):
         raise PermissionDenied
-    require_visible(actor, action.case, Capability.MINUTES)
+    require_visible(actor, action.case, capability=Capability.MINUTES)
     action.done_at = timezone.now()
     action.save()
     record(Action.UPDATE, obj=action, detail={"case": action.case.code, "done": True})

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, User
+from accounts.policy import organisation_of
 from audit.models import Action
 from audit.services import record
 from casework.access import Capability
@@ -46,10 +47,8 @@ def plan_visit(
 ) -> Visit:
     if not actor.has_perm("outreach.add_visit"):
         raise PermissionDenied
-    require_visible(actor, case, Capability.WRITE)
-    organisation_id = actor.organisation_id
-    if organisation_id is None:  # no one outside every organisation makes visits
-        raise PermissionDenied
+    require_visible(actor, case, capability=Capability.WRITE)
+    organisation_id = organisation_of(actor)
     going = list(workers) or [actor]
     if len(going) > 2:
         raise ValidationError({"workers": _("訪問者は2人までです。")})
@@ -74,9 +73,8 @@ def plan_visit(
 def _lock_for_worker(actor: User, visit: Visit) -> Visit:
     if not actor.has_perm("outreach.change_visit"):
         raise PermissionDenied
-    require_visible(actor, visit.case, Capability.WRITE)
-    locked: Visit = Visit.objects.unscoped().select_for_update().get(pk=visit.pk)
-    return locked
+    require_visible(actor, visit.case, capability=Capability.WRITE)
+    return Visit.objects.unscoped().select_for_update().get(pk=visit.pk)
 
 
 @transaction.atomic

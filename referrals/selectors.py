@@ -124,7 +124,7 @@ def shared_view(
     }
     client = case.client
     if reveal and parts["identity_shared"] and client is not None:
-        require_step_up(Sensitive.IDENTITY, step_up)
+        require_step_up(Sensitive.IDENTITY, step_up=step_up)
         parts["identity"] = {
             "name": client.name,
             "name_kana": client.name_kana,

@@ -92,7 +92,7 @@ def create_referral(
         raise PermissionDenied
     if case.organisation_id != actor.organisation_id:
         raise PermissionDenied
-    require_visible(actor, case, Capability.WRITE)
+    require_visible(actor, case, capability=Capability.WRITE)
     if case.restricted:
         # No grant reaches a restricted case (casework.access), a referral's included.
         raise ValidationError(
@@ -188,8 +188,8 @@ def withdraw_consent(
     sender records it, after a fresh step-up (accounts.policy)."""
     if not actor.has_perm("referrals.change_referral") or _side(actor, referral) != "sender":
         raise PermissionDenied
-    require_step_up(Sensitive.WITHDRAW_CONSENT, step_up)
-    current: Referral = Referral.objects.unscoped().select_for_update().get(pk=referral.pk)
+    require_step_up(Sensitive.WITHDRAW_CONSENT, step_up=step_up)
+    current = Referral.objects.unscoped().select_for_update().get(pk=referral.pk)
     current.consent_withdrawn_on = on or timezone.localdate()
     current.save()
     remove_perm(SHARED, organisation_group(current.to_organisation_id), current)
@@ -208,7 +208,7 @@ def transfer_case(actor: User, case: Case, *, to_organisation: Organisation) -> 
         raise PermissionDenied
     if case.organisation_id != actor.organisation_id:
         raise PermissionDenied
-    require_visible(actor, case, Capability.WRITE)
+    require_visible(actor, case, capability=Capability.WRITE)
     if to_organisation.pk == case.organisation_id:
         raise ValidationError(_("移管先には別の組織を選んでください。"))
     locked: Case = Case.objects.unscoped().select_for_update().get(pk=case.pk)

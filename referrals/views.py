@@ -43,7 +43,7 @@ def referral_lists(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def referral_new(request: HttpRequest, code: str) -> HttpResponse:
-    case = get_visible_case(request.user, code, Capability.WRITE)
+    case = get_visible_case(request.user, code, capability=Capability.WRITE)
     form = ReferralForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -131,7 +131,7 @@ def shared_case(request: HttpRequest, pk: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def transfer_new(request: HttpRequest, code: str) -> HttpResponse:
-    case = get_visible_case(request.user, code, Capability.WRITE)
+    case = get_visible_case(request.user, code, capability=Capability.WRITE)
     form = TransferForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime
 import sys
+from collections.abc import Set
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -25,6 +27,7 @@ from tests.factories import make_organisation
 from tests.imports.conftest import CONTACT_HEADER, contact_row, xlsx
 from tests.imports.test_import_cases import CASE_HEADER, case_row
 from tests.imports.test_import_contacts import run as run_import
+from tests.world import World
 
 pytestmark = pytest.mark.django_db
 
@@ -51,16 +54,22 @@ CONTACT_INPUTS = inputs(Contact, given={"organisation_id", "staff_id", "case_id"
 
 
 @pytest.fixture
-def world(centre):
-    """The casework centre (counsellors c1 and c2, supervisor sv) and a municipality."""
-    centre.tsu = make_organisation(Organisation.Kind.MUNICIPALITY, name="津市")
-    return centre
+def world(world: World) -> SimpleNamespace:
+    """The shared world's centre, its counsellors and supervisor, the counsellor under the
+    user name the import's rows give the lead worker (c1), and the municipality they name."""
+    return SimpleNamespace(
+        org=world.centre,
+        counsellor=world.named(world.counsellor, "相談 一郎", username="c1"),
+        colleague=world.colleague,
+        supervisor=world.supervisor,
+        tsu=make_organisation(Organisation.Kind.MUNICIPALITY, name="津市"),
+    )
 
 
 # --- what a record is, read back from the database --------------------------------------------
 
 
-def fields(obj: models.Model, skip: set[str] = frozenset()) -> dict[str, Any]:
+def fields(obj: models.Model, skip: Set[str] = frozenset()) -> dict[str, Any]:
     """Every stored column (encrypted ones decrypted by their field), but the unique ones."""
     return {
         field.name: getattr(obj, field.attname)
@@ -69,7 +78,7 @@ def fields(obj: models.Model, skip: set[str] = frozenset()) -> dict[str, Any]:
     }
 
 
-def history(obj: models.Model) -> list[dict[str, Any]]:
+def history(obj: Case | Client | Contact | Milestone) -> list[dict[str, Any]]:
     rows = []
     for row in obj.history.order_by("history_date", "history_id"):
         assert row.data_key_id == obj.data_key_id  # written under the row's own key
@@ -109,6 +118,7 @@ def service_twin(case: Case) -> Case:
     """A case with the same inputs as `case`, opened and contacted through the services."""
     case = Case.objects.select_related("client", "updated_by").get(pk=case.pk)
     client = case.client
+    assert case.updated_by is not None  # every writer names one
     twin = services.open_case(
         case.updated_by,
         identity={f: getattr(client, f) for f in IDENTITY} if client else None,
@@ -271,7 +281,7 @@ def test_the_generator_makes_what_the_services_make(world):
     from django.contrib.auth.models import Permission
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-    from generator import Generator
+    from generator import Generator  # type: ignore[import-not-found]  # benchmarks/, above
 
     generator = Generator(cases=3, contacts=12, seed=3, password="unused")
     generator.case_weights = {world.org: 1}

@@ -85,9 +85,9 @@ def test_an_mdt_member_sees_a_case_only_with_an_object_grant(client, world):
 
 def test_access_found_for_one_user_is_never_used_for_another(world):
     case = open_case(world.counsellor, restricted=True)  # lead worker: the counsellor
-    found = find_visible_case(world.counsellor, case.code, "client")
+    found = find_visible_case(world.counsellor, case.code, related=("client",))
     assert found is not None and found == case
-    require_visible(world.counsellor, found, Capability.WRITE)
+    require_visible(world.counsellor, found, capability=Capability.WRITE)
     # The instance remembers the counsellor's access, and asks again for anyone else:
     # the colleague is not a lead worker.
     with pytest.raises(PermissionDenied):

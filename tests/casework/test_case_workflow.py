@@ -94,8 +94,8 @@ def test_merging_moves_contacts_and_milestones_and_keeps_them_readable(world):
         world.counsellor, dup, kind=Milestone.Kind.IBASHO, achieved_on=datetime.date(2024, 6, 1)
     )
     with pytest.raises(PermissionDenied):
-        services.merge_cases(world.counsellor, keep, dup)  # supervisors merge
-    services.merge_cases(world.supervisor, keep, dup)
+        services.merge_cases(world.counsellor, keep, absorbed=dup)  # supervisors merge
+    services.merge_cases(world.supervisor, keep, absorbed=dup)
     moved = Contact.objects.get(case=keep)
     assert moved.summary == "重複側の記録"  # still under the absorbed case's key
     assert keep.milestones.count() == 1

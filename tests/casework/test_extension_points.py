@@ -21,9 +21,9 @@ def answering_apps(signal: Signal, **arguments) -> list[str]:
     return [receiver.__module__ for receiver, _ in signal.send(sender=None, **arguments)]
 
 
-def test_each_hook_is_answered_by_its_apps_in_installed_apps_order(centre):
-    case = make_case(centre.org)
-    user = centre.supervisor
+def test_each_hook_is_answered_by_its_apps_in_installed_apps_order(world):
+    case = make_case(world.centre)
+    user = world.supervisor
     every = ["outreach.receivers", "meetings.receivers", "referrals.receivers"]
     assert answering_apps(signals.dashboard_panel, user=user) == every
     assert answering_apps(signals.case_timeline_entries, case=case, viewer=user) == every

@@ -20,16 +20,24 @@ pytestmark = pytest.mark.django_db
 
 def run(user, data: bytes, *, kind: str = "contacts", force: bool = False, name="相談.xlsx"):
     sheet = services.read(data, kind)
-    mapping = services.suggest_mapping(user, kind, sheet)
+    mapping = services.suggest_mapping(user, sheet, kind=kind)
     return services.import_sheet(
-        user, kind, sheet, mapping, file_name=name, sha256=services.file_sha256(data), force=force
+        user,
+        sheet,
+        kind=kind,
+        mapping=mapping,
+        file_name=name,
+        sha256=services.file_sha256(data),
+        force=force,
     )
 
 
 def check(user, data: bytes, kind: str = "contacts") -> services.Check:
     sheet = services.read(data, kind)
-    mapping = services.suggest_mapping(user, kind, sheet)
-    return services.check(user, kind, sheet, mapping, sha256=services.file_sha256(data))
+    mapping = services.suggest_mapping(user, sheet, kind=kind)
+    return services.check(
+        user, sheet, kind=kind, mapping=mapping, sha256=services.file_sha256(data)
+    )
 
 
 def test_a_clean_xlsx_file_imports_every_contact_with_its_values(centre):
@@ -261,7 +269,7 @@ def test_merged_header_cells_and_a_title_row_are_understood(centre):
         "対応時間",
         "相談内容",
     ]
-    assert services.suggest_mapping(centre.supervisor, "contacts", sheet) == {
+    assert services.suggest_mapping(centre.supervisor, sheet, kind="contacts") == {
         "相談日": "occurred_on",
         "相談方法": "channel",
         "相談者／区分": "consulter",

@@ -168,7 +168,7 @@ def test_closing_the_case_ends_its_reviews_grants_and_is_audited(centre):
 
 def test_merging_a_case_away_ends_the_absorbed_cases_reviews(centre):
     keep = casework.open_case(centre.counsellor, identity={"name": "統合先"})
-    casework.merge_cases(centre.supervisor, keep, Case.objects.get(pk=centre.case.pk))
+    casework.merge_cases(centre.supervisor, keep, absorbed=Case.objects.get(pk=centre.case.pk))
     assert AgendaItem.objects.get(pk=centre.item.pk).review_closed_at is not None
     assert not grant_exists(centre.mdt, centre.case)
     event = Event.objects.filter(action=Action.UPDATE, object_type="meetings.AgendaItem").last()

@@ -57,7 +57,7 @@ def test_every_transition_is_audited_and_in_the_case_history(setting):
     assert [e.detail["to"] for e in audited] == ["sent", "accepted", "completed"]
     history = [
         entry.item
-        for entry in case_timeline(setting.case, setting.counsellor)
+        for entry in case_timeline(setting.case, viewer=setting.counsellor)
         if entry.kind == "event"
     ]
     assert len(history) == 4 and any("受理" in text for text in history)

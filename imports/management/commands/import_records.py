@@ -74,7 +74,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
 
     def _mapping(self, actor: User, kind: str, sheet: Sheet, overrides: list[str]) -> dict:
-        mapping = services.suggest_mapping(actor, kind, sheet)
+        mapping = services.suggest_mapping(actor, sheet, kind=kind)
         for item in overrides:
             header, sep, target = item.partition("=")
             if not sep:
@@ -111,14 +111,14 @@ class Command(BaseCommand):
 
             if dry_run:
                 result = services.check(
-                    actor, kind, sheet, mapping, sha256=sha256, progress=progress
+                    actor, sheet, kind=kind, mapping=mapping, sha256=sha256, progress=progress
                 )
             else:
                 batch = services.import_sheet(
                     actor,
-                    kind,
                     sheet,
-                    mapping,
+                    kind=kind,
+                    mapping=mapping,
                     file_name=file_name,
                     sha256=sha256,
                     force=options["force"],
