@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -36,7 +36,7 @@ class Status(models.TextChoices):
 STATISTICS = "accounts.view_statistics"
 
 
-class PlanManager(ScopedManager):
+class PlanManager(ScopedManager["Plan"]):
     def visible_to(self, user: User) -> models.QuerySet[Plan]:
         """Every plan, for those who may read statistics; none for anyone else."""
         if not getattr(user, "is_active", False) or not user.has_perm(STATISTICS):
@@ -53,7 +53,7 @@ class PlanManager(ScopedManager):
 _Row = TypeVar("_Row", bound=models.Model)
 
 
-class _PlanRowsManager(ScopedManager, Generic[_Row]):
+class _PlanRowsManager(ScopedManager[_Row]):
     """Rows that belong to a plan: read through a plan already reached (`of_plan`), or
     among the plans a user may read (`visible_to`)."""
 

@@ -7,7 +7,7 @@ are encrypted under the case's data key, like everything else written about the 
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import models
@@ -26,7 +26,7 @@ def _organisation_id(user: User) -> int | None:
     return user.organisation_id if getattr(user, "is_authenticated", False) else None
 
 
-class MeetingManager(ScopedManager):
+class MeetingManager(ScopedManager["Meeting"]):
     def visible_to(self, user: User) -> models.QuerySet[Meeting]:
         """The meetings `user` may open, all hosted by their own organisation: every one
         for the staff who run meetings (meetings.change_meeting), only those they attend
@@ -47,7 +47,7 @@ class MeetingManager(ScopedManager):
 _Row = TypeVar("_Row", bound=models.Model)
 
 
-class _MinutesManager(ScopedManager, Generic[_Row]):
+class _MinutesManager(ScopedManager[_Row]):
     """Agenda items and actions: their text is minutes, which follow the case."""
 
     host_path: str  # the lookup from the row to its meeting's host

@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 from functools import reduce
 from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
-from django.db.models import Case as Choose
 from django.db.models import (
+    BooleanField,
     Count,
+    ExpressionWrapper,
     F,
     IntegerField,
     OuterRef,
@@ -37,6 +38,7 @@ from django.db.models import (
     When,
     Window,
 )
+from django.db.models import Case as Choose
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import LessThan
 from django.utils import timezone
@@ -384,6 +386,8 @@ def _attach_history(by_id: dict[uuid.UUID, PackCase]) -> None:
     grouped_contacts: defaultdict[uuid.UUID, list[Contact]] = defaultdict(list)
     grouped_milestones: defaultdict[uuid.UUID, list[Milestone]] = defaultdict(list)
     for contact in contacts:
+        if contact.case_id is None:  # never: filtered by case above (the check is for mypy)
+            continue
         since = by_id[contact.case_id].last_review
         if since is None or contact.occurred_at > since:
             grouped_contacts[contact.case_id].append(contact)
@@ -505,9 +509,9 @@ def _earlier_at_host(
             agenda_item__meeting__held_at__lt=meeting.held_at,
         )
         .select_related("assignee", "agenda_item__meeting")
+        .annotate(overdue=ExpressionWrapper(Q(due_on__lt=day), output_field=BooleanField()))
         .order_by("due_on")
     ):
-        action.overdue = action.due_on < day
         open_actions[action.case_id].append(action)
     return earlier_items, open_actions
 

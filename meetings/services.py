@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.policy import organisation_of
 from accounts.selectors import holders_of
 from audit.models import Action
 from audit.services import record
@@ -112,12 +113,9 @@ def plan_meeting(
     attendees: Iterable[User] = (),
 ) -> Meeting:
     _require(actor, "meetings.add_meeting")
-    host_id = actor.organisation_id
-    if host_id is None:  # the bootstrap superuser belongs to no organisation: hosts nothing
-        raise PermissionDenied
     meeting = Meeting(
         kind=kind,
-        host_id=host_id,
+        host_id=organisation_of(actor),
         held_at=held_at,
         legal_basis=legal_basis,
         place=place,
@@ -308,13 +306,12 @@ def require_held(meeting: Meeting) -> None:
 
 def _locked_item(item: AgendaItem) -> AgendaItem:
     """The item read afresh and locked for this transaction (checked by the caller)."""
-    locked: AgendaItem = (
+    return (
         AgendaItem.objects.unscoped()
         .select_for_update(of=("self",))
         .select_related("meeting", "case")
         .get(pk=item.pk)
     )
-    return locked
 
 
 @transaction.atomic

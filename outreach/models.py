@@ -24,7 +24,7 @@ from casework.fields import EncryptedTextField
 from casework.models import Case, Channel, EncryptedRecord
 
 
-class VisitManager(ScopedManager):
+class VisitManager(ScopedManager["Visit"]):
     def visible_to(self, user: User) -> models.QuerySet[Visit]:
         """Visits of the cases `user` may read."""
         return self._scope_base().filter(case__in=Case.objects.visible_to(user))
@@ -41,20 +41,20 @@ def _organiser_id(user: User) -> int | None:
     return user.organisation_id if getattr(user, "is_authenticated", False) else None
 
 
-class ProgrammeManager(ScopedManager):
+class ProgrammeManager(ScopedManager["Programme"]):
     def visible_to(self, user: User) -> models.QuerySet[Programme]:
         """The programmes `user`'s organisation organises: only the organiser records
         sessions and attendance."""
         return self._scope_base().filter(organiser_id=_organiser_id(user))
 
 
-class SessionManager(ScopedManager):
+class SessionManager(ScopedManager["Session"]):
     def visible_to(self, user: User) -> models.QuerySet[Session]:
         """Sessions of the programmes `user`'s organisation organises."""
         return self._scope_base().filter(programme__organiser_id=_organiser_id(user))
 
 
-class AttendanceManager(ScopedManager):
+class AttendanceManager(ScopedManager["Attendance"]):
     def visible_to(self, user: User) -> models.QuerySet[Attendance]:
         """Attendance counts of the sessions `user`'s organisation held."""
         return self._scope_base().filter(session__programme__organiser_id=_organiser_id(user))

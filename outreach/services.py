@@ -104,7 +104,7 @@ def check_in(actor: User, visit: Visit, *, now: datetime.datetime | None = None)
     stop the safety check-in (the overdue alarm would go off)."""
     if not actor.has_perm("outreach.change_visit"):
         raise PermissionDenied
-    current: Visit = Visit.objects.unscoped().select_for_update().get(pk=visit.pk)
+    current = Visit.objects.unscoped().select_for_update().get(pk=visit.pk)
     if current.status != V.IN_PROGRESS or current.checked_in_at is not None:
         raise ValidationError(_("帰着連絡できるのは訪問中の訪問だけです。"))
     is_worker = current.workers.filter(pk=actor.pk).exists()

@@ -21,7 +21,7 @@ def _organisation_id(user: User) -> int | None:
     return user.organisation_id if getattr(user, "is_authenticated", False) else None
 
 
-class ReferralManager(ScopedManager):
+class ReferralManager(ScopedManager["Referral"]):
     def visible_to(self, user: User) -> models.QuerySet[Referral]:
         """The referrals of `user`'s organisation, either side: those it made (drafts
         included), and those sent to it (drafts stay with the sender)."""
@@ -40,7 +40,7 @@ class ReferralManager(ScopedManager):
         )
 
 
-class TransferManager(ScopedManager):
+class TransferManager(ScopedManager["Transfer"]):
     def visible_to(self, user: User) -> models.QuerySet[Transfer]:
         """The transfers of `user`'s organisation, from it or to it."""
         own = _organisation_id(user)

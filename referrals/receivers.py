@@ -35,7 +35,7 @@ def referral_scope_cases(sender: Any, *, user: User, **kwargs: Any) -> QuerySet[
 @receiver(signals.referral_unanswered_since, dispatch_uid="referrals.referral_unanswered_since")
 def referral_unanswered_since(
     sender: Any, *, organisation_id: int, **kwargs: Any
-) -> QuerySet[Referral, dict[str, Any]]:
+) -> QuerySet[Referral, selectors.SentAt]:
     """When a case's oldest referral from `organisation_id` still awaiting the receiver's
     answer was sent (selectors.oldest_unanswered_sent_at)."""
     return selectors.oldest_unanswered_sent_at(organisation_id)

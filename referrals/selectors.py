@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import statistics
 import uuid
-from typing import Any, cast
+from typing import Any, TypedDict, cast
 
 from django.db.models import Count, OuterRef, QuerySet
 from django.http import Http404
@@ -173,10 +173,11 @@ def counts(
         for row in sent.values("kind", "status").annotate(n=Count("id"))
     }
     accepted_days = [
-        (row["responded_at"] - row["sent_at"]).total_seconds() / 86400
-        for row in sent.filter(responded_at__isnull=False)
+        (responded_at - sent_at).total_seconds() / 86400
+        for sent_at, responded_at in sent.filter(responded_at__isnull=False)
         .exclude(status=S.DECLINED)
-        .values("sent_at", "responded_at")
+        .values_list("sent_at", "responded_at")
+        if sent_at is not None and responded_at is not None  # both set (filtered above)
     ]
     return {
         "by_kind_and_status": by_kind_status,
@@ -189,7 +190,11 @@ def awaiting_response(user: User) -> int:
     return inbox(user).filter(status=S.SENT).count()
 
 
-def oldest_unanswered_sent_at(organisation_id: int) -> QuerySet[Referral, dict[str, Any]]:
+class SentAt(TypedDict):
+    sent_at: datetime.datetime | None
+
+
+def oldest_unanswered_sent_at(organisation_id: int) -> QuerySet[Referral, SentAt]:
     """For the outer query's case (`OuterRef("pk")`), when the oldest referral that
     `organisation_id` sent and the receiver has neither accepted nor declined was sent:
     a one-value subquery (meetings' pack ranks cases by it, on cases it reached through a

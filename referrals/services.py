@@ -136,7 +136,7 @@ def move(actor: User, referral: Referral, *, to_status: str, note: str = "") -> 
     the wrong side attempting it, is refused with a message and changes nothing."""
     if not actor.has_perm("referrals.change_referral"):
         raise PermissionDenied
-    current: Referral = Referral.objects.unscoped().select_for_update().get(pk=referral.pk)
+    current = Referral.objects.unscoped().select_for_update().get(pk=referral.pk)
     side = _side(actor, current)
     if side is None:
         raise PermissionDenied
@@ -211,7 +211,7 @@ def transfer_case(actor: User, case: Case, *, to_organisation: Organisation) -> 
     require_visible(actor, case, capability=Capability.WRITE)
     if to_organisation.pk == case.organisation_id:
         raise ValidationError(_("移管先には別の組織を選んでください。"))
-    locked: Case = Case.objects.unscoped().select_for_update().get(pk=case.pk)
+    locked = Case.objects.unscoped().select_for_update().get(pk=case.pk)
     transfer = Transfer(
         case=locked,
         from_organisation_id=locked.organisation_id,
