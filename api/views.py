@@ -8,7 +8,7 @@ same report functions, with small cells suppressed for the same viewers.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, overload
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -56,6 +56,10 @@ def _form_errors(form) -> exceptions.ValidationError:
     )
 
 
+@overload
+def _figure(figure: Figure) -> dict[str, Any]: ...
+@overload
+def _figure(figure: Figure | None) -> dict[str, Any] | None: ...
 def _figure(figure: Figure | None) -> dict[str, Any] | None:
     if figure is None:
         return None
