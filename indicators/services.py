@@ -75,48 +75,26 @@ def save_indicator_year(
         raise PermissionDenied
     if year not in plan.years:
         raise ValidationError(_("計画期間外の年度です。"))
-    changed: list[str] = []
+    texts = {
+        "status_override": status_override,
+        "override_reason": override_reason if status_override else "",
+        "progress_basis": progress_basis,
+        "check_text": check_text,
+        "action_text": action_text,
+    }
     with transaction.atomic():
-        target_values = None if target is None else {"value": target}
-        if _save_year_row(
+        changed = _write_year(
             user,
-            Target,
-            indicator=indicator,
+            indicator,
             year=year,
-            values=target_values,
-            delete_if_none=True,
-        ):
-            changed.append("target")
-        if indicator.is_manual and _save_year_row(
-            user,
-            ManualValue,
-            indicator=indicator,
-            year=year,
-            values=(
+            target=None if target is None else {"value": target},
+            manual=(
                 None
                 if manual_value is None
                 else {"value": manual_value, "source_note": source_note}
             ),
-            stamp={"entered_by": user, "entered_at": timezone.now()},
-        ):
-            changed.append("manual_value")
-        texts = {
-            "status_override": status_override,
-            "override_reason": override_reason if status_override else "",
-            "progress_basis": progress_basis,
-            "check_text": check_text,
-            "action_text": action_text,
-        }
-        if _save_year_row(
-            user,
-            Assessment,
-            indicator=indicator,
-            year=year,
-            values=texts,
-            stamp={"updated_by": user, "updated_at": timezone.now()},
-            validate=True,
-        ):
-            changed.append("assessment")
+            texts=texts,
+        )
         if changed:
             record(
                 Action.UPDATE,
@@ -124,6 +102,44 @@ def save_indicator_year(
                 object_ref=str(indicator.pk),
                 detail={"fiscal_year": year, "changed": changed},
             )
+
+
+def _write_year(
+    user: User,
+    indicator: Indicator,
+    *,
+    year: int,
+    target: dict[str, Any] | None,
+    manual: dict[str, Any] | None,
+    texts: dict[str, Any],
+) -> list[str]:
+    """Write the year's target, entered figure (manual indicators only) and assessment, in
+    that order; the names of those that changed."""
+    changed: list[str] = []
+    if _save_year_row(
+        user, Target, indicator=indicator, year=year, values=target, delete_if_none=True
+    ):
+        changed.append("target")
+    if indicator.is_manual and _save_year_row(
+        user,
+        ManualValue,
+        indicator=indicator,
+        year=year,
+        values=manual,
+        stamp={"entered_by": user, "entered_at": timezone.now()},
+    ):
+        changed.append("manual_value")
+    if _save_year_row(
+        user,
+        Assessment,
+        indicator=indicator,
+        year=year,
+        values=texts,
+        stamp={"updated_by": user, "updated_at": timezone.now()},
+        validate=True,
+    ):
+        changed.append("assessment")
+    return changed
 
 
 def _save_year_row(
