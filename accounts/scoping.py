@@ -50,10 +50,10 @@ also refuse outside requests, so every test, command and migration would need
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db import models
 from django.http import HttpRequest, HttpResponse
@@ -143,11 +143,11 @@ class ScopedManager(models.Manager[_M]):
         with unscoped():
             return self.get_queryset().none()
 
-    def create(self, **fields):
+    def create(self, **kwargs: Any) -> _M:
         with unscoped():
-            return super().create(**fields)
+            return super().create(**kwargs)
 
-    def bulk_create(self, objs, *args, **kwargs):
+    def bulk_create(self, objs: Iterable[_M], *args: Any, **kwargs: Any) -> list[_M]:
         with unscoped():
             return super().bulk_create(objs, *args, **kwargs)
 

@@ -169,7 +169,7 @@ MONITORING: dict[str, list[dict[str, Any]]] = {
 }
 # The monitoring indicators with no metric, entered by hand: (code, (previous year's
 # value, this year's or None), where the figure comes from).
-MANUAL_VALUES = [
+MANUAL_VALUES: list[tuple[str, tuple[int | Decimal | None, int | Decimal | None], str]] = [
     ("1-2", (48, 31), "広報担当課の投稿記録"),
     ("2-4", (Decimal("73.4"), None), "児童生徒の問題行動・不登校等生徒指導上の諸課題に関する調査"),
     ("4-3", (141, 88), "教育委員会からの報告"),

@@ -176,7 +176,7 @@ class CasePlanner:
             plan.age_band = age_band(self.today.year - age, self.today)
             plan.gender = draw.pick(GENDERS)
             plan.residence = draw.residence(near)
-        weights = dict(TOPICS)
+        weights: dict[str, float] = dict(TOPICS)
         weights[Topic.SCHOOL] *= 4 if age < 20 else 0.3 if age > 25 else 1
         if client is not None and client.household_8050:
             weights[Topic.MONEY] *= 3
@@ -247,14 +247,15 @@ class CasePlanner:
         prefecture = self.prefecture
         if organisation.pk != prefecture.centre.pk:
             return list(prefecture.local_staff.get(organisation.pk, []))
-        if len(prefecture.centre_staff) == 1:
+        counsellor, outreach = prefecture.counsellor, prefecture.outreach
+        if counsellor is None or outreach is None:  # one of them (`centre_staff`) or none
             return list(prefecture.centre_staff)
         roll = self.rng.random()
         if roll < 0.5:
-            return [prefecture.counsellor]
+            return [counsellor]
         if roll < 0.75:
-            return [prefecture.outreach]
-        return [prefecture.counsellor, prefecture.outreach]
+            return [outreach]
+        return [counsellor, outreach]
 
     def client(
         self,

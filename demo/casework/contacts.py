@@ -84,6 +84,7 @@ class ContactPlanner:
     def case_contact(self, plan: Plan, when: datetime.datetime, *, first: bool) -> Contact:
         rng, draw, case = self.rng, self.draw, plan.case
         channel = draw.pick(FIRST_CHANNELS if first else CHANNELS)
+        consulter: str
         if channel == Channel.ACCOMPANIMENT and plan.client is not None:
             consulter = Consulter.SELF  # an accompanied visit is with the person
         elif plan.client is None or rng.random() < 0.7:

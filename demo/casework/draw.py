@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import datetime
 import random
-from collections.abc import Hashable, Iterable
-from typing import TypeVar
+from collections.abc import Hashable, Iterable, Mapping
+from typing import Any, TypeVar
 
 from django.utils import timezone
 
@@ -26,6 +26,7 @@ from .tables import (
 )
 
 T = TypeVar("T", bound=Hashable)
+S = TypeVar("S", bound=str)
 
 
 class Draw:
@@ -42,7 +43,7 @@ class Draw:
         )
         self.municipalities = municipalities
 
-    def pick(self, weighted: dict[T, float]) -> T:
+    def pick(self, weighted: Mapping[T, float]) -> T:
         return self.rng.choices(list(weighted), weights=list(weighted.values()))[0]
 
     def day_between(self, first: datetime.date, last: datetime.date) -> datetime.date:
@@ -81,9 +82,9 @@ class Draw:
         weights = [POPULATION.get(o.local_government_code, 10) for o in self.municipalities]
         return self.rng.choices(self.municipalities, weights=weights)[0]
 
-    def topics(self, weights: dict[str, float]) -> list[str]:
+    def topics(self, weights: Mapping[S, float]) -> list[str]:
         pool = dict(weights)
-        chosen = set()
+        chosen: set[S] = set()
         for _ in range(min(self.pick(TOPIC_COUNTS), len(pool))):
             topic = self.pick(pool)
             chosen.add(topic)
@@ -107,5 +108,7 @@ def stamp(
     obj.created_at = when
     if hasattr(obj, "updated_at"):
         obj.updated_at = when
-    obj._history_date = when
-    obj._history_user = user
+    # simple_history reads these from the instance; no model declares them.
+    history: Any = obj
+    history._history_date = when
+    history._history_user = user

@@ -76,8 +76,9 @@ ANONYMOUS_CHANNELS = {
     Channel.CENTRE_VISIT: 6,
     Channel.ONLINE: 4,
 }
-# (shortest, longest, most usual) minutes; kept within 5–90.
-MINUTES = {
+# (shortest, longest, most usual) minutes; kept within 5–90. The tables of words and
+# minutes are looked up by a choice's value (a plain string): keyed by `str` for mypy.
+MINUTES: dict[str, tuple[int, int, int]] = {
     Channel.PHONE: (5, 60, 20),
     Channel.EMAIL: (5, 30, 10),
     Channel.CENTRE_VISIT: (30, 90, 60),
@@ -156,7 +157,7 @@ CLOSURE_REASONS = {
     Case.ClosureReason.DECEASED: 1,
 }
 
-TOPICS = {
+TOPICS: dict[str, int] = {  # by value, as the tables of words
     Topic.DAILY_LIFE: 25,
     Topic.FAMILY: 25,
     Topic.HEALTH: 15,
@@ -203,7 +204,7 @@ FEMALE_NAMES = [
 NEUTRAL_NAMES = [("ひかる", "ヒカル"), ("あおい", "アオイ"), ("まこと", "マコト")]
 FULLWIDTH_DIGITS = str.maketrans("0123456789", "０１２３４５６７８９")
 
-CHANNEL_WORDS = {
+CHANNEL_WORDS: dict[str, str] = {
     Channel.PHONE: "電話相談",
     Channel.CENTRE_VISIT: "来所相談",
     Channel.HOME_VISIT: "家庭訪問",
@@ -211,7 +212,7 @@ CHANNEL_WORDS = {
     Channel.ONLINE: "オンライン面談",
     Channel.ACCOMPANIMENT: "同行支援",
 }
-CONSULTER_WORDS = {
+CONSULTER_WORDS: dict[str, tuple[str, ...]] = {
     Consulter.PARENT: ("母親", "父親"),
     Consulter.SELF: ("本人",),
     Consulter.SIBLING: ("姉", "兄", "妹", "弟"),
@@ -220,7 +221,7 @@ CONSULTER_WORDS = {
     Consulter.AGENCY: ("市の福祉担当課", "保健所", "地域包括支援センター", "民生委員"),
     Consulter.OTHER: ("知人",),
 }
-TOPIC_NOTES = {
+TOPIC_NOTES: dict[str, tuple[str, ...]] = {
     Topic.DAILY_LIFE: (
         "昼夜逆転の生活が続いている。",
         "日中は自室で過ごすことが多い。",

@@ -139,7 +139,7 @@ def _leaky_view(request):
 
 def _urlconf() -> str:
     module = types.ModuleType("tests.security.scope_guard_urls")
-    module.urlpatterns = [
+    vars(module)["urlpatterns"] = [
         path("", include("config.urls")),
         path("leaky/", _leaky_view, name="leaky"),
     ]
@@ -151,7 +151,7 @@ def _matrix() -> str:
     from config.access import MATRIX
 
     module = types.ModuleType("tests.security.scope_guard_access")
-    module.MATRIX = {**MATRIX, "leaky": needs("casework.view_org_cases")}
+    vars(module)["MATRIX"] = {**MATRIX, "leaky": needs("casework.view_org_cases")}
     sys.modules[module.__name__] = module
     return module.__name__ + ".MATRIX"
 
