@@ -38,7 +38,7 @@ def submit_report(
     figures = exact.figures()
     figures["public_table"] = public.table().as_json()
     with transaction.atomic():
-        snapshot = Snapshot(
+        snapshot = Snapshot.objects.create(
             plan=plan,
             fiscal_year=year,
             as_of=exact.period.end,
@@ -46,7 +46,6 @@ def submit_report(
             note=note,
             submitted_by=user,
         )
-        snapshot.save()
         record(
             Action.CREATE,
             obj=snapshot,

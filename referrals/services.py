@@ -212,13 +212,12 @@ def transfer_case(actor: User, case: Case, *, to_organisation: Organisation) -> 
     if to_organisation.pk == case.organisation_id:
         raise ValidationError(_("移管先には別の組織を選んでください。"))
     locked = Case.objects.unscoped().select_for_update().get(pk=case.pk)
-    transfer = Transfer(
+    transfer = Transfer.objects.create(
         case=locked,
         from_organisation_id=locked.organisation_id,
         to_organisation=to_organisation,
         by=actor,
     )
-    transfer.save()
     old_organisation_id = locked.organisation_id
     locked.organisation = to_organisation
     locked.version += 1
