@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from accounts.access import signed_in
 from accounts.reauth import recent_auth_required
 from audit.models import Action
 from audit.services import record
@@ -20,7 +21,7 @@ from .models import ApiToken
 
 
 def _page(request: HttpRequest, form: TokenForm, *, raw: str = "", status: int = 200):
-    tokens = ApiToken.objects.filter(user=request.user)
+    tokens = ApiToken.objects.filter(user=signed_in(request))
     return render(
         request,
         "api/tokens.html",
@@ -43,7 +44,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
         return _page(request, form, status=400)
     with transaction.atomic():
         token, raw = ApiToken.issue(
-            request.user, name=form.cleaned_data["name"], days=form.cleaned_data["days"]
+            signed_in(request), name=form.cleaned_data["name"], days=form.cleaned_data["days"]
         )
         record(
             Action.CREATE,
@@ -59,7 +60,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     with transaction.atomic():
         token = get_object_or_404(
-            ApiToken.objects.select_for_update(), pk=pk, user=request.user, revoked_at=None
+            ApiToken.objects.select_for_update(), pk=pk, user=signed_in(request), revoked_at=None
         )
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils import timezone
 
+from accounts.models import User
 from audit.models import Action
 from audit.services import record
 
 from .models import ApiToken
 
 
-def revoke_tokens_on_credential_change(sender, *, user, reason: str, actor=None, **kwargs) -> int:
+def revoke_tokens_on_credential_change(
+    sender: Any, *, user: User, reason: str, actor: User | None = None, **kwargs: Any
+) -> int:
     """A token made under the old password or factor must not outlive them: a stolen
     token would otherwise survive the very reset meant to shut the thief out."""
     revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(

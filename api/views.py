@@ -8,7 +8,7 @@ same report functions, with small cells suppressed for the same viewers.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, overload
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -56,6 +56,10 @@ def _form_errors(form) -> exceptions.ValidationError:
     )
 
 
+@overload
+def _figure(figure: Figure) -> dict[str, Any]: ...
+@overload
+def _figure(figure: Figure | None) -> dict[str, Any] | None: ...
 def _figure(figure: Figure | None) -> dict[str, Any] | None:
     if figure is None:
         return None
@@ -136,7 +140,7 @@ class MetricDetail(APIView):
         if not form.is_valid():
             raise _form_errors(form)
         cell, scope = form.cell(), form.scope_value()
-        result, exact = indicator_selectors.metric_figures(request.user, cell, scope)
+        result, exact = indicator_selectors.metric_figures(signed_in(request), cell, scope=scope)
         answer = {
             "metric": metric.key,
             "label": metric.label,
@@ -174,7 +178,7 @@ class MetricDetail(APIView):
 class PlanList(APIView):
     @extend_schema(summary="Plans", responses={200: s.PlanSerializer(many=True), **_errors()})
     def get(self, request: Request) -> Response:
-        plans = indicator_selectors.plans(request.user)
+        plans = indicator_selectors.plans(signed_in(request))
         data = [
             {
                 "id": plan.pk,
@@ -195,7 +199,7 @@ class PlanProgress(APIView):
         responses={200: s.ProgressSerializer, **_errors(400, 404)},
     )
     def get(self, request: Request, pk: int) -> Response:
-        plan = indicator_selectors.plan_for(request.user, pk, "organisation")
+        plan = indicator_selectors.plan_for(signed_in(request), pk, related=("organisation",))
         data = request.query_params.copy()
         if "year" not in data:
             data["year"] = str(ReportPeriodForm.default_year(plan.first_year - 2, plan.last_year))
@@ -203,7 +207,7 @@ class PlanProgress(APIView):
         if not form.is_valid():
             raise _form_errors(form)
         year, as_of = form.period()
-        report = indicator_selectors.plan_report(request.user, plan, year, as_of)
+        report = indicator_selectors.plan_report(signed_in(request), plan, year=year, as_of=as_of)
         answer = {
             "plan": plan.pk,
             "year": report.year,
@@ -255,7 +259,7 @@ class _ReferralList(generics.ListAPIView):
 
     def get_queryset(self) -> QuerySet[Referral]:
         referrals = (
-            self.box(self.request.user)
+            self.box(signed_in(self.request))
             .select_related("case__client__municipality", "from_organisation", "to_organisation")
             .order_by("-created_at", "pk")
         )
@@ -289,7 +293,7 @@ def _referral(request: Request, pk: Any, *, read: bool = False) -> Referral:
     """The referral; `read`: as its detail shows it, the read audited (the screen's path)."""
     find = referral_selectors.read_referral if read else referral_selectors.get_referral_for
     try:
-        return find(request.user, pk)
+        return find(signed_in(request), pk)
     except ValidationError:  # not a UUID
         raise exceptions.NotFound() from None
 
@@ -317,13 +321,14 @@ class ReferralTransition(APIView):
         referral = _referral(request, pk)
         given = s.TransitionSerializer(data=request.data)
         given.is_valid(raise_exception=True)
+        user = signed_in(request)
         moved = referral_services.move(
-            request.user,
+            user,
             referral,
-            given.validated_data["to"],
+            to_status=given.validated_data["to"],
             note=given.validated_data.get("note", ""),
         )
-        moved = referral_selectors.get_referral_for(request.user, moved.pk)
+        moved = referral_selectors.get_referral_for(user, moved.pk)
         return Response(s.ReferralSerializer(moved, context={"request": request}).data)
 
 

@@ -453,7 +453,7 @@ def compare(plan, repeat: int) -> None:
         return dict(zip(keys, flat, strict=True))
 
     def by_app() -> dict:
-        report = progress_report(plan, YEAR, AS_OF, exact=True)
+        report = progress_report(plan, year=YEAR, as_of=AS_OF, exact=True)
         report.table()
         return {
             (row.indicator.metric, year): int(figure.value)

@@ -72,7 +72,7 @@ def _monthly_mdt_meetings(
             attendees=attendees,
         )
         for case in rng.sample(cases, 3):
-            item = services.add_to_agenda(supervisor, meeting, case, reason="（デモ）")
+            item = services.add_to_agenda(supervisor, meeting, case=case, reason="（デモ）")
             services.record_minutes(
                 supervisor,
                 item,

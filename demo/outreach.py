@@ -81,7 +81,7 @@ def _visit(context: SeedContext, worker: User, case: Case, i: int, now: datetime
 
 
 def _programmes(context: SeedContext, centre: Organisation, rng: random.Random) -> int:
-    supervisor = context.users.get("supervisor")
+    supervisor = context.users["supervisor"]
     towns = list(Organisation.objects.filter(kind=Organisation.Kind.MUNICIPALITY))
     hosts = {"北勢": "242021", "中勢": "242012", "東紀州": "242098"}
     programmes = [
@@ -123,5 +123,5 @@ def _programmes(context: SeedContext, centre: Organisation, rng: random.Random) 
             grid[(ParticipantType.FAMILY.value, programme.host_municipality_id)] = rng.randint(
                 3, 10
             )
-            total += services.record_attendance(supervisor, session, grid)
+            total += services.record_attendance(supervisor, session, grid=grid)
     return total

@@ -53,7 +53,7 @@ def seed(context: SeedContext) -> None:
     )
     made = 0
     for case, (code, kind, scopes, states) in zip(cases, PLAN, strict=False):
-        consent = (
+        consent: services.Consent = (
             {
                 "consent_given": True,
                 "consent_on": context.today - datetime.timedelta(days=30),
@@ -69,7 +69,7 @@ def seed(context: SeedContext) -> None:
             kind=kind,
             purpose="（デモ）居住地での継続的な支援をお願いします。",
             consent=consent,
-            scopes={scope: True for scope in scopes},
+            scopes=services.scopes_named(scopes),
         )
         for state in states:
             side_user = (
@@ -81,6 +81,6 @@ def seed(context: SeedContext) -> None:
             ):
                 break
             note = "（デモ）受け入れ枠がないため" if state == S.DECLINED else ""
-            referral = services.move(side_user, referral, state, note=note)
+            referral = services.move(side_user, referral, to_status=state, note=note)
         made += 1
     context.counts["referrals"] = made

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -12,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from accounts.scoping import ScopedManager, ScopedModel
 from audit.history import HistoricalRecords
 
@@ -34,47 +36,50 @@ class Status(models.TextChoices):
 STATISTICS = "accounts.view_statistics"
 
 
-class PlanManager(ScopedManager):
-    def visible_to(self, user) -> models.QuerySet:
+class PlanManager(ScopedManager["Plan"]):
+    def visible_to(self, user: User) -> models.QuerySet[Plan]:
         """Every plan, for those who may read statistics; none for anyone else."""
         if not getattr(user, "is_active", False) or not user.has_perm(STATISTICS):
             return self.none()
         return self._scope_base()
 
-    def owned_by(self, user) -> models.QuerySet:
+    def owned_by(self, user: User) -> models.QuerySet[Plan]:
         """The plans of `user`'s organisation (it enters their figures and submits them)."""
         if not getattr(user, "is_authenticated", False) or user.organisation_id is None:
             return self.none()
         return self._scope_base().filter(organisation_id=user.organisation_id)
 
 
-class _PlanRowsManager(ScopedManager):
+_Row = TypeVar("_Row", bound=models.Model)
+
+
+class _PlanRowsManager(ScopedManager[_Row]):
     """Rows that belong to a plan: read through a plan already reached (`of_plan`), or
     among the plans a user may read (`visible_to`)."""
 
     plan_path = "plan"
 
-    def of_plan(self, plan: Plan) -> models.QuerySet:
+    def of_plan(self, plan: Plan) -> models.QuerySet[_Row]:
         return self._scope_base().filter(**{self.plan_path: plan})
 
-    def visible_to(self, user) -> models.QuerySet:
+    def visible_to(self, user: User) -> models.QuerySet[_Row]:
         plans = Plan.objects.visible_to(user)
         return self._scope_base().filter(**{f"{self.plan_path}__in": plans})
 
 
-class DirectionManager(_PlanRowsManager):
+class DirectionManager(_PlanRowsManager["Direction"]):
     plan_path = "plan"
 
 
-class IndicatorManager(_PlanRowsManager):
+class IndicatorManager(_PlanRowsManager["Indicator"]):
     plan_path = "direction__plan"
 
 
-class IndicatorRowsManager(_PlanRowsManager):
+class IndicatorRowsManager(_PlanRowsManager[_Row]):
     plan_path = "indicator__direction__plan"
 
 
-class SnapshotManager(_PlanRowsManager):
+class SnapshotManager(_PlanRowsManager["Snapshot"]):
     plan_path = "plan"
 
 

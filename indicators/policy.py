@@ -10,18 +10,18 @@ services ask here; the screens and the API only render what they are given.
 
 from __future__ import annotations
 
-from accounts.models import Organisation
+from accounts.models import Organisation, User
 
 from . import metrics
 from .models import Indicator, Plan
 
 
-def owns(user, plan: Plan) -> bool:
+def owns(user: User, plan: Plan) -> bool:
     """`user` belongs to the organisation that owns `plan`."""
     return user.organisation_id is not None and user.organisation_id == plan.organisation_id
 
 
-def exact_for_plan(user, plan: Plan) -> bool:
+def exact_for_plan(user: User, plan: Plan) -> bool:
     """Whether `user` sees `plan`'s figures exact (else small cells are hidden): the
     owner's holders of the permission, and only if every scope the plan counts over —
     the plan's own and each counted indicator's — is one they get exact
@@ -45,7 +45,7 @@ def exact_for_plan(user, plan: Plan) -> bool:
     )
 
 
-def exact_for_scope(user, scope: metrics.Scope) -> bool:
+def exact_for_scope(user: User, scope: metrics.Scope) -> bool:
     """Own organisation's figures; region- and prefecture-wide figures belong to the
     prefectural centre."""
     if not user.has_perm("indicators.view_exact_figures") or user.organisation is None:
@@ -55,11 +55,11 @@ def exact_for_scope(user, scope: metrics.Scope) -> bool:
     return user.organisation.kind == Organisation.Kind.PREFECTURE_CENTRE
 
 
-def may_submit(user, plan: Plan) -> bool:
+def may_submit(user: User, plan: Plan) -> bool:
     """Whether `user` may submit (freeze) `plan`'s report."""
     return user.has_perm("indicators.submit_report") and owns(user, plan)
 
 
-def may_assess(user, plan: Plan) -> bool:
+def may_assess(user: User, plan: Plan) -> bool:
     """Whether `user` enters `plan`'s yearly targets, figures and assessments."""
     return owns(user, plan) and user.has_perm("indicators.change_assessment")

@@ -26,7 +26,7 @@ SUPPRESSION_NOTE = _(
 )
 
 
-def ratio(actual: Decimal | None, target: Decimal | None) -> Decimal | None:
+def ratio(actual: Decimal | None, *, target: Decimal | None) -> Decimal | None:
     """A/B in percent, one decimal, half up; none without a positive target."""
     if actual is None or target is None or target <= 0:
         return None
@@ -42,7 +42,7 @@ def _number(value: Decimal | int | None) -> int | Decimal | None:
     return int(value) if value == value.to_integral_value() else value
 
 
-def _with_unit(value: Decimal | int | None, unit: str) -> str:
+def _with_unit(value: Decimal | int | None, *, unit: str) -> str:
     if value is None:
         return "—"
     number = _number(value)
@@ -99,8 +99,9 @@ class ProgressRow:
         if self.target is None:
             return "—"
         if self.cumulative_target is not None:
-            return f"{_with_unit(self.target, unit)}({_with_unit(self.cumulative_target, unit)})"
-        return _with_unit(self.target, unit)
+            target, cumulative = self.target, self.cumulative_target
+            return f"{_with_unit(target, unit=unit)}({_with_unit(cumulative, unit=unit)})"
+        return _with_unit(self.target, unit=unit)
 
     def actual_cell(self) -> Any:
         if self.cumulative is None:
@@ -108,7 +109,8 @@ class ProgressRow:
         if self.actual.suppressed or self.cumulative.suppressed:
             return SUPPRESSED
         unit = self.indicator.unit
-        return f"{_with_unit(self.actual.value, unit)}({_with_unit(self.cumulative.value, unit)})"
+        actual, cumulative = self.actual.value, self.cumulative.value
+        return f"{_with_unit(actual, unit=unit)}({_with_unit(cumulative, unit=unit)})"
 
 
 @dataclass
@@ -266,10 +268,10 @@ class _Values:
     def count(
         cls,
         plan: Plan,
+        *,
         indicators: list[Indicator],
         periods: dict[int, Period],
         records: _PlanRecords,
-        *,
         exact: bool,
         threshold: int,
     ) -> _Values:
@@ -290,13 +292,13 @@ class _Values:
         }
         return cls(records, computed, exact, threshold)
 
-    def value(self, indicator: Indicator, year: int) -> Decimal | None:
+    def value(self, indicator: Indicator, *, year: int) -> Decimal | None:
         if indicator.is_manual:
             return self.records.manual.get((indicator.pk, year))
         return Decimal(self.computed[(indicator.pk, year)])
 
-    def figure(self, indicator: Indicator, year: int) -> Figure:
-        amount = self.value(indicator, year)
+    def figure(self, indicator: Indicator, *, year: int) -> Figure:
+        amount = self.value(indicator, year=year)
         hide = (
             not self.exact
             and amount is not None
@@ -310,9 +312,9 @@ class _Values:
 @longer_statement_timeout()  # a fiscal year's counts over every contact
 def progress_report(
     plan: Plan,
+    *,
     year: int,
     as_of: datetime.date | None = None,
-    *,
     exact: bool,
     threshold: int = DEFAULT_THRESHOLD,
 ) -> ProgressReport:
@@ -332,23 +334,33 @@ def progress_report(
     periods = {y: Period.fiscal(y) if y != year else period for y in years_needed}
     records = _PlanRecords.load(plan, year)
     snapshot = next((s for s in records.snapshots if s.as_of == period.end), None)
-    values = _Values.count(plan, indicators, periods, records, exact=exact, threshold=threshold)
-    rows = [_progress_row(plan, year, indicator, values, snapshot) for indicator in indicators]
+    values = _Values.count(
+        plan,
+        indicators=indicators,
+        periods=periods,
+        records=records,
+        exact=exact,
+        threshold=threshold,
+    )
+    rows = [
+        _progress_row(indicator, plan=plan, year=year, values=values, snapshot=snapshot)
+        for indicator in indicators
+    ]
     return ProgressReport(plan, year, period, rows, exact, snapshot, records.snapshots)
 
 
 def _progress_row(
-    plan: Plan, year: int, indicator: Indicator, values: _Values, snapshot: Snapshot | None
+    indicator: Indicator, *, plan: Plan, year: int, values: _Values, snapshot: Snapshot | None
 ) -> ProgressRow:
     """One indicator's line: this year's figure against its target, the status, and how
     it compares with the submitted snapshot."""
     targets = values.records.targets
-    actual = values.figure(indicator, year)
+    actual = values.figure(indicator, year=year)
     target = targets.get((indicator.pk, year))
     cumulative = cumulative_target = None
     if indicator.is_cumulative:
         plan_years = [y for y in plan.years if y <= year]
-        amounts = [values.value(indicator, y) for y in plan_years]
+        amounts = [values.value(indicator, year=y) for y in plan_years]
         cumulative = Figure(
             sum((v for v in amounts if v is not None), Decimal(0)), actual.suppressed
         )
@@ -357,12 +369,12 @@ def _progress_row(
             cumulative_target = sum((s for s in shares if s is not None), Decimal(0))
     a = cumulative.value if cumulative is not None else actual.value
     b = cumulative_target if cumulative_target is not None else target
-    raw = ratio(a, b)
+    raw = ratio(a, target=b)
     computed_status = plan.status_for(raw)
     assessment = values.records.assessments.get((indicator.pk, year))
     row = ProgressRow(
         indicator=indicator,
-        prior=[(y, values.figure(indicator, y)) for y in range(year - PRIOR_YEARS, year)],
+        prior=[(y, values.figure(indicator, year=y)) for y in range(year - PRIOR_YEARS, year)],
         actual=actual,
         cumulative=cumulative,
         target=target,
@@ -409,8 +421,8 @@ class Breakdown:
 @longer_statement_timeout()
 def metric_breakdown(
     cell: metrics.Cell,
-    scope: metrics.Scope,
     *,
+    scope: metrics.Scope,
     exact: bool,
     threshold: int = DEFAULT_THRESHOLD,
 ) -> Breakdown:

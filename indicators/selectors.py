@@ -5,12 +5,14 @@ indicators.policy, so that views only render."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
 
+from accounts.models import User
 from tabular import Table
 
 from . import metrics, policy
@@ -18,14 +20,14 @@ from .models import Indicator, Plan, Snapshot
 from .reports import Breakdown, ProgressReport, metric_breakdown, progress_report
 
 
-def plans(user) -> QuerySet[Plan]:
+def plans(user: User) -> QuerySet[Plan]:
     """The plans `user` may read, newest first."""
     return (
         Plan.objects.visible_to(user).select_related("organisation").order_by("-last_year", "name")
     )
 
 
-def plan_for(user, pk: Any, *related: str) -> Plan:
+def plan_for(user: User, pk: int | str, *, related: Sequence[str] = ()) -> Plan:
     """A plan `user` may read (its `related` rows joined), else 404."""
     plan = Plan.objects.visible_to(user).select_related(*related).filter(pk=pk).first()
     if plan is None:
@@ -33,7 +35,7 @@ def plan_for(user, pk: Any, *related: str) -> Plan:
     return plan
 
 
-def indicator_for(user, plan_pk: Any, pk: Any) -> Indicator:
+def indicator_for(user: User, pk: int | str, *, plan_pk: int | str) -> Indicator:
     """An indicator of the plan `plan_pk`, with its direction and plan, else 404."""
     indicator = (
         Indicator.objects.visible_to(user)
@@ -46,7 +48,7 @@ def indicator_for(user, plan_pk: Any, pk: Any) -> Indicator:
     return indicator
 
 
-def snapshot_for(user, pk: Any) -> Snapshot:
+def snapshot_for(user: User, pk: int | str) -> Snapshot:
     """A submitted report of a plan `user` may read, else 404."""
     snapshot = (
         Snapshot.objects.visible_to(user)
@@ -59,23 +61,27 @@ def snapshot_for(user, pk: Any) -> Snapshot:
     return snapshot
 
 
-def snapshot_table(user, snapshot: Snapshot) -> Table:
+def snapshot_table(user: User, snapshot: Snapshot) -> Table:
     """The submitted table as `user` may see it: exact for the owner, else suppressed."""
     exact = policy.exact_for_plan(user, snapshot.plan)
     data = snapshot.figures["table"] if exact else snapshot.figures["public_table"]
     return Table.from_json(data)
 
 
-def plan_report(user, plan: Plan, year: int, as_of: datetime.date | None) -> ProgressReport:
+def plan_report(
+    user: User, plan: Plan, *, year: int, as_of: datetime.date | None
+) -> ProgressReport:
     """The plan's progress report for `year` (cut at `as_of`), exact only for those
     indicators.policy allows."""
-    return progress_report(plan, year, as_of, exact=policy.exact_for_plan(user, plan))
+    return progress_report(plan, year=year, as_of=as_of, exact=policy.exact_for_plan(user, plan))
 
 
-def metric_figures(user, cell: metrics.Cell, scope: metrics.Scope) -> tuple[Breakdown, bool]:
+def metric_figures(
+    user: User, cell: metrics.Cell, *, scope: metrics.Scope
+) -> tuple[Breakdown, bool]:
     """A metric's breakdown over `scope`, and whether it is exact (indicators.policy)."""
     exact = policy.exact_for_scope(user, scope)
-    return metric_breakdown(cell, scope, exact=exact), exact
+    return metric_breakdown(cell, scope=scope, exact=exact), exact
 
 
 def yearly_targets(indicator: Indicator) -> list[tuple[int, Decimal | None, Decimal | None]]:
@@ -101,7 +107,7 @@ ASSESSMENT_FIELDS = (
 )
 
 
-def indicator_year(indicator: Indicator, year: int) -> dict[str, Any]:
+def indicator_year(indicator: Indicator, *, year: int) -> dict[str, Any]:
     """What one year of an indicator holds (target, entered figure, assessment), as the
     edit form starts from."""
     target = indicator.targets.filter(fiscal_year=year).first()

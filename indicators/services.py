@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from audit.models import Action
 from audit.services import record
 
@@ -21,7 +22,9 @@ from .policy import may_submit, owns
 from .reports import progress_report
 
 
-def submit_report(user, plan: Plan, year: int, as_of: datetime.date, note: str = "") -> Snapshot:
+def submit_report(
+    user: User, plan: Plan, *, year: int, as_of: datetime.date, note: str = ""
+) -> Snapshot:
     """Freeze the report's figures as submitted: the exact table for the owning
     organisation and the suppressed one for everybody else."""
     if not may_submit(user, plan):
@@ -30,8 +33,8 @@ def submit_report(user, plan: Plan, year: int, as_of: datetime.date, note: str =
         raise ValidationError(_("計画期間外の年度の報告は提出できません。"))
     if as_of > timezone.localdate():
         raise ValidationError(_("未来の日付を基準日にして提出することはできません。"))
-    exact = progress_report(plan, year, as_of, exact=True)
-    public = progress_report(plan, year, as_of, exact=False)
+    exact = progress_report(plan, year=year, as_of=as_of, exact=True)
+    public = progress_report(plan, year=year, as_of=as_of, exact=False)
     figures = exact.figures()
     figures["public_table"] = public.table().as_json()
     with transaction.atomic():
@@ -52,10 +55,10 @@ def submit_report(user, plan: Plan, year: int, as_of: datetime.date, note: str =
 
 
 def save_indicator_year(
-    user,
+    user: User,
     indicator: Indicator,
-    year: int,
     *,
+    year: int,
     target: Decimal | None,
     manual_value: Decimal | None,
     source_note: str,
@@ -71,37 +74,26 @@ def save_indicator_year(
         raise PermissionDenied
     if year not in plan.years:
         raise ValidationError(_("計画期間外の年度です。"))
-    changed: list[str] = []
+    texts = {
+        "status_override": status_override,
+        "override_reason": override_reason if status_override else "",
+        "progress_basis": progress_basis,
+        "check_text": check_text,
+        "action_text": action_text,
+    }
     with transaction.atomic():
-        target_values = None if target is None else {"value": target}
-        if _save_year_row(user, Target, indicator, year, target_values, delete_if_none=True):
-            changed.append("target")
-        if indicator.is_manual and _save_year_row(
+        changed = _write_year(
             user,
-            ManualValue,
             indicator,
-            year,
-            None if manual_value is None else {"value": manual_value, "source_note": source_note},
-            stamp={"entered_by": user, "entered_at": timezone.now()},
-        ):
-            changed.append("manual_value")
-        texts = {
-            "status_override": status_override,
-            "override_reason": override_reason if status_override else "",
-            "progress_basis": progress_basis,
-            "check_text": check_text,
-            "action_text": action_text,
-        }
-        if _save_year_row(
-            user,
-            Assessment,
-            indicator,
-            year,
-            texts,
-            stamp={"updated_by": user, "updated_at": timezone.now()},
-            validate=True,
-        ):
-            changed.append("assessment")
+            year=year,
+            target=None if target is None else {"value": target},
+            manual=(
+                None
+                if manual_value is None
+                else {"value": manual_value, "source_note": source_note}
+            ),
+            texts=texts,
+        )
         if changed:
             record(
                 Action.UPDATE,
@@ -111,13 +103,51 @@ def save_indicator_year(
             )
 
 
+def _write_year(
+    user: User,
+    indicator: Indicator,
+    *,
+    year: int,
+    target: dict[str, Any] | None,
+    manual: dict[str, Any] | None,
+    texts: dict[str, Any],
+) -> list[str]:
+    """Write the year's target, entered figure (manual indicators only) and assessment, in
+    that order; the names of those that changed."""
+    changed: list[str] = []
+    if _save_year_row(
+        user, Target, indicator=indicator, year=year, values=target, delete_if_none=True
+    ):
+        changed.append("target")
+    if indicator.is_manual and _save_year_row(
+        user,
+        ManualValue,
+        indicator=indicator,
+        year=year,
+        values=manual,
+        stamp={"entered_by": user, "entered_at": timezone.now()},
+    ):
+        changed.append("manual_value")
+    if _save_year_row(
+        user,
+        Assessment,
+        indicator=indicator,
+        year=year,
+        values=texts,
+        stamp={"updated_by": user, "updated_at": timezone.now()},
+        validate=True,
+    ):
+        changed.append("assessment")
+    return changed
+
+
 def _save_year_row(
-    user,
+    user: User,
     model: type[Target | ManualValue | Assessment],
+    *,
     indicator: Indicator,
     year: int,
     values: dict[str, Any] | None,
-    *,
     stamp: dict[str, Any] | None = None,
     delete_if_none: bool = False,
     validate: bool = False,
@@ -152,6 +182,6 @@ def _save_year_row(
     return True
 
 
-def _require(user, permission: str) -> None:
+def _require(user: User, permission: str) -> None:
     if not user.has_perm(permission):
         raise PermissionDenied

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.access import signed_in
 from audit.models import Action
 from audit.services import record
 from tabular import Table, to_csv, to_xlsx
@@ -32,7 +33,7 @@ FORMATS = {
 
 @never_cache
 def plan_list(request: HttpRequest) -> HttpResponse:
-    plans = selectors.plans(request.user)
+    plans = selectors.plans(signed_in(request))
     return render(
         request,
         "indicators/plan_list.html",
@@ -52,7 +53,7 @@ def _report_or_errors(request: HttpRequest, plan: Plan):
     if not form.is_valid():
         return form, None
     year, as_of = form.period()
-    return form, selectors.plan_report(request.user, plan, year, as_of)
+    return form, selectors.plan_report(signed_in(request), plan, year=year, as_of=as_of)
 
 
 def _progress_table(request: HttpRequest, report) -> Table:
@@ -67,7 +68,8 @@ def _progress_table(request: HttpRequest, report) -> Table:
 
 @never_cache
 def progress(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = selectors.plan_for(request.user, pk, "organisation", "scope_region")
+    user = signed_in(request)
+    plan = selectors.plan_for(user, pk, related=("organisation", "scope_region"))
     form, report = _report_or_errors(request, plan)
     context = {"plan": plan, "form": form, "report": report}
     if report is None:
@@ -81,7 +83,7 @@ def progress(request: HttpRequest, pk: int) -> HttpResponse:
         ],
         title=_("達成割合（%）"),
     )
-    context["can_submit"] = policy.may_submit(request.user, plan)
+    context["can_submit"] = policy.may_submit(user, plan)
     context["submit_form"] = SubmitForm(initial={"year": report.year, "as_of": report.period.end})
     context["query"] = urlencode({"year": report.year, "as_of": report.period.end.isoformat()})
     return render(request, "indicators/progress.html", context)
@@ -91,7 +93,7 @@ def progress(request: HttpRequest, pk: int) -> HttpResponse:
 def progress_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     if fmt not in FORMATS:
         raise Http404
-    plan = selectors.plan_for(request.user, pk)
+    plan = selectors.plan_for(signed_in(request), pk)
     form, report = _report_or_errors(request, plan)
     if report is None:
         return _bad_query(form)
@@ -125,7 +127,7 @@ def _export(
 
 @never_cache
 def progress_print(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = selectors.plan_for(request.user, pk)
+    plan = selectors.plan_for(signed_in(request), pk)
     form, report = _report_or_errors(request, plan)
     if report is None:
         return _bad_query(form)
@@ -144,7 +146,8 @@ def progress_print(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 @require_POST
 def submit(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = selectors.plan_for(request.user, pk)
+    user = signed_in(request)
+    plan = selectors.plan_for(user, pk)
     form = SubmitForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("提出の内容が正しくありません。"))
@@ -152,7 +155,7 @@ def submit(request: HttpRequest, pk: int) -> HttpResponse:
     year, as_of = form.cleaned_data["year"], form.cleaned_data["as_of"]
     try:
         snapshot = services.submit_report(
-            request.user, plan, year, as_of, note=form.cleaned_data["note"]
+            user, plan, year=year, as_of=as_of, note=form.cleaned_data["note"]
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
@@ -170,8 +173,9 @@ def submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @never_cache
 def snapshot_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    snapshot = selectors.snapshot_for(request.user, pk)
-    table = selectors.snapshot_table(request.user, snapshot)
+    user = signed_in(request)
+    snapshot = selectors.snapshot_for(user, pk)
+    table = selectors.snapshot_table(user, snapshot)
     return render(
         request,
         "indicators/snapshot.html",
@@ -182,7 +186,8 @@ def snapshot_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 def sheet(request: HttpRequest, plan_pk: int, pk: int) -> HttpResponse:
     """検証票: Plan (yearly targets), Do (actuals, A/B, status), Check, Action."""
-    indicator = selectors.indicator_for(request.user, plan_pk, pk)
+    user = signed_in(request)
+    indicator = selectors.indicator_for(user, pk, plan_pk=plan_pk)
     plan = indicator.direction.plan
     form, report = _report_or_errors(request, plan)
     if report is None:
@@ -207,7 +212,7 @@ def sheet(request: HttpRequest, plan_pk: int, pk: int) -> HttpResponse:
             "report": report,
             "row": row,
             "yearly": yearly,
-            "can_edit": policy.may_assess(request.user, plan),
+            "can_edit": policy.may_assess(user, plan),
         },
     )
 
@@ -215,23 +220,24 @@ def sheet(request: HttpRequest, plan_pk: int, pk: int) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def indicator_edit(request: HttpRequest, plan_pk: int, pk: int) -> HttpResponse:
-    indicator = selectors.indicator_for(request.user, plan_pk, pk)
+    user = signed_in(request)
+    indicator = selectors.indicator_for(user, pk, plan_pk=plan_pk)
     plan = indicator.direction.plan
-    if not policy.may_assess(request.user, plan):
+    if not policy.may_assess(user, plan):
         raise PermissionDenied
     year = _edited_year(request, plan)
     form = IndicatorYearForm(
         request.POST or None,
-        initial=selectors.indicator_year(indicator, year),
+        initial=selectors.indicator_year(indicator, year=year),
         manual=indicator.is_manual,
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             services.save_indicator_year(
-                request.user,
+                user,
                 indicator,
-                year,
+                year=year,
                 target=data.get("target"),
                 manual_value=data.get("manual_value"),
                 source_note=data.get("source_note", ""),
@@ -293,7 +299,7 @@ def metric_detail(request: HttpRequest, key: str) -> HttpResponse:
     if not form.is_valid():
         return render(request, "indicators/metric.html", context, status=400)
     cell = form.cell()
-    result, _exact = selectors.metric_figures(request.user, cell, form.scope_value())
+    result, _exact = selectors.metric_figures(signed_in(request), cell, scope=form.scope_value())
     context.update(
         {
             "result": result,
@@ -323,6 +329,6 @@ def metric_export(request: HttpRequest, key: str, fmt: str) -> HttpResponse:
     if not form.is_valid():
         return _bad_query(form)
     cell = form.cell()
-    result, exact = selectors.metric_figures(request.user, cell, form.scope_value())
+    result, exact = selectors.metric_figures(signed_in(request), cell, scope=form.scope_value())
     filename = f"{metric.key}_{cell.period.start:%Y%m%d}_{cell.period.end:%Y%m%d}.{fmt}"
     return _export(request, [t for _d, t in result.tables], fmt, filename, metric.key, exact)

@@ -7,11 +7,14 @@ are encrypted under the case's data key, like everything else written about the 
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from accounts.scoping import ScopedManager, ScopedModel
 from audit.history import HistoricalRecords
 from casework.access import Capability
@@ -19,12 +22,12 @@ from casework.fields import EncryptedTextField
 from casework.models import Case, EncryptedRecord
 
 
-def _organisation_id(user) -> int | None:
+def _organisation_id(user: User) -> int | None:
     return user.organisation_id if getattr(user, "is_authenticated", False) else None
 
 
-class MeetingManager(ScopedManager):
-    def visible_to(self, user) -> models.QuerySet:
+class MeetingManager(ScopedManager["Meeting"]):
+    def visible_to(self, user: User) -> models.QuerySet[Meeting]:
         """The meetings `user` may open, all hosted by their own organisation: every one
         for the staff who run meetings (meetings.change_meeting), only those they attend
         for the others (an MDT member). Another organisation's meeting never, attended or
@@ -41,28 +44,35 @@ class MeetingManager(ScopedManager):
         return own.filter(attendees=user)
 
 
-class _MinutesManager(ScopedManager):
+_Row = TypeVar("_Row", bound=models.Model)
+
+
+class _MinutesManager(ScopedManager[_Row]):
     """Agenda items and actions: their text is minutes, which follow the case."""
 
-    def visible_to(self, user, cases: models.QuerySet | None = None) -> models.QuerySet:
+    host_path: str  # the lookup from the row to its meeting's host
+
+    def visible_to(
+        self, user: User, cases: models.QuerySet[Case] | None = None
+    ) -> models.QuerySet[_Row]:
         """Rows on the cases whose minutes `user` may read (Capability.MINUTES); a caller
         that already holds those cases passes them (`cases`) to save their query."""
         if cases is None:
             cases = Case.objects.visible_to(user, Capability.MINUTES)
         return self._scope_base().filter(case__in=cases)
 
-    def at_own_meetings(self, user) -> models.QuerySet:
+    def at_own_meetings(self, user: User) -> models.QuerySet[_Row]:
         """Rows of the meetings `user`'s organisation hosts, before the case's policy:
         meetings.selectors applies it on top (404 when the case is out of reach, 403
         when it is reached without the capability)."""
         return self._scope_base().filter(**{self.host_path: _organisation_id(user)})
 
 
-class AgendaItemManager(_MinutesManager):
+class AgendaItemManager(_MinutesManager["AgendaItem"]):
     host_path = "meeting__host_id"
 
 
-class ActionItemManager(_MinutesManager):
+class ActionItemManager(_MinutesManager["ActionItem"]):
     host_path = "agenda_item__meeting__host_id"
 
 

@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import datetime
 import operator
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import reduce
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
-from django.db.models import Case as Choose
 from django.db.models import (
+    BooleanField,
     Count,
+    ExpressionWrapper,
     F,
     IntegerField,
     OuterRef,
@@ -35,6 +38,7 @@ from django.db.models import (
     When,
     Window,
 )
+from django.db.models import Case as Choose
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import LessThan
 from django.utils import timezone
@@ -49,6 +53,9 @@ from casework.periods import age_band
 
 from .models import ActionItem, AgendaItem, Meeting
 from .selectors import _referral_waiting_since, referral_items
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise, WithAnnotations
 
 DEFAULT_NO_CONTACT_DAYS = 60
 # Suggested cases a pack lists besides those already on the agenda: about what a monthly
@@ -122,7 +129,7 @@ class Pack:
     more: int = 0  # suggestions beyond the cap, not listed
     hidden_agenda: int = 0  # agenda items whose case the viewer may not read
     # Items on referred cases the viewer reaches by the referral path: by code only.
-    referral_items: list = field(default_factory=list)
+    referral_items: list[AgendaItem] = field(default_factory=list)
 
 
 def previous_meeting(meeting: Meeting) -> Meeting | None:
@@ -136,24 +143,40 @@ def previous_meeting(meeting: Meeting) -> Meeting | None:
     )
 
 
-def _weight(key: str, condition) -> Choose:
+def _weight(key: str, *, when: Q | LessThan) -> Choose:
     return Choose(
-        When(condition, then=Value(WEIGHTS[key])), default=Value(0), output_field=IntegerField()
+        When(when, then=Value(WEIGHTS[key])), default=Value(0), output_field=IntegerField()
     )
 
 
 def _profiles(cases: QuerySet[Case]) -> QuerySet[Case]:
     """Cases with what a pack's profile shows: the client's non-identifying attributes
-    (the identity columns are not even read) and the lead workers (`lead_worker_list`)."""
+    (the identity columns are not even read) and the lead workers (`lead_workers`, read
+    from the prefetch)."""
     workers = User.objects.only("username", "display_name", "profession").order_by("username")
     return (
         cases.select_related("client")
         .defer(*(f"client__{name}" for name in _IDENTITY))
-        .prefetch_related(Prefetch("lead_workers", queryset=workers, to_attr="lead_worker_list"))
+        .prefetch_related(Prefetch("lead_workers", queryset=workers))
     )
 
 
-def _scored(cases: QuerySet[Case], meeting: Meeting, previous, no_contact_days: int):
+class _Scores(TypedDict):
+    """What `_scored` adds to each case (the weights `w_<reason>` are read by name)."""
+
+    next_review: datetime.date | None
+    last_review: datetime.datetime | None
+    overdue_actions: int
+    referral_sent_at: datetime.datetime | None
+    score: int
+
+
+ScoredCase: TypeAlias = "WithAnnotations[Case, _Scores]"
+
+
+def _scored(
+    cases: QuerySet[Case], *, meeting: Meeting, previous: Meeting | None, no_contact_days: int
+) -> QuerySet[ScoredCase]:
     """`cases` with each reason's weight (`w_<reason>`), `score` (their sum), and the
     figures the reasons quote, all computed by the database."""
     day = timezone.localtime(meeting.held_at).date()
@@ -181,7 +204,7 @@ def _scored(cases: QuerySet[Case], meeting: Meeting, previous, no_contact_days: 
         .annotate(n=Count("pk"))
         .values("n")
     )
-    cases = cases.annotate(
+    figures = cases.annotate(
         next_review=Subquery(earlier.values("next_review_on")[:1]),
         last_review=Subquery(earlier.values("meeting__held_at")[:1]),
         overdue_actions=Coalesce(Subquery(overdue), 0),
@@ -192,22 +215,24 @@ def _scored(cases: QuerySet[Case], meeting: Meeting, previous, no_contact_days: 
     never = Q(pk__in=[])
     since = timezone.localtime(previous.held_at).date() if previous is not None else None
     weights = {
-        "overdue_action": _weight("overdue_action", Q(overdue_actions__gt=0)),
-        "review_due": _weight("review_due", Q(next_review__lte=day)),
-        "no_contact": _weight("no_contact", LessThan(last_contact_key(), cutoff)),
-        "referral_waiting": _weight("referral_waiting", Q(referral_sent_at__lt=referral_cutoff)),
+        "overdue_action": _weight("overdue_action", when=Q(overdue_actions__gt=0)),
+        "review_due": _weight("review_due", when=Q(next_review__lte=day)),
+        "no_contact": _weight("no_contact", when=LessThan(last_contact_key(), cutoff)),
+        "referral_waiting": _weight(
+            "referral_waiting", when=Q(referral_sent_at__lt=referral_cutoff)
+        ),
         "status_changed": _weight(
             "status_changed",
-            Q(status_changed_on__gt=since, opened_on__lte=since) if since else never,
+            when=Q(status_changed_on__gt=since, opened_on__lte=since) if since else never,
         ),
-        "new_case": _weight("new_case", Q(opened_on__gt=since) if since else never),
-        "mdt_supported": _weight("mdt_supported", Q(mdt_supported=True)),
+        "new_case": _weight("new_case", when=Q(opened_on__gt=since) if since else never),
+        "mdt_supported": _weight("mdt_supported", when=Q(mdt_supported=True)),
     }
-    cases = cases.annotate(**{f"w_{key}": weight for key, weight in weights.items()})
-    return cases.annotate(score=reduce(operator.add, (F(f"w_{key}") for key in WEIGHTS)))
+    weighted = figures.annotate(**{f"w_{key}": weight for key, weight in weights.items()})
+    return weighted.annotate(score=reduce(operator.add, (F(f"w_{key}") for key in WEIGHTS)))
 
 
-def _reasons(case: Case, meeting: Meeting, no_contact_days: int) -> list[str]:
+def _reasons(case: ScoredCase, *, meeting: Meeting, no_contact_days: int) -> list[str]:
     """The reasons of a scored case, highest weight first, with the figures they quote."""
     held = timezone.localtime(meeting.held_at)
     texts = {
@@ -228,7 +253,7 @@ def _reasons(case: Case, meeting: Meeting, no_contact_days: int) -> list[str]:
 
 
 def build_pack(
-    user,
+    user: User,
     meeting: Meeting,
     *,
     no_contact_days: int = DEFAULT_NO_CONTACT_DAYS,
@@ -249,7 +274,9 @@ def build_pack(
     pack = Pack(
         meeting=meeting,
         previous=previous,
-        cases=_agenda_entries(user, meeting, agenda, previous, no_contact_days),
+        cases=_agenda_entries(
+            user, meeting, agenda=agenda, previous=previous, no_contact_days=no_contact_days
+        ),
         left_out=[],
         open_actions=[],
         referral_items=referral_items(user, meeting),
@@ -258,7 +285,7 @@ def build_pack(
     listed = {entry.case.pk for entry in pack.cases} | {i.case_id for i in pack.referral_items}
     pack.hidden_agenda = len(set(agenda) - listed)
     if suggest:
-        _suggest(user, pack, agenda, no_contact_days)
+        _suggest(user, pack, agenda=agenda, no_contact_days=no_contact_days)
     _attach_history({entry.case.pk: entry for entry in pack.cases})
     if previous is not None:
         pack.open_actions = list(
@@ -270,25 +297,35 @@ def build_pack(
 
 
 def _agenda_entries(
-    user, meeting: Meeting, agenda: dict, previous: Meeting | None, no_contact_days: int
+    user: User,
+    meeting: Meeting,
+    *,
+    agenda: dict[uuid.UUID, AgendaItem],
+    previous: Meeting | None,
+    no_contact_days: int,
 ) -> list[PackCase]:
     """The agenda's cases the viewer may read the minutes of, scored, in agenda order."""
     readable = Case.objects.visible_to(user, Capability.MINUTES).filter(pk__in=list(agenda))
+    scored = _scored(
+        _profiles(readable), meeting=meeting, previous=previous, no_contact_days=no_contact_days
+    )
     entries = [
         PackCase(
             case=case,
             item=agenda[case.pk],
             last_review=case.last_review,
             score=case.score,
-            reasons=_reasons(case, meeting, no_contact_days),
+            reasons=_reasons(case, meeting=meeting, no_contact_days=no_contact_days),
         )
-        for case in _scored(_profiles(readable), meeting, previous, no_contact_days)
+        for case in scored
     ]
-    entries.sort(key=lambda entry: (entry.item.created_at, entry.item.pk))
+    entries.sort(key=lambda entry: (agenda[entry.case.pk].created_at, agenda[entry.case.pk].pk))
     return entries
 
 
-def _suggest(user, pack: Pack, agenda: dict, no_contact_days: int) -> None:
+def _suggest(
+    user: User, pack: Pack, *, agenda: dict[uuid.UUID, AgendaItem], no_contact_days: int
+) -> None:
     """The suggestions, ranked: a case's score is the sum of its reasons' weights
     (WEIGHTS); ordered by score, highest first, then the longest without contact first
     (never contacted before any contact), then by code, and cut at PACK_SUGGESTIONS;
@@ -302,9 +339,9 @@ def _suggest(user, pack: Pack, agenda: dict, no_contact_days: int) -> None:
             .filter(organisation_id=meeting.host_id)
             .exclude(status=Case.Status.CLOSED)
             .exclude(pk__in=list(agenda)),
-            meeting,
-            pack.previous,
-            no_contact_days,
+            meeting=meeting,
+            previous=pack.previous,
+            no_contact_days=no_contact_days,
         )
         .filter(score__gt=0)
         .order_by("-score", last_contact_key(), "code")
@@ -321,7 +358,7 @@ def _suggest(user, pack: Pack, agenda: dict, no_contact_days: int) -> None:
             case=case,
             last_review=case.last_review,
             score=case.score,
-            reasons=_reasons(case, meeting, no_contact_days),
+            reasons=_reasons(case, meeting=meeting, no_contact_days=no_contact_days),
         )
         for case in shown
     ]
@@ -334,7 +371,7 @@ def _suggest(user, pack: Pack, agenda: dict, no_contact_days: int) -> None:
         pack.left_out.append((case, why))
 
 
-def _attach_history(by_id: dict) -> None:
+def _attach_history(by_id: dict[uuid.UUID, PackCase]) -> None:
     """Contacts (visits included: a done visit is a contact) and milestones since each
     case's last review, in one query each, for the pack's cases (reached through a scope)."""
     if not by_id:
@@ -346,8 +383,11 @@ def _attach_history(by_id: dict) -> None:
         .only("id", "data_key_id", "case_id", "occurred_at", "channel", "consulter", "summary")
     )
     milestones = Milestone.objects.unscoped().filter(case_id__in=by_id).order_by("-achieved_on")
-    grouped_contacts, grouped_milestones = defaultdict(list), defaultdict(list)
+    grouped_contacts: defaultdict[uuid.UUID, list[Contact]] = defaultdict(list)
+    grouped_milestones: defaultdict[uuid.UUID, list[Milestone]] = defaultdict(list)
     for contact in contacts:
+        if contact.case_id is None:  # never: filtered by case above (the check is for mypy)
+            continue
         since = by_id[contact.case_id].last_review
         if since is None or contact.occurred_at > since:
             grouped_contacts[contact.case_id].append(contact)
@@ -370,9 +410,9 @@ class PrintCase:
 
     entry: PackCase
     number: int
-    age_band: str
+    age_band: StrOrPromise
     household: list[str]
-    lead_workers: list
+    lead_workers: list[User]
     earlier: list[AgendaItem]
     earlier_more: int
     open_actions: list[ActionItem]
@@ -382,13 +422,15 @@ class PrintCase:
 class PrintPack:
     pack: Pack
     cases: list[PrintCase]
-    attendees: list
+    attendees: list[User]
     external: list[tuple[str, str, int]]  # (organisation type, professions, count)
     external_total: int
-    minutes_items: list  # the agenda items whose minutes the print shows (for the audit)
+    minutes_items: list[str]  # the agenda items whose minutes the print shows (for the audit)
 
 
-def print_pack(user, meeting: Meeting, *, no_contact_days: int = DEFAULT_NO_CONTACT_DAYS):
+def print_pack(
+    user: User, meeting: Meeting, *, no_contact_days: int = DEFAULT_NO_CONTACT_DAYS
+) -> PrintPack:
     """The printable pack: the agenda's cases the viewer may read the minutes of
     (`build_pack`, no suggestions), each with its profile, its earlier decisions and open
     actions (decrypted here, for the print only), and the meeting's attendance.
@@ -398,45 +440,56 @@ def print_pack(user, meeting: Meeting, *, no_contact_days: int = DEFAULT_NO_CONT
     """
     pack = build_pack(user, meeting, no_contact_days=no_contact_days, suggest=False)
     ids = [entry.case.pk for entry in pack.cases]
-    earlier_items, open_actions = _earlier_at_host(meeting, ids)
+    earlier_items, open_actions = _earlier_at_host(meeting, case_ids=ids)
     day = timezone.localtime(meeting.held_at).date()
     cases = [
-        _print_case(entry, number, day, earlier_items[entry.case.pk], open_actions[entry.case.pk])
+        _print_case(
+            entry,
+            number=number,
+            day=day,
+            earlier=earlier_items[entry.case.pk],
+            actions=open_actions[entry.case.pk],
+        )
         for number, entry in enumerate(pack.cases, start=1)
     ]
-    shown_items = {str(e.item.pk) for e in pack.cases}
+    # Without suggestions every entry is an agenda item.
+    shown_items = {str(e.item.pk) for e in pack.cases if e.item is not None}
     for case in cases:
         shown_items |= {str(item.pk) for item in case.earlier}
         shown_items |= {str(a.agenda_item_id) for a in case.open_actions}
     # The carried-over actions (their text is minutes content; build_pack keeps only those
     # on cases whose minutes the viewer may read).
     shown_items |= {str(action.agenda_item_id) for action in pack.open_actions}
-    external: dict[str, list] = {}
+    professions: dict[str, set[str]] = {}  # by organisation type, in order of appearance
+    people: dict[str, int] = {}
     for row in meeting.external_attendance.all():
-        kind = external.setdefault(row.get_organisation_type_display(), [set(), 0])
+        kind = row.get_organisation_type_display()
+        professions.setdefault(kind, set())
         if row.profession:
-            kind[0].add(row.profession)
-        kind[1] += row.count
+            professions[kind].add(row.profession)
+        people[kind] = people.get(kind, 0) + row.count
     return PrintPack(
         pack=pack,
         cases=cases,
         attendees=list(meeting.attendees.order_by("username")),
-        external=[(kind, "、".join(sorted(jobs)), n) for kind, (jobs, n) in external.items()],
-        external_total=sum(n for _jobs, n in external.values()),
+        external=[(kind, "、".join(sorted(professions[kind])), n) for kind, n in people.items()],
+        external_total=sum(people.values()),
         minutes_items=sorted(shown_items),
     )
 
 
-def _earlier_at_host(meeting: Meeting, ids: list) -> tuple[defaultdict, defaultdict]:
-    """For the printed cases `ids` (reached through a scope): their decisions at the host's
-    earlier meetings, newest first, and their open actions from them, by case id; one
-    query each."""
+def _earlier_at_host(
+    meeting: Meeting, *, case_ids: list[uuid.UUID]
+) -> tuple[defaultdict[uuid.UUID, list[AgendaItem]], defaultdict[uuid.UUID, list[ActionItem]]]:
+    """For the printed cases `case_ids` (reached through a scope): their decisions at the
+    host's earlier meetings, newest first, and their open actions from them, by case id;
+    one query each."""
     day = timezone.localtime(meeting.held_at).date()
-    earlier_items: defaultdict = defaultdict(list)
+    earlier_items: defaultdict[uuid.UUID, list[AgendaItem]] = defaultdict(list)
     for item in (
         AgendaItem.objects.unscoped()
         .filter(
-            case_id__in=ids,
+            case_id__in=case_ids,
             meeting__host_id=meeting.host_id,
             meeting__held_at__lt=meeting.held_at,
             decisions__isnull=False,
@@ -446,25 +499,30 @@ def _earlier_at_host(meeting: Meeting, ids: list) -> tuple[defaultdict, defaultd
         .order_by("-meeting__held_at")
     ):
         earlier_items[item.case_id].append(item)
-    open_actions: defaultdict = defaultdict(list)
+    open_actions: defaultdict[uuid.UUID, list[ActionItem]] = defaultdict(list)
     for action in (
         ActionItem.objects.unscoped()
         .filter(
-            case_id__in=ids,
+            case_id__in=case_ids,
             done_at__isnull=True,
             agenda_item__meeting__host_id=meeting.host_id,
             agenda_item__meeting__held_at__lt=meeting.held_at,
         )
         .select_related("assignee", "agenda_item__meeting")
+        .annotate(overdue=ExpressionWrapper(Q(due_on__lt=day), output_field=BooleanField()))
         .order_by("due_on")
     ):
-        action.overdue = action.due_on < day
         open_actions[action.case_id].append(action)
     return earlier_items, open_actions
 
 
 def _print_case(
-    entry: PackCase, number: int, day, earlier: list[AgendaItem], actions: list[ActionItem]
+    entry: PackCase,
+    *,
+    number: int,
+    day: datetime.date,
+    earlier: list[AgendaItem],
+    actions: list[ActionItem],
 ) -> PrintCase:
     """One case's printed page: its profile by pseudonymous code (age band from the birth
     year, household flags), its newest earlier decisions and its open actions."""
@@ -480,14 +538,14 @@ def _print_case(
         number=number,
         age_band=age_band(client.birth_year if client else None, day).label,
         household=household,
-        lead_workers=entry.case.lead_worker_list,
+        lead_workers=list(entry.case.lead_workers.all()),  # prefetched (`_profiles`)
         earlier=printed,
         earlier_more=len(earlier) - len(printed),
         open_actions=actions,
     )
 
 
-def record_pack_printed(user, printed: PrintPack) -> None:
+def record_pack_printed(user: User, printed: PrintPack) -> None:
     """The pack was printed: one export event on the meeting naming the cases and the
     agenda items whose minutes it showed (ids and codes, never content)."""
     record(

@@ -8,14 +8,17 @@ from typing import Any
 from django.dispatch import receiver
 from django.utils import timezone
 
+from accounts.models import User
 from casework import signals
+from casework.models import Case
+from casework.selectors import TimelineEntry
 
 from . import selectors, services
 from .models import Meeting
 
 
 @receiver(signals.dashboard_panel, dispatch_uid="meetings.dashboard_panel")
-def dashboard_panel(sender: Any, *, user: Any, **kwargs: Any) -> tuple[str, dict] | None:
+def dashboard_panel(sender: Any, *, user: User, **kwargs: Any) -> tuple[str, dict[str, Any]] | None:
     if not user.has_perm("meetings.view_meeting"):
         return None
     # Actions are listed by case code, only on cases whose minutes the user may read;
@@ -25,25 +28,27 @@ def dashboard_panel(sender: Any, *, user: Any, **kwargs: Any) -> tuple[str, dict
     cases = selectors.minutes_cases(user)
     overdue = None
     if user.has_perm("casework.supervise_case"):
-        overdue = list(selectors.overdue_actions(user, timezone.localdate(), cases)[:20])
+        overdue = list(
+            selectors.overdue_actions(user, today=timezone.localdate(), cases=cases)[:20]
+        )
     today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     return "meetings/_dashboard_panel.html", {
-        "mine": list(selectors.my_open_actions(user, cases)[:20]),
+        "mine": list(selectors.my_open_actions(user, cases=cases)[:20]),
         "overdue": overdue,
-        "meetings": list(selectors.upcoming_meetings(user, today)[:10]),
-        "agenda": list(selectors.open_agenda_items(user, cases)[:20]),
+        "meetings": list(selectors.upcoming_meetings(user, since=today)[:10]),
+        "agenda": list(selectors.open_agenda_items(user, cases=cases)[:20]),
     }
 
 
 @receiver(signals.case_ended, dispatch_uid="meetings.case_ended")
-def end_reviews(sender: Any, *, case: Any, reason: str, **kwargs: Any) -> None:
+def end_reviews(sender: Any, *, case: Case, reason: str, **kwargs: Any) -> None:
     """A case closed, merged away or transferred ends its open agenda reviews, and with
     them the MDT grants."""
     services.end_reviews(case, reason=reason)
 
 
 @receiver(signals.case_meeting_decisions, dispatch_uid="meetings.case_meeting_decisions")
-def case_meeting_decisions(sender: Any, *, case: Any, **kwargs: Any) -> list[dict[str, Any]]:
+def case_meeting_decisions(sender: Any, *, case: Case, **kwargs: Any) -> list[dict[str, Any]]:
     """The decisions of held meetings the case's keeper hosted, newest first."""
     # Held: minutes are taken on or after the meeting's day, with the review closed or
     # not (closing it is a separate, explicit choice).
@@ -64,7 +69,9 @@ def case_meeting_decisions(sender: Any, *, case: Any, **kwargs: Any) -> list[dic
 
 
 @receiver(signals.case_timeline_entries, dispatch_uid="meetings.case_timeline_entries")
-def case_timeline_entries(sender: Any, *, case: Any, viewer: Any, **kwargs: Any) -> list:
+def case_timeline_entries(
+    sender: Any, *, case: Case, viewer: User | None, **kwargs: Any
+) -> list[TimelineEntry]:
     """Each meeting that discussed the case: date, kind and state; its decisions and
     actions for a viewer with minutes access (selectors.case_meetings)."""
-    return selectors.case_timeline_entries(case, viewer)
+    return selectors.case_timeline_entries(case, viewer=viewer)

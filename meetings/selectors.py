@@ -17,8 +17,10 @@ referral path (`by_referral`): its agenda item and that item's minutes, nothing 
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any, TypedDict, cast
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
@@ -48,13 +50,13 @@ from casework.selectors import TimelineEntry, find_visible_case, require_visible
 from .models import ActionItem, AgendaItem, ExternalAttendance, Meeting
 
 
-def may_manage(user, meeting: Meeting) -> bool:
+def may_manage(user: User, meeting: Meeting) -> bool:
     """Whether `user` runs `meeting`: staff of the host who hold meetings.change_meeting
     plan it, change its agenda and attendees and print its pack."""
     return user.has_perm("meetings.change_meeting") and meeting.host_id == user.organisation_id
 
 
-def meetings_for(user) -> QuerySet[Meeting]:
+def meetings_for(user: User) -> QuerySet[Meeting]:
     """The meetings `user` may open, all hosted by their own organisation: every one for
     the staff who run meetings (meetings.change_meeting), only those they attend for the
     others (an MDT member). Another organisation's meeting never, attended or not (someone
@@ -62,7 +64,7 @@ def meetings_for(user) -> QuerySet[Meeting]:
     return Meeting.objects.visible_to(user)
 
 
-def meeting_for(user, pk, *, manage: bool = False) -> Meeting:
+def meeting_for(user: User, pk: int | str, *, manage: bool = False) -> Meeting:
     """The meeting `pk` among `meetings_for(user)`, else 404 (the same answer as for a
     wrong id: a meeting one does not attend is not there for them). With `manage`, 403
     for one who may see the meeting but not run it (`may_manage`)."""
@@ -74,7 +76,7 @@ def meeting_for(user, pk, *, manage: bool = False) -> Meeting:
     return meeting
 
 
-def attended_agenda(user, meeting: Meeting) -> QuerySet[AgendaItem]:
+def attended_agenda(user: User, meeting: Meeting) -> QuerySet[AgendaItem]:
     """The agenda of `meeting` as a reader who does not run it sees it: the items whose
     case `user` reaches with Capability.MINUTES (an attending MDT member: while the review
     is open); the other items are not shown at all."""
@@ -85,12 +87,12 @@ def attended_agenda(user, meeting: Meeting) -> QuerySet[AgendaItem]:
     )
 
 
-def upcoming_meetings(user, since: datetime.datetime) -> QuerySet[Meeting]:
+def upcoming_meetings(user: User, *, since: datetime.datetime) -> QuerySet[Meeting]:
     """The meetings `user` attends, held from `since` on, soonest first."""
     return meetings_for(user).filter(attendees=user, held_at__gte=since).order_by("held_at")
 
 
-def open_agenda_items(user, cases: QuerySet[Case] | None = None) -> QuerySet[AgendaItem]:
+def open_agenda_items(user: User, *, cases: QuerySet[Case] | None = None) -> QuerySet[AgendaItem]:
     """Items under open review at the meetings `user` attends, on cases whose minutes they
     may read (`cases`, default `minutes_cases(user)`): for an MDT member, exactly the cases
     their agenda grants open. `writable` says whether they also act on the case
@@ -113,13 +115,17 @@ def meeting_staff(meeting: Meeting) -> QuerySet[User]:
     """Who may attend `meeting`, present a case or own an action from it: the host's
     active staff whose role takes part in meetings (meetings.view_meeting), never a
     statistics viewer, auditor or administrator."""
-    return holders_of("meetings.view_meeting", organisation_id=meeting.host_id).order_by("username")
+    return _staff_of(meeting.host_id)
 
 
-def new_meeting_staff(user) -> QuerySet[User]:
+def new_meeting_staff(user: User) -> QuerySet[User]:
     """`meeting_staff` of a meeting `user` is about to plan (services.plan_meeting makes
     the user's organisation its host)."""
-    return meeting_staff(Meeting(host_id=user.organisation_id))
+    return _staff_of(user.organisation_id)
+
+
+def _staff_of(host_id: int | None) -> QuerySet[User]:
+    return holders_of("meetings.view_meeting", organisation_id=host_id).order_by("username")
 
 
 # --- the referral path: case conferences about referred cases -----------------------------
@@ -129,17 +135,18 @@ def new_meeting_staff(user) -> QuerySet[User]:
 REFERRAL_PATH = frozenset({Capability.WRITE, Capability.MINUTES})
 
 
-def referral_scope(user) -> QuerySet[Case]:
+def referral_scope(user: User) -> QuerySet[Case]:
     """The cases the user's organisation reaches through the consented referral grants it
     holds, as referrals publishes them (signal `casework.signals.referral_scope_cases`, so
     meetings imports no sibling); never a restricted case."""
     scope = Case.objects.none()
     for _receiver, cases in signals.referral_scope_cases.send(sender=None, user=user):
-        scope = scope | cases
+        # The hook's answer (casework.signals); django-stubs types every answer `str | None`.
+        scope = scope | cast("QuerySet[Case]", cases)
     return scope.filter(restricted=False)
 
 
-def _referral_path_open(user, meeting: Meeting) -> bool:
+def _referral_path_open(user: User, meeting: Meeting) -> bool:
     return (
         meeting.kind == Meeting.Kind.CASE_CONFERENCE
         and meeting.host_id == user.organisation_id
@@ -147,26 +154,28 @@ def _referral_path_open(user, meeting: Meeting) -> bool:
     )
 
 
-def by_referral(user, meeting: Meeting, case: Case) -> bool:
+def by_referral(user: User, meeting: Meeting, *, case: Case) -> bool:
     """Whether `user` reaches `case` at `meeting` by the referral path: a case conference
     hosted by the user's organisation, a user who runs its meetings, and a case in the
     organisation's referral scope (`referral_scope`)."""
     return _referral_path_open(user, meeting) and referral_scope(user).filter(pk=case.pk).exists()
 
 
-def require_agenda_access(user, meeting: Meeting, case: Case, capability: Capability) -> None:
+def require_agenda_access(
+    user: User, meeting: Meeting, *, case: Case, capability: Capability
+) -> None:
     """Refuse (PermissionDenied) unless `user` reaches `case` at `meeting` with
     `capability`: through casework.access, or, for the agenda and the item's minutes at a
     case conference, by the referral path. The check every agenda and minutes service and
     selector makes."""
     if cached_access(user, case).allows(capability):
         return
-    if capability in REFERRAL_PATH and by_referral(user, meeting, case):
+    if capability in REFERRAL_PATH and by_referral(user, meeting, case=case):
         return
     raise PermissionDenied
 
 
-def agenda_case(user, meeting: Meeting, code: str) -> Case | None:
+def agenda_case(user: User, meeting: Meeting, *, code: str) -> Case | None:
     """The case with this code that `user` may put on `meeting`'s agenda: one they may act
     on, or at a case conference of their organisation one in its referral scope. None
     otherwise, whatever the reason, so that a code outside both tells nothing."""
@@ -176,7 +185,7 @@ def agenda_case(user, meeting: Meeting, code: str) -> Case | None:
     return case
 
 
-def referral_items(user, meeting: Meeting) -> list[AgendaItem]:
+def referral_items(user: User, meeting: Meeting) -> list[AgendaItem]:
     """The agenda items of `meeting` that `user` reaches by the referral path: listed by
     code on the meeting page (the pack lists only cases of the host)."""
     if not _referral_path_open(user, meeting):
@@ -184,7 +193,7 @@ def referral_items(user, meeting: Meeting) -> list[AgendaItem]:
     return list(meeting.items.filter(case__in=referral_scope(user)).select_related("case"))
 
 
-def referral_candidates(user, meeting: Meeting) -> list[Case]:
+def referral_candidates(user: User, meeting: Meeting) -> list[Case]:
     """The referred cases `user` may put on `meeting`'s agenda by the referral path and
     that are not on it yet (codes and nothing else: the page lists them to add)."""
     from .services import agenda_open
@@ -200,7 +209,7 @@ def referral_candidates(user, meeting: Meeting) -> list[Case]:
     )
 
 
-def meeting_defaults(user) -> dict[str, str]:
+def meeting_defaults(user: User) -> dict[str, str]:
     """What a new meeting form starts with: a centre's monthly MDT meeting, inside the
     organisation; for staff who keep no cases of their own (a municipality's liaison), the
     case conference they hold, as a 支援会議."""
@@ -219,7 +228,7 @@ def host_keeps_case(item: AgendaItem) -> bool:
     return item.case.organisation_id == item.meeting.host_id
 
 
-def may_plan(user, item: AgendaItem) -> bool:
+def may_plan(user: User, item: AgendaItem) -> bool:
     """Whether `user`'s minutes may plan the case (next review date, MDT support, actions):
     the meeting's host keeps the case (`host_keeps_case`) and the user may act on it
     (Capability.WRITE). An MDT member records what was discussed and decided, and a
@@ -239,19 +248,20 @@ def minutes_version(item: AgendaItem) -> str:
     return str(latest or 0)
 
 
-def _referral_waiting_since(organisation_id: int):
+def _referral_waiting_since(organisation_id: int) -> Subquery | Value:
     """The referrals app's subquery (signal `casework.signals.referral_unanswered_since`;
     meetings imports no sibling app)."""
     sent = signals.referral_unanswered_since.send(sender=None, organisation_id=organisation_id)
     for _receiver, subquery in sent:
-        return Subquery(subquery)
+        # The hook's answer (casework.signals); django-stubs types every answer `str | None`.
+        return Subquery(cast("QuerySet[Any]", subquery))
     return Value(None, output_field=DateTimeField())
 
 
 # --- minutes and actions ------------------------------------------------------------------
 
 
-def may_write_minutes(user, meeting: Meeting) -> bool:
+def may_write_minutes(user: User, meeting: Meeting) -> bool:
     """Minutes are written by the meeting's attendees and the host's supervisors (who must
     also reach the case with Capability.MINUTES: `check_minutes`)."""
     if not user.has_perm("meetings.change_agendaitem") or meeting.host_id != user.organisation_id:
@@ -259,17 +269,17 @@ def may_write_minutes(user, meeting: Meeting) -> bool:
     return user.has_perm("casework.supervise_case") or meeting.attendees.filter(pk=user.pk).exists()
 
 
-def check_minutes(user, item: AgendaItem, *, write: bool = False) -> None:
+def check_minutes(user: User, item: AgendaItem, *, write: bool = False) -> None:
     """Refuse (PermissionDenied) unless `user` may read, or with `write` write, the minutes
     of `item`: the check every reader and writer of minutes makes (services included)."""
     if item.meeting.host_id != user.organisation_id:
         raise PermissionDenied
-    require_agenda_access(user, item.meeting, item.case, Capability.MINUTES)
+    require_agenda_access(user, item.meeting, case=item.case, capability=Capability.MINUTES)
     if write and not may_write_minutes(user, item.meeting):
         raise PermissionDenied
 
 
-def agenda_item_for(user, pk, capability: Capability) -> AgendaItem:
+def agenda_item_for(user: User, pk: uuid.UUID | str, *, capability: Capability) -> AgendaItem:
     """The agenda item `pk` of a meeting of the user's organisation, if the user reaches its
     case with `capability` (or, for the agenda and minutes, by the referral path).
 
@@ -286,22 +296,22 @@ def agenda_item_for(user, pk, capability: Capability) -> AgendaItem:
         raise Http404
     if not cached_access(user, item.case):
         # A case conference's item on a referred case: its agenda and minutes only.
-        if capability in REFERRAL_PATH and by_referral(user, item.meeting, item.case):
+        if capability in REFERRAL_PATH and by_referral(user, item.meeting, case=item.case):
             return item
         raise Http404
     require_visible(user, item.case, capability=capability)
     return item
 
 
-def minutes_item_for(user, pk, *, write: bool = False) -> AgendaItem:
+def minutes_item_for(user: User, pk: uuid.UUID | str, *, write: bool = False) -> AgendaItem:
     """The agenda item `pk` whose minutes `user` may read (`write`: and write); 404 or 403
     as `agenda_item_for`, and 403 for a writer who neither attends nor supervises."""
-    item = agenda_item_for(user, pk, Capability.MINUTES)
+    item = agenda_item_for(user, pk, capability=Capability.MINUTES)
     check_minutes(user, item, write=write)
     return item
 
 
-def record_minutes_read(user, item: AgendaItem) -> None:
+def record_minutes_read(user: User, item: AgendaItem) -> None:
     """A page showed the minutes of `item` (discussion, decisions, action texts): one audit
     event on its case, naming the item, never its content."""
     record(
@@ -312,12 +322,12 @@ def record_minutes_read(user, item: AgendaItem) -> None:
     )
 
 
-def record_actions_read(user, actions: list[ActionItem]) -> None:
+def record_actions_read(user: User, actions: list[ActionItem]) -> None:
     """A page showed the text of `actions` (the pack's carried-over actions): one audit
     event per case, naming the agenda items, never the text. Per case, as the access review
     reads case views (casework.access_review): two queries per case with carried-over
     actions, bounded by the previous meeting's agenda."""
-    by_case: dict = defaultdict(set)
+    by_case: defaultdict[Case, set[AgendaItem]] = defaultdict(set)
     for action in actions:
         by_case[action.case].add(action.agenda_item)
     for case, items in by_case.items():
@@ -333,7 +343,7 @@ def record_actions_read(user, actions: list[ActionItem]) -> None:
         )
 
 
-def action_for(user, pk) -> ActionItem:
+def action_for(user: User, pk: uuid.UUID | str) -> ActionItem:
     """An action `user` may complete: their own, or for a supervisor any of the host's.
 
     404 unless it is one of those and the user can see its case; 403 when they see the case
@@ -351,12 +361,12 @@ def action_for(user, pk) -> ActionItem:
     return action
 
 
-def minutes_cases(user) -> QuerySet[Case]:
+def minutes_cases(user: User) -> QuerySet[Case]:
     """The cases whose minutes and actions `user` may read (Capability.MINUTES)."""
     return visible_cases(user, capability=Capability.MINUTES)
 
 
-def my_open_actions(user, cases: QuerySet[Case] | None = None) -> QuerySet[ActionItem]:
+def my_open_actions(user: User, *, cases: QuerySet[Case] | None = None) -> QuerySet[ActionItem]:
     """The user's open actions, only on cases whose minutes they may read: an assignee
     who can no longer see the case no longer sees its action."""
     cases = minutes_cases(user) if cases is None else cases
@@ -368,7 +378,7 @@ def my_open_actions(user, cases: QuerySet[Case] | None = None) -> QuerySet[Actio
 
 
 def overdue_actions(
-    user, today: datetime.date, cases: QuerySet[Case] | None = None
+    user: User, *, today: datetime.date, cases: QuerySet[Case] | None = None
 ) -> QuerySet[ActionItem]:
     """Overdue actions of the meetings of the user's organisation, on cases whose minutes
     the user may read."""
@@ -383,7 +393,17 @@ def overdue_actions(
 # --- counts ---------------------------------------------------------------------------------
 
 
-def counts(*, start: datetime.date, end: datetime.date, host_ids: list[int] | None = None) -> dict:
+class MeetingCounts(TypedDict):
+    meetings_by_kind: dict[str, int]
+    mdt_cases_distinct: int
+    mdt_agenda_items: int
+    municipalities_with_case_conference: int
+    network_attendance_by_type: dict[str, int]
+
+
+def counts(
+    *, start: datetime.date, end: datetime.date, host_ids: list[int] | None = None
+) -> MeetingCounts:
     """Held meetings in [start, end]: by kind; MDT cases 実 (distinct) and 延べ (items);
     municipalities holding a case conference; network attendance by organisation type.
     Statistics: counts across organisations (the caller narrows them by `host_ids`)."""
@@ -435,7 +455,7 @@ class CaseMeeting:
         return _("検討中") if self.item.review_closed_at is None else _("検討済み")
 
 
-def case_meetings(case: Case, viewer) -> list[CaseMeeting]:
+def case_meetings(case: Case, *, viewer: User | None) -> list[CaseMeeting]:
     """Every meeting that put `case` on its agenda, oldest first, whichever organisation
     hosted it: the decisions and actions are part of the case's record and follow the case
     (casework.access), shown only to a viewer who reaches it with Capability.MINUTES (owner
@@ -452,27 +472,29 @@ def case_meetings(case: Case, viewer) -> list[CaseMeeting]:
                 queryset=ActionItem.objects.unscoped()
                 .select_related("assignee")
                 .order_by("due_on"),
-                to_attr="action_list",
             )
         )
-    opens_minutes = minutes and viewer.has_perm("meetings.change_agendaitem")
+    # The organisation whose minutes pages the viewer opens from here, if any.
+    opens_minutes_of = None
+    if viewer is not None and minutes and viewer.has_perm("meetings.change_agendaitem"):
+        opens_minutes_of = viewer.organisation_id
     rows = []
     for item in items.order_by("meeting__held_at"):
         url = ""
-        if opens_minutes and item.meeting.host_id == viewer.organisation_id:
+        if opens_minutes_of is not None and item.meeting.host_id == opens_minutes_of:
             url = reverse("meetings:minutes", kwargs={"pk": item.pk})
         rows.append(
             CaseMeeting(
                 item=item,
                 minutes=minutes,
-                actions=item.action_list if minutes else [],
+                actions=list(item.actions.all()) if minutes else [],  # prefetched above
                 minutes_url=url,
             )
         )
     return rows
 
 
-def case_timeline_entries(case: Case, viewer) -> list[TimelineEntry]:
+def case_timeline_entries(case: Case, *, viewer: User | None) -> list[TimelineEntry]:
     """The case timeline's meeting entries (casework.selectors.case_timeline); an entry
     showing minutes names its agenda item for the page's audit event."""
     return [
@@ -483,5 +505,5 @@ def case_timeline_entries(case: Case, viewer) -> list[TimelineEntry]:
             template="meetings/_case_meeting.html",
             shows=("minutes", str(row.item.pk)) if row.minutes else None,
         )
-        for row in case_meetings(case, viewer)
+        for row in case_meetings(case, viewer=viewer)
     ]

@@ -20,6 +20,7 @@ case. A conference about residents not in the system records their number only
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -27,6 +28,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
+from accounts.policy import organisation_of
 from accounts.selectors import holders_of
 from audit.models import Action
 from audit.services import record
@@ -42,7 +45,7 @@ def _view_case() -> Permission:
     return Permission.objects.get(content_type__app_label="casework", codename="view_case")
 
 
-def _require(actor, permission: str, meeting: Meeting | None = None) -> None:
+def _require(actor: User, permission: str, *, meeting: Meeting | None = None) -> None:
     if not actor.has_perm(permission):
         raise PermissionDenied
     if meeting is not None and meeting.host_id != actor.organisation_id:
@@ -100,19 +103,19 @@ def sync_grants(meeting: Meeting) -> None:
 
 @transaction.atomic
 def plan_meeting(
-    actor,
+    actor: User,
     *,
     kind: str,
     held_at: datetime.datetime,
     legal_basis: str,
     place: str = "",
     online: bool = False,
-    attendees=(),
+    attendees: Iterable[User] = (),
 ) -> Meeting:
     _require(actor, "meetings.add_meeting")
     meeting = Meeting(
         kind=kind,
-        host_id=actor.organisation_id,
+        host_id=organisation_of(actor),
         held_at=held_at,
         legal_basis=legal_basis,
         place=place,
@@ -135,7 +138,11 @@ def attendee_ids(meeting: Meeting) -> list[int]:
 
 @transaction.atomic
 def set_attendees(
-    actor, meeting: Meeting, attendees, *, expected: list[int] | None = None
+    actor: User,
+    meeting: Meeting,
+    *,
+    attendees: Iterable[User],
+    expected: list[int] | None = None,
 ) -> Meeting:
     """Replace the meeting's attendees; MDT members' case grants follow (sync_grants).
 
@@ -146,7 +153,7 @@ def set_attendees(
     deactivated: the record of who attended is kept); and, when `expected` is given,
     a form drawn before someone else changed the list (no lost update).
     """
-    _require(actor, "meetings.change_meeting", meeting)
+    _require(actor, "meetings.change_meeting", meeting=meeting)
     Meeting.objects.unscoped().select_for_update().get(pk=meeting.pk)  # one editor at a time
     current = attendee_ids(meeting)
     if expected is not None and sorted(expected) != current:
@@ -154,13 +161,13 @@ def set_attendees(
             _("出席者は他の職員によって更新されました。最新の出席者を確認してください。"),
             code="stale",
         )
-    attendees = list(attendees)
-    if not attendees:
+    chosen = list(attendees)
+    if not chosen:
         raise ValidationError(_("出席者を少なくとも1人選んでください。"), code="required")
-    added = [a for a in attendees if a.pk not in current]
+    added = [a for a in chosen if a.pk not in current]
     if any(a.organisation_id != meeting.host_id or not a.is_active for a in added):
         raise ValidationError(_("出席者に加えられるのは主催組織の職員だけです。"), code="outsider")
-    meeting.attendees.set(attendees)
+    meeting.attendees.set(chosen)
     sync_grants(meeting)
     now = attendee_ids(meeting)
     record(
@@ -175,7 +182,7 @@ def set_attendees(
     return meeting
 
 
-def consent_blocks(meeting: Meeting, case: Case) -> bool:
+def consent_blocks(meeting: Meeting, *, case: Case) -> bool:
     return (
         meeting.legal_basis == Meeting.LegalBasis.CONSENT_REQUIRED
         and case.sharing_consent_on is None
@@ -184,12 +191,12 @@ def consent_blocks(meeting: Meeting, case: Case) -> bool:
 
 @transaction.atomic
 def add_to_agenda(
-    actor,
+    actor: User,
     meeting: Meeting,
-    case: Case,
     *,
+    case: Case,
     reason: str = "",
-    presenter=None,
+    presenter: User | None = None,
     question: str = "",
 ) -> AgendaItem:
     """Put a case on the agenda: its MDT attendees then read it until the review closes.
@@ -201,14 +208,14 @@ def add_to_agenda(
     a closed case has nothing to review, and no agenda grant reaches a restricted case, so
     the MDT members would discuss a case they cannot read (lift the restriction first).
     """
-    _require(actor, "meetings.change_meeting", meeting)
+    _require(actor, "meetings.change_meeting", meeting=meeting)
     if not agenda_open(meeting):
         raise ValidationError(_("開催日を過ぎた会議には議題を追加できません。"))
     # Read afresh and locked, so that a case closing at the same moment either is seen
     # closed here or finds this item open and ends its review (end_reviews).
     case = Case.objects.unscoped().select_for_update().get(pk=case.pk)
-    require_agenda_access(actor, meeting, case, Capability.WRITE)
-    _check_agenda_case(meeting, case)
+    require_agenda_access(actor, meeting, case=case, capability=Capability.WRITE)
+    _check_agenda_case(meeting, case=case)
     if presenter is not None and (
         presenter.organisation_id != meeting.host_id or not presenter.is_active
     ):
@@ -227,7 +234,7 @@ def add_to_agenda(
     return item
 
 
-def _check_agenda_case(meeting: Meeting, case: Case) -> None:
+def _check_agenda_case(meeting: Meeting, *, case: Case) -> None:
     """Refuse (ValidationError) a case this agenda cannot take: closed, restricted, without
     the consent the meeting needs, or already on it."""
     if case.status == Case.Status.CLOSED:
@@ -247,7 +254,7 @@ def _check_agenda_case(meeting: Meeting, case: Case) -> None:
             )
             % {"code": case.code}
         )
-    if consent_blocks(meeting, case):
+    if consent_blocks(meeting, case=case):
         raise ValidationError(
             _("この会議は本人の同意が必要です。%(code)s は情報共有の同意が記録されていません。")
             % {"code": case.code}
@@ -257,10 +264,10 @@ def _check_agenda_case(meeting: Meeting, case: Case) -> None:
 
 
 @transaction.atomic
-def drop_from_agenda(actor, item: AgendaItem) -> None:
+def drop_from_agenda(actor: User, item: AgendaItem) -> None:
     item = AgendaItem.objects.unscoped().select_related("meeting", "case").get(pk=item.pk)
-    _require(actor, "meetings.change_meeting", item.meeting)
-    require_agenda_access(actor, item.meeting, item.case, Capability.WRITE)
+    _require(actor, "meetings.change_meeting", meeting=item.meeting)
+    require_agenda_access(actor, item.meeting, case=item.case, capability=Capability.WRITE)
     if item.meeting.status != Meeting.Status.PLANNED:
         raise ValidationError(_("開催済みの会議の議題は外せません。"))
     meeting, code = item.meeting, item.case.code
@@ -309,7 +316,7 @@ def _locked_item(item: AgendaItem) -> AgendaItem:
 
 @transaction.atomic
 def record_minutes(
-    actor,
+    actor: User,
     item: AgendaItem,
     *,
     discussion: str = "",
@@ -367,7 +374,7 @@ def record_minutes(
 
 @transaction.atomic
 def add_action(
-    actor, item: AgendaItem, *, description: str, assignee, due_on: datetime.date
+    actor: User, item: AgendaItem, *, description: str, assignee: User, due_on: datetime.date
 ) -> ActionItem:
     """An action from the minutes, written as they are (so, like them, on or after the
     meeting's day); its assignee must be able to read the case's minutes, or they would
@@ -398,7 +405,7 @@ def add_action(
 
 
 @transaction.atomic
-def complete_action(actor, action: ActionItem) -> ActionItem:
+def complete_action(actor: User, action: ActionItem) -> ActionItem:
     """The assignee, or a supervisor of the host, marks an action done, while they reach
     the case with Capability.MINUTES."""
     action = (
@@ -450,12 +457,17 @@ def end_reviews(case: Case, *, reason: str) -> int:
 
 @transaction.atomic
 def add_external_attendance(
-    actor, meeting: Meeting, *, organisation_type: str, profession: str = "", count: int = 1
+    actor: User,
+    meeting: Meeting,
+    *,
+    organisation_type: str,
+    profession: str = "",
+    count: int | None = 1,
 ) -> ExternalAttendance:
     """People from outside the system: counted, never named, and given no access.
 
     Adds one row; it never touches the meeting's attendees or anyone's grants."""
-    _require(actor, "meetings.change_meeting", meeting)
+    _require(actor, "meetings.change_meeting", meeting=meeting)
     if count is None or count < 1:
         raise ValidationError({"count": _("人数は1人以上で入力してください。")})
     row = ExternalAttendance(
@@ -468,14 +480,14 @@ def add_external_attendance(
 
 
 @transaction.atomic
-def record_unregistered_cases(actor, meeting: Meeting, *, count: int) -> Meeting:
+def record_unregistered_cases(actor: User, meeting: Meeting, *, count: int | None) -> Meeting:
     """A case conference about residents not in the system: how many were discussed, a
     count and nothing about the people. Like minutes for an agenda item, it marks the
     conference held, and only on or after its date.
 
     Refused, with nothing changed: another kind of meeting, a count below 1, a date still
     to come."""
-    _require(actor, "meetings.change_meeting", meeting)
+    _require(actor, "meetings.change_meeting", meeting=meeting)
     meeting = Meeting.objects.unscoped().select_for_update().get(pk=meeting.pk)
     if meeting.kind != Meeting.Kind.CASE_CONFERENCE:
         raise ValidationError(_("登録外の住民の検討件数は個別ケース会議にだけ記録できます。"))

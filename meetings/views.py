@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.access import signed_in
 from casework.access import Capability
 
 from . import selectors, services
@@ -35,7 +36,7 @@ from .pack import (
 
 def _own_meeting(request: HttpRequest, pk: int) -> Meeting:
     """A meeting the user runs (selectors.meeting_for: 404 if not theirs to see)."""
-    return selectors.meeting_for(request.user, pk, manage=True)
+    return selectors.meeting_for(signed_in(request), pk, manage=True)
 
 
 def _no_contact_days(request: HttpRequest) -> int:
@@ -47,20 +48,21 @@ def _no_contact_days(request: HttpRequest) -> int:
 
 @never_cache
 def meeting_list(request: HttpRequest) -> HttpResponse:
-    meetings = selectors.meetings_for(request.user).select_related("host")[:100]
+    meetings = selectors.meetings_for(signed_in(request)).select_related("host")[:100]
     return render(request, "meetings/meeting_list.html", {"meetings": meetings})
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 def meeting_new(request: HttpRequest) -> HttpResponse:
+    user = signed_in(request)
     form = MeetingForm(
         request.POST or None,
-        staff=selectors.new_meeting_staff(request.user),
-        initial=selectors.meeting_defaults(request.user),
+        staff=selectors.new_meeting_staff(user),
+        initial=selectors.meeting_defaults(user),
     )
     if request.method == "POST" and form.is_valid():
-        meeting = services.plan_meeting(request.user, **form.cleaned_data)
+        meeting = services.plan_meeting(user, **form.cleaned_data)
         messages.success(request, _("会議を登録しました。"))
         return redirect("meetings:detail", pk=meeting.pk)
     return render(request, "meetings/meeting_form.html", {"form": form})
@@ -77,9 +79,10 @@ def _detail_page(
 ) -> HttpResponse:
     """The meeting page; after a refused attendee, external-attendee or agenda form, that
     form comes back bound, with its field errors, and the others fresh."""
+    user = signed_in(request)
     days = _no_contact_days(request)
-    pack = build_pack(request.user, meeting, no_contact_days=days)
-    selectors.record_actions_read(request.user, pack.open_actions)  # their text is shown
+    pack = build_pack(user, meeting, no_contact_days=days)
+    selectors.record_actions_read(user, pack.open_actions)  # their text is shown
     items = {item.case_id: item for item in meeting.items.select_related("case")}
     attendees = list(meeting.attendees.all())
     if attendees_form is None:
@@ -102,7 +105,7 @@ def _detail_page(
             # A case conference: referred cases on its agenda, and residents not in the
             # system as a count (meetings/_conference.html).
             "referral_items": pack.referral_items,
-            "referral_candidates": selectors.referral_candidates(request.user, meeting),
+            "referral_candidates": selectors.referral_candidates(user, meeting),
             "unregistered_form": unregistered_form
             or UnregisteredCasesForm(
                 initial={"count": meeting.unregistered_cases_discussed or None}
@@ -115,8 +118,9 @@ def _detail_page(
 
 @never_cache
 def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = selectors.meeting_for(request.user, pk)
-    if not selectors.may_manage(request.user, meeting):
+    user = signed_in(request)
+    meeting = selectors.meeting_for(user, pk)
+    if not selectors.may_manage(user, meeting):
         return _attended_page(request, meeting)
     return _detail_page(request, meeting)
 
@@ -130,7 +134,7 @@ def _attended_page(request: HttpRequest, meeting: Meeting) -> HttpResponse:
         {
             "meeting": meeting,
             "attendees": list(meeting.attendees.all()),
-            "items": list(selectors.attended_agenda(request.user, meeting)),
+            "items": list(selectors.attended_agenda(signed_in(request), meeting)),
         },
     )
 
@@ -139,29 +143,31 @@ def _attended_page(request: HttpRequest, meeting: Meeting) -> HttpResponse:
 def meeting_print(request: HttpRequest, pk: int) -> HttpResponse:
     """The printable pack (print_pack): agenda page, one page per agenda case the
     viewer may read, attendance; pseudonymous codes only; every print is audited."""
+    user = signed_in(request)
     meeting = _own_meeting(request, pk)
-    printed = print_pack(request.user, meeting, no_contact_days=_no_contact_days(request))
-    record_pack_printed(request.user, printed)
+    printed = print_pack(user, meeting, no_contact_days=_no_contact_days(request))
+    record_pack_printed(user, printed)
     return render(request, "meetings/meeting_print.html", {"meeting": meeting, "printed": printed})
 
 
 @never_cache
 @require_POST
 def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
+    user = signed_in(request)
     meeting = _own_meeting(request, pk)
     details = AgendaItemForm(request.POST, staff=selectors.meeting_staff(meeting))
     if not details.is_valid():
         return _detail_page(request, meeting, agenda_form=details)
     code = request.POST.get("code", "").strip().upper()
-    case = selectors.agenda_case(request.user, meeting, code)
+    case = selectors.agenda_case(user, meeting, code=code)
     if case is None:
         messages.error(request, _("このケースコードは見つかりません。"))
     else:
         try:
             services.add_to_agenda(
-                request.user,
+                user,
                 meeting,
-                case,
+                case=case,
                 reason=request.POST.get("reason", ""),
                 **details.cleaned_data,
             )
@@ -176,9 +182,10 @@ def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 @require_POST
 def agenda_drop(request: HttpRequest, pk: str) -> HttpResponse:
-    item = selectors.agenda_item_for(request.user, pk, Capability.WRITE)
+    user = signed_in(request)
+    item = selectors.agenda_item_for(user, pk, capability=Capability.WRITE)
     try:
-        services.drop_from_agenda(request.user, item)
+        services.drop_from_agenda(user, item)
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
@@ -190,19 +197,21 @@ def agenda_drop(request: HttpRequest, pk: str) -> HttpResponse:
 def minutes(request: HttpRequest, pk: str) -> HttpResponse:
     """One item's minutes: read by whoever reaches its case with minutes access, written by
     attendees and host supervisors (selectors.minutes_item_for); every showing is audited."""
-    item = selectors.minutes_item_for(request.user, pk, write=request.method == "POST")
+    user = signed_in(request)
+    item = selectors.minutes_item_for(user, pk, write=request.method == "POST")
     form_options = _minutes_form_options(request, item)
     form = MinutesForm(request.POST or None, **form_options)
     stale = False
     if request.method == "POST" and form.is_valid():
-        form, stale = _save_minutes(request, item, form, form_options)
-        if form is None:
+        refused, stale = _save_minutes(request, item, form, form_options)
+        if refused is None:
             messages.success(request, _("議事を記録しました。"))
             # Everyone who writes minutes sees the meeting: its attendees on the read-only
             # page, those who run it on the full one (selectors.meeting_for).
             return redirect("meetings:detail", pk=item.meeting_id)
+        form = refused
     actions = list(item.actions.select_related("assignee"))
-    selectors.record_minutes_read(request.user, item)
+    selectors.record_minutes_read(user, item)
     return render(
         request,
         "meetings/minutes_form.html",
@@ -210,7 +219,7 @@ def minutes(request: HttpRequest, pk: str) -> HttpResponse:
             "item": item,
             "form": form,
             "actions": actions,
-            "can_write": selectors.may_write_minutes(request.user, item.meeting),
+            "can_write": selectors.may_write_minutes(user, item.meeting),
             # Minutes are taken on or after the meeting's day (services.require_held).
             "held_on": services.meeting_day(item.meeting),
             "not_yet_held": timezone.localdate() < services.meeting_day(item.meeting),
@@ -232,7 +241,7 @@ def _minutes_form_options(request: HttpRequest, item) -> dict:
     return {
         "staff": selectors.meeting_staff(item.meeting),
         "initial": initial,
-        "planning": selectors.may_plan(request.user, item),
+        "planning": selectors.may_plan(signed_in(request), item),
         "review_closed": item.review_closed_at is not None,
     }
 
@@ -243,11 +252,12 @@ def _save_minutes(
     """Record the minutes (and an action, if one is given) in one transaction. Returns
     (None, False) when saved, else the form to show again with its error, and whether
     someone else saved the minutes meanwhile (stale)."""
+    user = signed_in(request)
     data = form.cleaned_data
     try:
         with transaction.atomic():  # a refused action keeps the minutes unchanged too
             services.record_minutes(
-                request.user,
+                user,
                 item,
                 discussion=data["discussion"],
                 decisions=data["decisions"],
@@ -258,7 +268,7 @@ def _save_minutes(
             )
             if data.get("action_description"):
                 services.add_action(
-                    request.user,
+                    user,
                     item,
                     description=data["action_description"],
                     assignee=data["action_assignee"],
@@ -282,8 +292,9 @@ def _save_minutes(
 @never_cache
 @require_POST
 def action_done(request: HttpRequest, pk: str) -> HttpResponse:
-    action = selectors.action_for(request.user, pk)
-    services.complete_action(request.user, action)
+    user = signed_in(request)
+    action = selectors.action_for(user, pk)
+    services.complete_action(user, action)
     messages.success(request, _("対応事項を完了にしました。"))
     return redirect("home")
 
@@ -296,9 +307,9 @@ def attendees(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.set_attendees(
-                request.user,
+                signed_in(request),
                 meeting,
-                form.cleaned_data["attendees"],
+                attendees=form.cleaned_data["attendees"],
                 expected=form.cleaned_data["current"],
             )
         except ValidationError as exc:
@@ -319,7 +330,7 @@ def external_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = ExternalAttendanceForm(request.POST)
     if form.is_valid():
         try:
-            services.add_external_attendance(request.user, meeting, **form.cleaned_data)
+            services.add_external_attendance(signed_in(request), meeting, **form.cleaned_data)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -338,7 +349,7 @@ def unregistered_cases(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.record_unregistered_cases(
-                request.user, meeting, count=form.cleaned_data["count"]
+                signed_in(request), meeting, count=form.cleaned_data["count"]
             )
         except ValidationError as exc:
             form.add_error(None, exc)

@@ -112,7 +112,7 @@ def report_figures() -> dict[str, Any]:
         for year in plan.years:
             if year > this_year:
                 continue
-            report = progress_report(plan, year, exact=True)
+            report = progress_report(plan, year=year, exact=True)
             figures[f"{plan.pk}:{year}"] = report.figures()["rows"]
     return figures
 

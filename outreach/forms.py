@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from casework.access import Capability
 from casework.forms import DateInput, DateTimeInput
-from casework.models import MINUTES_IN_A_DAY, Consulter
+from casework.models import MINUTES_IN_A_DAY, Case, Consulter
 from casework.selectors import find_visible_case
 
 from .models import Session, Visit
@@ -30,7 +30,8 @@ class VisitPlanForm(forms.Form):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.user, self.case = user, None
+        self.user = user
+        self.case: Case | None = None  # found by clean_case_code
         self.fields["workers"].queryset = visit_workers(user)
 
     def clean_case_code(self) -> str:

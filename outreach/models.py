@@ -8,12 +8,16 @@ residence, never names.
 
 from __future__ import annotations
 
+import datetime
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from accounts.scoping import ScopedManager, ScopedModel
 from audit.history import HistoricalRecords
 from casework import access
@@ -21,42 +25,42 @@ from casework.fields import EncryptedTextField
 from casework.models import Case, Channel, EncryptedRecord
 
 
-class VisitManager(ScopedManager):
-    def visible_to(self, user) -> models.QuerySet:
+class VisitManager(ScopedManager["Visit"]):
+    def visible_to(self, user: User) -> models.QuerySet[Visit]:
         """Visits of the cases `user` may read; on a case reached only by transfer
         read-back, only those the user's organisation made (casework.access)."""
         return self._scope_base().filter(_visible(user))
 
-    def checkable_by(self, user) -> models.QuerySet:
+    def checkable_by(self, user: User) -> models.QuerySet[Visit]:
         """Visits `user` may check in for: visible ones, and always those they went on or
         that their organisation made (a case may move while the worker is out)."""
         own = Q(workers=user) | Q(organisation_id=user.organisation_id)
         return self._scope_base().filter(_visible(user) | own).distinct()
 
 
-def _visible(user) -> Q:
+def _visible(user: User) -> Q:
     return Q(case__in=Case.objects.visible_to(user)) & access.own_records_q(user)
 
 
-def _organiser_id(user) -> int | None:
+def _organiser_id(user: User) -> int | None:
     return user.organisation_id if getattr(user, "is_authenticated", False) else None
 
 
-class ProgrammeManager(ScopedManager):
-    def visible_to(self, user) -> models.QuerySet:
+class ProgrammeManager(ScopedManager["Programme"]):
+    def visible_to(self, user: User) -> models.QuerySet[Programme]:
         """The programmes `user`'s organisation organises: only the organiser records
         sessions and attendance."""
         return self._scope_base().filter(organiser_id=_organiser_id(user))
 
 
-class SessionManager(ScopedManager):
-    def visible_to(self, user) -> models.QuerySet:
+class SessionManager(ScopedManager["Session"]):
+    def visible_to(self, user: User) -> models.QuerySet[Session]:
         """Sessions of the programmes `user`'s organisation organises."""
         return self._scope_base().filter(programme__organiser_id=_organiser_id(user))
 
 
-class AttendanceManager(ScopedManager):
-    def visible_to(self, user) -> models.QuerySet:
+class AttendanceManager(ScopedManager["Attendance"]):
+    def visible_to(self, user: User) -> models.QuerySet[Attendance]:
         """Attendance counts of the sessions `user`'s organisation held."""
         return self._scope_base().filter(session__programme__organiser_id=_organiser_id(user))
 
@@ -87,7 +91,10 @@ class Visit(ScopedModel, EncryptedRecord):
         NO_ANSWER = "no_answer", _("不在・応答なし")
         REFUSED = "refused", _("拒否")
 
-    KIND_CHANNEL = {Kind.HOME_VISIT: Channel.HOME_VISIT, Kind.ACCOMPANIMENT: Channel.ACCOMPANIMENT}
+    KIND_CHANNEL: ClassVar[dict[str, Channel]] = {
+        Kind.HOME_VISIT: Channel.HOME_VISIT,
+        Kind.ACCOMPANIMENT: Channel.ACCOMPANIMENT,
+    }
 
     case = models.ForeignKey(
         "casework.Case", on_delete=models.PROTECT, related_name="visits", verbose_name=_("ケース")
@@ -151,7 +158,7 @@ class Visit(ScopedModel, EncryptedRecord):
     def __str__(self) -> str:
         return f"{self.planned_start:%Y-%m-%d %H:%M} {self.get_kind_display()}"
 
-    def is_overdue(self, now) -> bool:
+    def is_overdue(self, now: datetime.datetime) -> bool:
         return (
             self.status == self.Status.IN_PROGRESS
             and self.checked_in_at is None

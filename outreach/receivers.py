@@ -10,14 +10,16 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from accounts.models import User
 from casework import signals
+from casework.models import Case
 
 from .models import Visit
 from .selectors import my_visits_today, overdue_visits
 
 
 @receiver(signals.dashboard_panel, dispatch_uid="outreach.dashboard_panel")
-def dashboard_panel(sender: Any, *, user: Any, **kwargs: Any) -> tuple[str, dict] | None:
+def dashboard_panel(sender: Any, *, user: User, **kwargs: Any) -> tuple[str, dict[str, Any]] | None:
     if not user.has_perm("outreach.view_visit"):
         return None
     overdue = None
@@ -31,7 +33,7 @@ def dashboard_panel(sender: Any, *, user: Any, **kwargs: Any) -> tuple[str, dict
 
 @receiver(signals.case_timeline_entries, dispatch_uid="outreach.case_timeline_entries")
 def case_timeline_entries(
-    sender: Any, *, case: Any, **kwargs: Any
+    sender: Any, *, case: Case, **kwargs: Any
 ) -> list[tuple[datetime.datetime, str]]:
     """Planned and ongoing visits; a done visit shows as its contact."""
     return [

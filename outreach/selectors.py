@@ -16,16 +16,16 @@ from .models import Attendance, Programme, Session, Visit
 V = Visit.Status
 
 
-def visible_visits(user) -> QuerySet[Visit]:
+def visible_visits(user: User) -> QuerySet[Visit]:
     return Visit.objects.visible_to(user)
 
 
-def checkable_visits(user) -> QuerySet[Visit]:
+def checkable_visits(user: User) -> QuerySet[Visit]:
     """Visits the user may check in for (`Visit.objects.checkable_by`)."""
     return Visit.objects.checkable_by(user)
 
 
-def visit_workers(user) -> QuerySet[User]:
+def visit_workers(user: User) -> QuerySet[User]:
     """Who may go on a visit `user` plans: staff of their organisation whose role makes
     visits (not auditors, administrators or statistics viewers)."""
     return holders_of("outreach.add_visit", organisation_id=user.organisation_id).order_by(
@@ -33,12 +33,12 @@ def visit_workers(user) -> QuerySet[User]:
     )
 
 
-def active_programmes(user) -> QuerySet[Programme]:
+def active_programmes(user: User) -> QuerySet[Programme]:
     """The running programmes of the user's organisation."""
     return Programme.objects.visible_to(user).filter(is_active=True)
 
 
-def programme_for(user, pk) -> Programme:
+def programme_for(user: User, pk: int | str) -> Programme:
     """A programme of the user's organisation, else 404."""
     programme = Programme.objects.visible_to(user).filter(pk=pk).first()
     if programme is None:
@@ -46,7 +46,7 @@ def programme_for(user, pk) -> Programme:
     return programme
 
 
-def session_for(user, pk) -> Session:
+def session_for(user: User, pk: int | str) -> Session:
     """A session of a programme of the user's organisation (its programme joined), else 404."""
     session = Session.objects.visible_to(user).select_related("programme").filter(pk=pk).first()
     if session is None:
@@ -54,7 +54,7 @@ def session_for(user, pk) -> Session:
     return session
 
 
-def week_schedule(user, monday: datetime.date, *, team: bool = False) -> QuerySet[Visit]:
+def week_schedule(user: User, *, monday: datetime.date, team: bool = False) -> QuerySet[Visit]:
     """Visits of the week starting `monday`: the user's own, or the organisation's."""
     tz = timezone.get_current_timezone()
     start = datetime.datetime.combine(monday, datetime.time.min, tzinfo=tz)
@@ -81,7 +81,7 @@ def overdue_visits(
     return visits.select_related("case").order_by("checkin_due_at")
 
 
-def my_visits_today(user) -> QuerySet[Visit]:
+def my_visits_today(user: User) -> QuerySet[Visit]:
     today = timezone.localdate()
     return (
         visible_visits(user)

@@ -8,8 +8,7 @@ in the one contact table.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,7 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Organisation
+from accounts.models import Organisation, User
+from accounts.policy import organisation_of
 from audit.models import Action
 from audit.services import record
 from casework.access import Capability
@@ -37,26 +37,27 @@ def checkin_minutes() -> int:
 
 @transaction.atomic
 def plan_visit(
-    actor,
+    actor: User,
     case: Case,
     *,
     planned_start: datetime.datetime,
-    workers: Iterable,
+    workers: Iterable[User],
     kind: str = Visit.Kind.HOME_VISIT,
     destination: str = Visit.Destination.HOME,
 ) -> Visit:
     if not actor.has_perm("outreach.add_visit"):
         raise PermissionDenied
     require_visible(actor, case, capability=Capability.WRITE)
-    workers = list(workers) or [actor]
-    if len(workers) > 2:
+    organisation_id = organisation_of(actor)
+    going = list(workers) or [actor]
+    if len(going) > 2:
         raise ValidationError({"workers": _("訪問者は2人までです。")})
-    if any(w.organisation_id != actor.organisation_id for w in workers):
+    if any(w.organisation_id != actor.organisation_id for w in going):
         raise ValidationError({"workers": _("訪問者は自組織の職員から選んでください。")})
     visit = Visit(
         case=case,
         data_key=case.data_key,
-        organisation_id=actor.organisation_id,
+        organisation_id=organisation_id,
         kind=kind,
         destination=destination,
         planned_start=planned_start,
@@ -64,12 +65,12 @@ def plan_visit(
     )
     visit.full_clean(exclude=["data_key"])
     visit.save()
-    visit.workers.set(workers)
+    visit.workers.set(going)
     record(Action.CREATE, obj=visit, detail={"case": case.code, "kind": kind})
     return visit
 
 
-def _lock_for_worker(actor, visit: Visit) -> Visit:
+def _lock_for_worker(actor: User, visit: Visit) -> Visit:
     if not actor.has_perm("outreach.change_visit"):
         raise PermissionDenied
     require_visible(actor, visit.case, capability=Capability.WRITE)
@@ -77,29 +78,26 @@ def _lock_for_worker(actor, visit: Visit) -> Visit:
 
 
 @transaction.atomic
-def start_visit(actor, visit: Visit, *, now: datetime.datetime | None = None) -> Visit:
+def start_visit(actor: User, visit: Visit, *, now: datetime.datetime | None = None) -> Visit:
     current = _lock_for_worker(actor, visit)
     if current.status != V.PLANNED:
         raise ValidationError(_("予定の訪問だけを開始できます。"))
     now = now or timezone.now()
     current.status = V.IN_PROGRESS
     current.started_at = now
-    current.checkin_due_at = now + datetime.timedelta(minutes=checkin_minutes())
+    due = now + datetime.timedelta(minutes=checkin_minutes())
+    current.checkin_due_at = due
     current.save()
     record(
         Action.UPDATE,
         obj=current,
-        detail={
-            "case": current.case.code,
-            "started": True,
-            "checkin_due_at": current.checkin_due_at.isoformat(),
-        },
+        detail={"case": current.case.code, "started": True, "checkin_due_at": due.isoformat()},
     )
     return current
 
 
 @transaction.atomic
-def check_in(actor, visit: Visit, *, now: datetime.datetime | None = None) -> Visit:
+def check_in(actor: User, visit: Visit, *, now: datetime.datetime | None = None) -> Visit:
     """The worker is back safe. Either of two workers may check in for both, or a
     supervisor of the visiting organisation. It writes nothing about the case, so it does
     not ask for write access to it: a case transferred while the worker is out must not
@@ -116,16 +114,18 @@ def check_in(actor, visit: Visit, *, now: datetime.datetime | None = None) -> Vi
     )
     if not (is_worker or supervises):
         raise PermissionDenied
-    current.checked_in_at = now or timezone.now()
+    checked_in_at = now or timezone.now()
+    current.checked_in_at = checked_in_at
     current.checked_in_by = actor
     current.save()
+    due = current.checkin_due_at  # set when the visit started
     record(
         Action.UPDATE,
         obj=current,
         detail={
             "case": current.case.code,
             "checked_in": True,
-            "late": current.checked_in_at > current.checkin_due_at,
+            "late": due is not None and checked_in_at > due,
         },
     )
     return current
@@ -133,7 +133,7 @@ def check_in(actor, visit: Visit, *, now: datetime.datetime | None = None) -> Vi
 
 @transaction.atomic
 def complete_visit(
-    actor,
+    actor: User,
     visit: Visit,
     *,
     outcome: str,
@@ -170,7 +170,7 @@ def complete_visit(
 
 
 @transaction.atomic
-def cancel_visit(actor, visit: Visit) -> Visit:
+def cancel_visit(actor: User, visit: Visit) -> Visit:
     current = _lock_for_worker(actor, visit)
     if current.status != V.PLANNED:
         raise ValidationError(_("予定の訪問だけを中止できます。"))
@@ -181,7 +181,7 @@ def cancel_visit(actor, visit: Visit) -> Visit:
 
 
 @transaction.atomic
-def report_overdue(now: datetime.datetime | None = None) -> list[Visit]:
+def report_overdue(*, now: datetime.datetime | None = None) -> list[Visit]:
     """Visits whose check-in is overdue; each is audited once, when first found."""
     from .selectors import overdue_visits
 
@@ -191,13 +191,14 @@ def report_overdue(now: datetime.datetime | None = None) -> list[Visit]:
         if visit.overdue_reported_at is None:
             visit.overdue_reported_at = now
             visit.save(update_fields=["overdue_reported_at"])
+            due = visit.checkin_due_at  # set when the visit started
             record(
                 Action.UPDATE,
                 obj=visit,
                 detail={
                     "case": visit.case.code,
                     "checkin_overdue": True,
-                    "due": visit.checkin_due_at.isoformat(),
+                    "due": due.isoformat() if due is not None else None,
                 },
             )
     return found
@@ -207,12 +208,20 @@ def report_overdue(now: datetime.datetime | None = None) -> list[Visit]:
 
 
 @transaction.atomic
-def add_session(actor, programme: Programme, **fields: Any) -> Session:
+def add_session(
+    actor: User,
+    programme: Programme,
+    *,
+    held_on: datetime.date,
+    theme: str = "",
+    venue: str = "",
+    online: bool = False,
+) -> Session:
     if not actor.has_perm("outreach.add_session"):
         raise PermissionDenied
     if programme.organiser_id != actor.organisation_id:
         raise ValidationError(_("他の組織が主催するグループ支援には開催回を追加できません。"))
-    session = Session(programme=programme, **fields)
+    session = Session(programme=programme, held_on=held_on, theme=theme, venue=venue, online=online)
     session.full_clean()
     session.save()
     record(Action.CREATE, obj=session, detail={"programme": programme.pk})
@@ -223,7 +232,9 @@ MAX_ATTENDANCE = 10_000  # per cell: far above any session, far below the column
 
 
 @transaction.atomic
-def record_attendance(actor, session: Session, grid: dict[tuple[str, int | None], int]) -> int:
+def record_attendance(
+    actor: User, session: Session, *, grid: Mapping[tuple[str, int | None], int | None]
+) -> int:
     """Replace a session's attendance with `grid` {(participant type, residence id): count}.
 
     All or nothing: any bad cell (negative count, unknown type or residence) refuses the

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.access import signed_in
 from accounts.selectors import municipalities
 from audit.models import Action
 from audit.services import record
@@ -30,7 +31,7 @@ def schedule(request: HttpRequest) -> HttpResponse:
         monday = timezone.localdate()
     monday -= datetime.timedelta(days=monday.weekday())
     team = request.GET.get("team") == "1"
-    visits = list(selectors.week_schedule(request.user, monday, team=team))
+    visits = list(selectors.week_schedule(signed_in(request), monday=monday, team=team))
     days = [
         (
             monday + datetime.timedelta(days=i),
@@ -58,16 +59,18 @@ def schedule(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def visit_new(request: HttpRequest) -> HttpResponse:
+    user = signed_in(request)
     form = VisitPlanForm(
         request.POST or None,
-        user=request.user,
-        initial={"case_code": request.GET.get("case", ""), "workers": [request.user]},
+        user=user,
+        initial={"case_code": request.GET.get("case", ""), "workers": [user]},
     )
-    if request.method == "POST" and form.is_valid():
+    # A valid form has found its case (clean_case_code); the check says so to mypy.
+    if request.method == "POST" and form.is_valid() and form.case is not None:
         data = form.cleaned_data
         try:
             visit = services.plan_visit(
-                request.user,
+                user,
                 form.case,
                 planned_start=data["planned_start"],
                 workers=data["workers"],
@@ -85,13 +88,14 @@ def visit_new(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def visit_detail(request: HttpRequest, pk: str) -> HttpResponse:
-    visit = get_object_or_404(selectors.visible_visits(request.user).select_related("case"), pk=pk)
+    user = signed_in(request)
+    visit = get_object_or_404(selectors.visible_visits(user).select_related("case"), pk=pk)
     if request.method == "GET":  # the page shows the visit's notes: a read of content
         record(Action.VIEW, obj=visit, detail={"case": visit.case.code})
     form = VisitCompleteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.complete_visit(request.user, visit, **form.cleaned_data)
+            services.complete_visit(user, visit, **form.cleaned_data)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -112,9 +116,10 @@ def visit_detail(request: HttpRequest, pk: str) -> HttpResponse:
 def _visit_action(
     request: HttpRequest, pk: str, action, done: str, *, visits=selectors.visible_visits
 ) -> HttpResponse:
-    visit = get_object_or_404(visits(request.user), pk=pk)
+    user = signed_in(request)
+    visit = get_object_or_404(visits(user), pk=pk)
     try:
-        action(request.user, visit)
+        action(user, visit)
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
@@ -154,18 +159,19 @@ def visit_cancel(request: HttpRequest, pk: str) -> HttpResponse:
 
 @never_cache
 def programme_list(request: HttpRequest) -> HttpResponse:
-    programmes = selectors.active_programmes(request.user)
+    programmes = selectors.active_programmes(signed_in(request))
     return render(request, "outreach/programme_list.html", {"programmes": programmes})
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 def programme_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    programme = selectors.programme_for(request.user, pk)
+    user = signed_in(request)
+    programme = selectors.programme_for(user, pk)
     form = SessionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            session = services.add_session(request.user, programme, **form.cleaned_data)
+            session = services.add_session(user, programme, **form.cleaned_data)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -182,10 +188,14 @@ def programme_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def attendance(request: HttpRequest, pk: int) -> HttpResponse:
     """A grid of counts: participant types across, residences down."""
-    session = selectors.session_for(request.user, pk)
+    user = signed_in(request)
+    session = selectors.session_for(user, pk)
     rows = [(None, _("不明・県外"))] + [(m.pk, m.name) for m in municipalities()]
     types = ParticipantType.choices
-    existing = {(a.participant_type, a.residence_id): a.count for a in session.attendance.all()}
+    # (participant type, residence id) -> the count shown: as saved, or as typed in a refused form
+    existing: dict[tuple[str, int | None], int | str] = {
+        (a.participant_type, a.residence_id): a.count for a in session.attendance.all()
+    }
     error = None
     if request.method == "POST":
         grid, error = {}, None
@@ -200,7 +210,7 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
                     error = _("人数は数字で入力してください。")
         if error is None:
             try:
-                services.record_attendance(request.user, session, grid)
+                services.record_attendance(user, session, grid=grid)
             except ValidationError as exc:
                 error = " ".join(exc.messages)
             else:

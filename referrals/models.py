@@ -10,27 +10,28 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from accounts.models import User
 from accounts.scoping import ScopedManager, ScopedModel
 from audit.history import HistoricalRecords
 from casework.fields import EncryptedTextField
 from casework.models import EncryptedRecord
 
 
-def _organisation_id(user) -> int | None:
+def _organisation_id(user: User) -> int | None:
     return user.organisation_id if getattr(user, "is_authenticated", False) else None
 
 
-class ReferralManager(ScopedManager):
-    def visible_to(self, user) -> models.QuerySet:
+class ReferralManager(ScopedManager["Referral"]):
+    def visible_to(self, user: User) -> models.QuerySet[Referral]:
         """The referrals of `user`'s organisation, either side: those it made (drafts
         included), and those sent to it (drafts stay with the sender)."""
         return self.sent_by(user) | self.received_by(user)
 
-    def sent_by(self, user) -> models.QuerySet:
+    def sent_by(self, user: User) -> models.QuerySet[Referral]:
         """The referrals `user`'s organisation made (送信済み・下書き)."""
         return self._scope_base().filter(from_organisation_id=_organisation_id(user))
 
-    def received_by(self, user) -> models.QuerySet:
+    def received_by(self, user: User) -> models.QuerySet[Referral]:
         """The referrals sent to `user`'s organisation (受信箱); never a draft."""
         return (
             self._scope_base()
@@ -39,8 +40,8 @@ class ReferralManager(ScopedManager):
         )
 
 
-class TransferManager(ScopedManager):
-    def visible_to(self, user) -> models.QuerySet:
+class TransferManager(ScopedManager["Transfer"]):
+    def visible_to(self, user: User) -> models.QuerySet[Transfer]:
         """The transfers of `user`'s organisation, from it or to it."""
         own = _organisation_id(user)
         return self._scope_base().filter(Q(from_organisation_id=own) | Q(to_organisation_id=own))

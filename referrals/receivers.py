@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.dispatch import receiver
 
+from accounts.models import User
 from casework import signals
 from casework.models import Case
 
@@ -18,14 +19,14 @@ from .models import Referral
 
 @receiver(signals.case_timeline_entries, dispatch_uid="referrals.case_timeline_entries")
 def case_timeline_entries(
-    sender: Any, *, case: Any, **kwargs: Any
+    sender: Any, *, case: Case, **kwargs: Any
 ) -> list[tuple[datetime.datetime, str]]:
     """Referral transitions and transfers shown in the case history."""
     return selectors.timeline_entries(case)
 
 
 @receiver(signals.referral_scope_cases, dispatch_uid="referrals.referral_scope_cases")
-def referral_scope_cases(sender: Any, *, user: Any, **kwargs: Any) -> QuerySet[Case]:
+def referral_scope_cases(sender: Any, *, user: User, **kwargs: Any) -> QuerySet[Case]:
     """The cases the user's organisation reaches through its referral grants
     (selectors.shared_cases), for meetings' case conferences."""
     return selectors.shared_cases(user)
@@ -34,14 +35,14 @@ def referral_scope_cases(sender: Any, *, user: Any, **kwargs: Any) -> QuerySet[C
 @receiver(signals.referral_unanswered_since, dispatch_uid="referrals.referral_unanswered_since")
 def referral_unanswered_since(
     sender: Any, *, organisation_id: int, **kwargs: Any
-) -> QuerySet[Referral]:
+) -> QuerySet[Referral, selectors.SentAt]:
     """When a case's oldest referral from `organisation_id` still awaiting the receiver's
     answer was sent (selectors.oldest_unanswered_sent_at)."""
     return selectors.oldest_unanswered_sent_at(organisation_id)
 
 
 @receiver(signals.dashboard_panel, dispatch_uid="referrals.dashboard_panel")
-def dashboard_panel(sender: Any, *, user: Any, **kwargs: Any) -> tuple[str, dict] | None:
+def dashboard_panel(sender: Any, *, user: User, **kwargs: Any) -> tuple[str, dict[str, Any]] | None:
     if not user.has_perm("referrals.view_referral"):
         return None
     return "referrals/_dashboard_panel.html", {"awaiting": selectors.awaiting_response(user)}

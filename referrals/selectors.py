@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime
 import statistics
-from typing import Any
+import uuid
+from typing import Any, TypedDict, cast
 
 from django.db.models import Count, OuterRef, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 from guardian.shortcuts import get_objects_for_user
 
+from accounts.models import User
 from accounts.policy import Sensitive, require_step_up
 from accounts.reauth import NO_STEP_UP, StepUp
 from audit.models import Action
@@ -23,17 +25,17 @@ from .models import Referral, Transfer
 S = Referral.Status
 
 
-def outbox(user) -> QuerySet[Referral]:
+def outbox(user: User) -> QuerySet[Referral]:
     """Referrals the user's organisation made (drafts included)."""
     return Referral.objects.sent_by(user).select_related("case", "to_organisation")
 
 
-def inbox(user) -> QuerySet[Referral]:
+def inbox(user: User) -> QuerySet[Referral]:
     """Referrals sent to the user's organisation (drafts stay with the sender)."""
     return Referral.objects.received_by(user).select_related("case", "from_organisation")
 
 
-def get_referral_for(user, pk: Any) -> Referral:
+def get_referral_for(user: User, pk: uuid.UUID | str) -> Referral:
     """A referral the user's organisation sent or received; 404 for anything else."""
     referral = (
         Referral.objects.visible_to(user)
@@ -46,7 +48,7 @@ def get_referral_for(user, pk: Any) -> Referral:
     return referral
 
 
-def transfer_for(user, pk: Any) -> Transfer:
+def transfer_for(user: User, pk: int | str) -> Transfer:
     """A transfer from or to the user's organisation; 404 for anything else."""
     transfer = Transfer.objects.visible_to(user).select_related("case").filter(pk=pk).first()
     if transfer is None:
@@ -54,7 +56,7 @@ def transfer_for(user, pk: Any) -> Transfer:
     return transfer
 
 
-def read_referral(user, pk: Any) -> Referral:
+def read_referral(user: User, pk: uuid.UUID | str) -> Referral:
     """A referral as its detail pages show it (screen and API): found as `get_referral_for`
     finds it, and the read audited here so that every caller's is."""
     referral = get_referral_for(user, pk)
@@ -62,7 +64,7 @@ def read_referral(user, pk: Any) -> Referral:
     return referral
 
 
-def shared_cases(user) -> QuerySet[Case]:
+def shared_cases(user: User) -> QuerySet[Case]:
     """The referral scope of the user's organisation: the cases of the referrals sent to it
     that it accepted and still holds the shared-view grant on (not completed or withdrawn,
     consent not withdrawn); never a restricted case.
@@ -100,7 +102,7 @@ def non_identifying_profile(referral: Referral) -> dict[str, Any]:
 
 
 def shared_view(
-    user, referral: Referral, *, reveal: bool = False, step_up: StepUp = NO_STEP_UP
+    user: User, referral: Referral, *, reveal: bool = False, step_up: StepUp = NO_STEP_UP
 ) -> dict[str, Any]:
     """The consented parts of the case, for the receiving organisation while its grant
     lasts; the read is audited here, so every caller's is.
@@ -120,9 +122,9 @@ def shared_view(
         "scopes": referral.shared_scopes,
         "identity_shared": referral.share_basic_profile and case.client is not None,
     }
-    if reveal and parts["identity_shared"]:
+    client = case.client
+    if reveal and parts["identity_shared"] and client is not None:
         require_step_up(Sensitive.IDENTITY, step_up=step_up)
-        client = case.client
         parts["identity"] = {
             "name": client.name,
             "name_kana": client.name_kana,
@@ -144,7 +146,8 @@ def shared_view(
         parts["meeting_decisions"] = [
             decision
             for _receiver, decisions in signals.case_meeting_decisions.send(sender=None, case=case)
-            for decision in decisions
+            # The hook's answer (casework.signals); django-stubs types every answer `str | None`.
+            for decision in cast("list[dict[str, Any]]", decisions)
         ]
     detail = {"case": case.code, "shared_scopes": parts["scopes"]}
     if parts.get("meeting_decisions"):  # minutes shown: named like every showing of them
@@ -170,10 +173,11 @@ def counts(
         for row in sent.values("kind", "status").annotate(n=Count("id"))
     }
     accepted_days = [
-        (row["responded_at"] - row["sent_at"]).total_seconds() / 86400
-        for row in sent.filter(responded_at__isnull=False)
+        (responded_at - sent_at).total_seconds() / 86400
+        for sent_at, responded_at in sent.filter(responded_at__isnull=False)
         .exclude(status=S.DECLINED)
-        .values("sent_at", "responded_at")
+        .values_list("sent_at", "responded_at")
+        if sent_at is not None and responded_at is not None  # both set (filtered above)
     ]
     return {
         "by_kind_and_status": by_kind_status,
@@ -182,11 +186,15 @@ def counts(
     }
 
 
-def awaiting_response(user) -> int:
+def awaiting_response(user: User) -> int:
     return inbox(user).filter(status=S.SENT).count()
 
 
-def oldest_unanswered_sent_at(organisation_id: int) -> QuerySet[Referral]:
+class SentAt(TypedDict):
+    sent_at: datetime.datetime | None
+
+
+def oldest_unanswered_sent_at(organisation_id: int) -> QuerySet[Referral, SentAt]:
     """For the outer query's case (`OuterRef("pk")`), when the oldest referral that
     `organisation_id` sent and the receiver has neither accepted nor declined was sent:
     a one-value subquery (meetings' pack ranks cases by it, on cases it reached through a
@@ -199,7 +207,7 @@ def oldest_unanswered_sent_at(organisation_id: int) -> QuerySet[Referral]:
     )
 
 
-def timeline_entries(case) -> list[tuple[datetime.datetime, str]]:
+def timeline_entries(case: Case) -> list[tuple[datetime.datetime, str]]:
     """(when, text) for each referral transition and transfer of the case."""
     from .models import ReferralTransition
 

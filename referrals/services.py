@@ -9,7 +9,9 @@ shared view (referrals.selectors.shared_view), limited to the consented scopes.
 
 from __future__ import annotations
 
-from typing import Any
+import datetime
+from collections.abc import Iterable
+from typing import TypedDict
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -17,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
-from accounts.models import Organisation, organisation_group
+from accounts.models import Organisation, User, organisation_group
 from accounts.policy import Sensitive, require_step_up
 from accounts.reauth import StepUp
 from audit.models import Action
@@ -43,16 +45,48 @@ TRANSITIONS: dict[str, dict[str, str]] = {
 SHARED = "referrals.view_shared_case"
 
 
+class Consent(TypedDict, total=False):
+    """The person's consent to the referral's shared scopes (Referral's consent fields)."""
+
+    consent_given: bool
+    consent_on: datetime.date | None
+    consent_method: str
+
+
+class Scopes(TypedDict, total=False):
+    """What the receiving side may see once it accepts (Referral.SCOPES); unnamed: not."""
+
+    share_basic_profile: bool
+    share_summary: bool
+    share_contacts: bool
+    share_meeting_decisions: bool
+
+
+def scopes_named(names: Iterable[str]) -> Scopes:
+    """The Scopes sharing `names` (of Referral.SCOPES) and nothing else; an unknown name is
+    refused (ValueError)."""
+    chosen = set(names)
+    unknown = chosen - set(Referral.SCOPES)
+    if unknown:
+        raise ValueError(f"unknown referral scopes: {sorted(unknown)}")
+    return {
+        "share_basic_profile": "share_basic_profile" in chosen,
+        "share_summary": "share_summary" in chosen,
+        "share_contacts": "share_contacts" in chosen,
+        "share_meeting_decisions": "share_meeting_decisions" in chosen,
+    }
+
+
 @transaction.atomic
 def create_referral(
-    actor,
+    actor: User,
     case: Case,
     *,
     to_organisation: Organisation,
     kind: str,
     purpose: str = "",
-    consent: dict[str, Any] | None = None,
-    scopes: dict[str, bool] | None = None,
+    consent: Consent | None = None,
+    scopes: Scopes | None = None,
 ) -> Referral:
     if not actor.has_perm("referrals.add_referral"):
         raise PermissionDenied
@@ -67,7 +101,7 @@ def create_referral(
     referral = Referral(
         case=case,
         data_key=case.data_key,
-        from_organisation_id=actor.organisation_id,
+        from_organisation_id=case.organisation_id,  # the actor's (checked above)
         to_organisation=to_organisation,
         kind=kind,
         purpose=purpose or None,
@@ -88,7 +122,7 @@ def create_referral(
     return referral
 
 
-def _side(actor, referral: Referral) -> str | None:
+def _side(actor: User, referral: Referral) -> str | None:
     if actor.organisation_id == referral.from_organisation_id:
         return "sender"
     if actor.organisation_id == referral.to_organisation_id:
@@ -97,7 +131,7 @@ def _side(actor, referral: Referral) -> str | None:
 
 
 @transaction.atomic
-def move(actor, referral: Referral, to_status: str, *, note: str = "") -> Referral:
+def move(actor: User, referral: Referral, *, to_status: str, note: str = "") -> Referral:
     """Move a referral to its next state; anything the state machine does not allow, or
     the wrong side attempting it, is refused with a message and changes nothing."""
     if not actor.has_perm("referrals.change_referral"):
@@ -147,7 +181,9 @@ def move(actor, referral: Referral, to_status: str, *, note: str = "") -> Referr
 
 
 @transaction.atomic
-def withdraw_consent(actor, referral: Referral, *, step_up: StepUp, on=None) -> Referral:
+def withdraw_consent(
+    actor: User, referral: Referral, *, step_up: StepUp, on: datetime.date | None = None
+) -> Referral:
     """The person withdrew consent: the receiving side loses the shared view at once. The
     sender records it, after a fresh step-up (accounts.policy)."""
     if not actor.has_perm("referrals.change_referral") or _side(actor, referral) != "sender":
@@ -165,7 +201,7 @@ def withdraw_consent(actor, referral: Referral, *, step_up: StepUp, on=None) -> 
 
 
 @transaction.atomic
-def transfer_case(actor, case: Case, *, to_organisation: Organisation) -> Transfer:
+def transfer_case(actor: User, case: Case, *, to_organisation: Organisation) -> Transfer:
     """移管: the case and its history move; the old organisation keeps a read-only view of
     the records it wrote for TRANSFER_READ_BACK_DAYS (casework.access, transfer read-back)."""
     if not actor.has_perms(["casework.supervise_case", "referrals.add_referral"]):
@@ -201,7 +237,7 @@ def transfer_case(actor, case: Case, *, to_organisation: Organisation) -> Transf
 
 
 @transaction.atomic
-def end_transfer_access(actor, transfer: Transfer) -> Transfer:
+def end_transfer_access(actor: User, transfer: Transfer) -> Transfer:
     if not actor.has_perm("casework.supervise_case") or actor.organisation_id not in (
         transfer.from_organisation_id,
         transfer.to_organisation_id,

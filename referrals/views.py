@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import reauth
+from accounts.access import signed_in
 from casework.access import Capability
 from casework.selectors import get_visible_case
 
@@ -30,12 +31,13 @@ ACTIONS = {
 
 @never_cache
 def referral_lists(request: HttpRequest) -> HttpResponse:
+    user = signed_in(request)
     return render(
         request,
         "referrals/lists.html",
         {
-            "inbox": selectors.inbox(request.user)[:100],
-            "outbox": selectors.outbox(request.user)[:100],
+            "inbox": selectors.inbox(user)[:100],
+            "outbox": selectors.outbox(user)[:100],
         },
     )
 
@@ -43,11 +45,12 @@ def referral_lists(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def referral_new(request: HttpRequest, code: str) -> HttpResponse:
-    case = get_visible_case(request.user, code, capability=Capability.WRITE)
-    form = ReferralForm(request.POST or None, user=request.user)
+    user = signed_in(request)
+    case = get_visible_case(user, code, capability=Capability.WRITE)
+    form = ReferralForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         try:
-            referral = services.create_referral(request.user, case, **form.service_kwargs())
+            referral = services.create_referral(user, case, **form.service_kwargs())
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -60,8 +63,9 @@ def referral_new(request: HttpRequest, code: str) -> HttpResponse:
 
 @never_cache
 def referral_detail(request: HttpRequest, pk: str) -> HttpResponse:
-    referral = selectors.read_referral(request.user, pk)
-    sender = referral.from_organisation_id == request.user.organisation_id
+    user = signed_in(request)
+    referral = selectors.read_referral(user, pk)
+    sender = referral.from_organisation_id == user.organisation_id
     return render(
         request,
         "referrals/referral_detail.html",
@@ -76,7 +80,7 @@ def referral_detail(request: HttpRequest, pk: str) -> HttpResponse:
                 if services.TRANSITIONS[referral.status].get(status)
                 == ("sender" if sender else "receiver")
             ],
-            "can_view_shared": request.user.has_perm("referrals.view_shared_case", referral)
+            "can_view_shared": user.has_perm("referrals.view_shared_case", referral)
             and not referral.consent_withdrawn_on,
         },
     )
@@ -85,13 +89,17 @@ def referral_detail(request: HttpRequest, pk: str) -> HttpResponse:
 @never_cache
 @require_POST
 def referral_move(request: HttpRequest, pk: str, action: str) -> HttpResponse:
-    referral = selectors.get_referral_for(request.user, pk)
+    user = signed_in(request)
+    referral = selectors.get_referral_for(user, pk)
     if action not in ACTIONS:
         messages.error(request, _("この操作はできません。"))
         return redirect("referrals:detail", pk=referral.pk)
     try:
         services.move(
-            request.user, referral, ACTIONS[action], note=request.POST.get("note", "")[:2000]
+            user,
+            referral,
+            to_status=ACTIONS[action],
+            note=request.POST.get("note", "")[:2000],
         )
     except ValidationError as exc:
         for message in exc.messages:
@@ -105,8 +113,9 @@ def referral_move(request: HttpRequest, pk: str, action: str) -> HttpResponse:
 @require_POST
 def consent_withdraw(request: HttpRequest, pk: str) -> HttpResponse:
     """Needs a fresh step-up (accounts.policy, checked by the service)."""
-    referral = selectors.get_referral_for(request.user, pk)
-    services.withdraw_consent(request.user, referral, step_up=reauth.step_up_of(request))
+    user = signed_in(request)
+    referral = selectors.get_referral_for(user, pk)
+    services.withdraw_consent(user, referral, step_up=reauth.step_up_of(request))
     messages.success(request, _("同意の撤回を記録しました。紹介先からは閲覧できなくなりました。"))
     return redirect("referrals:detail", pk=referral.pk)
 
@@ -115,9 +124,10 @@ def consent_withdraw(request: HttpRequest, pk: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def shared_case(request: HttpRequest, pk: str) -> HttpResponse:
     """The consented parts; the consented identity only on request (POST), after a step-up."""
-    referral = selectors.get_referral_for(request.user, pk)
+    user = signed_in(request)
+    referral = selectors.get_referral_for(user, pk)
     parts = selectors.shared_view(
-        request.user,
+        user,
         referral,
         reveal=request.method == "POST",
         step_up=reauth.step_up_of(request),
@@ -128,13 +138,12 @@ def shared_case(request: HttpRequest, pk: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def transfer_new(request: HttpRequest, code: str) -> HttpResponse:
-    case = get_visible_case(request.user, code, capability=Capability.WRITE)
-    form = TransferForm(request.POST or None, user=request.user)
+    user = signed_in(request)
+    case = get_visible_case(user, code, capability=Capability.WRITE)
+    form = TransferForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         try:
-            services.transfer_case(
-                request.user, case, to_organisation=form.cleaned_data["to_organisation"]
-            )
+            services.transfer_case(user, case, to_organisation=form.cleaned_data["to_organisation"])
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -146,7 +155,8 @@ def transfer_new(request: HttpRequest, code: str) -> HttpResponse:
 @never_cache
 @require_POST
 def transfer_end_access(request: HttpRequest, pk: int) -> HttpResponse:
-    transfer = selectors.transfer_for(request.user, pk)
-    services.end_transfer_access(request.user, transfer)
+    user = signed_in(request)
+    transfer = selectors.transfer_for(user, pk)
+    services.end_transfer_access(user, transfer)
     messages.success(request, _("移管元の閲覧を終了しました。"))
     return redirect("referrals:lists")

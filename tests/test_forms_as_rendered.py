@@ -190,7 +190,9 @@ def people(scene):
     (so holds the agenda case while its review is open), as in the demo."""
     users = {role: scene.world.user(role) for role in Role}
     supervisor = users[Role.SUPERVISOR]
-    meeting_services.set_attendees(supervisor, scene.meeting, [supervisor, users[Role.MDT_MEMBER]])
+    meeting_services.set_attendees(
+        supervisor, scene.meeting, attendees=[supervisor, users[Role.MDT_MEMBER]]
+    )
     ExternalAttendance.objects.create(
         meeting=scene.meeting, organisation_type="medical", profession="精神科医", count=1
     )

@@ -50,9 +50,10 @@ class Scope:
         return Q()
 
     def label(self) -> str:
-        if self.kind == self.ORGANISATION:
+        # The id of the scope's kind is set (__post_init__); the checks only say so to mypy.
+        if self.kind == self.ORGANISATION and self.organisation_id is not None:
             return str(Organisation.objects.get(pk=self.organisation_id))
-        if self.kind == self.REGION:
+        if self.kind == self.REGION and self.region_id is not None:
             return str(Region.objects.get(pk=self.region_id))
         return str(_("県全体"))
 

@@ -191,7 +191,7 @@ def referral(api):
         },
         scopes={"share_summary": True},
     )
-    return referral_services.move(api.counsellor, made, "sent")
+    return referral_services.move(api.counsellor, made, to_status="sent")
 
 
 def test_the_receiving_inbox_lists_the_referral_without_identity(api, referral):
@@ -274,6 +274,6 @@ def test_breakdowns_agree_with_the_report_function(api):
     answer = metric(api.as_("supervisor"), scope="organisation", organisation=api.centre.pk).json()
     cell = metrics.Cell.of("contacts", {}, metrics.Period.fiscal(THIS_YEAR))
     scope = metrics.Scope(metrics.Scope.ORGANISATION, organisation_id=api.centre.pk)
-    expected = metric_breakdown(cell, scope, exact=True)
+    expected = metric_breakdown(cell, scope=scope, exact=True)
     assert expected.total.value is not None
     assert answer["total"]["value"] == float(expected.total.value) == 3.0

@@ -75,7 +75,7 @@ def fuzz_world(api):
         referral_services.create_referral(
             api.supervisor, case, to_organisation=api.town, kind="residence"
         ),
-        "sent",
+        to_status="sent",
     )
     return {"case": case, "referral": sent}
 

@@ -89,7 +89,7 @@ def records(world):
 
 
 def _figures(plan):
-    return progress_report(plan, 2019, exact=True).figures()["rows"]
+    return progress_report(plan, year=2019, exact=True).figures()["rows"]
 
 
 def test_dry_run_lists_only_what_is_past_retention_and_changes_nothing(records):

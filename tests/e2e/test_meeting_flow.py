@@ -92,7 +92,7 @@ def test_prepare_print_and_minute_an_mdt_meeting(live_server, transactional_db, 
         held_at=timezone.now() + datetime.timedelta(days=30),
         legal_basis=Meeting.LegalBasis.INTERNAL,
     )
-    early = meetings.add_to_agenda(counsellor, later, extra)
+    early = meetings.add_to_agenda(counsellor, later, case=extra)
     page.goto(live_server.url + reverse("meetings:minutes", kwargs={"pk": early.pk}))
     expect(page.get_by_text(f"{next_month:%Y/%m/%d}に開催予定です").first).to_be_visible()
     page.get_by_label("決定事項").fill("先に決めておく")

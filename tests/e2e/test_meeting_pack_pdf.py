@@ -38,7 +38,7 @@ def test_every_printed_page_is_marked_and_numbered(live_server, transactional_db
             confirm_duplicate=True,
             case_fields={"summary": summary},
         )
-        services.add_to_agenda(chair, meeting, case, presenter=chair, question="方針の確認")
+        services.add_to_agenda(chair, meeting, case=case, presenter=chair, question="方針の確認")
         codes.append(case.code)
 
     page.goto(f"{live_server.url}/accounts/login/")

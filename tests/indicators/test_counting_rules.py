@@ -260,7 +260,7 @@ def test_cumulative_target_and_capped_ratio(world):
     case = world.case()
     for when in [at(2024, 5, 1), at(2024, 6, 1)] + [at(2025, 5, d) for d in range(1, 6)]:
         world.contact(case, when)
-    row = progress_report(plan, 2025, exact=True).rows[0]
+    row = progress_report(plan, year=2025, exact=True).rows[0]
     # FY2025: 5 this year, 2 + 5 = 7 since FY2024; target 3 this year, 3 + 3 = 6 cumulative.
     assert row.actual.value == 5 and row.cumulative.value == 7
     assert (row.target, row.cumulative_target) == (Decimal(3), Decimal(6))
@@ -278,13 +278,13 @@ def test_annual_ratio_status_thresholds_and_override(world):
     case = world.case()
     for day in range(1, 6):
         world.contact(case, at(2025, 6, day))
-    row = progress_report(plan, 2025, exact=True).rows[0]
+    row = progress_report(plan, year=2025, exact=True).rows[0]
     # 5 / 8 = 62.5%: below 80 (概ね順調), at least 50 (やや遅れ). Not capped: shown as is.
     assert row.ratio == row.ratio_shown == Decimal("62.5")
     assert row.status == Status.DELAYED
     plan.delayed_from = 70
     plan.save()
-    assert progress_report(plan, 2025, exact=True).rows[0].status == Status.BEHIND
+    assert progress_report(plan, year=2025, exact=True).rows[0].status == Status.BEHIND
     from indicators.models import Assessment
 
     Assessment.objects.create(
@@ -294,15 +294,15 @@ def test_annual_ratio_status_thresholds_and_override(world):
         override_reason="下半期に集中して実施予定",
         updated_by=world.supervisor,
     )
-    row = progress_report(plan, 2025, exact=True).rows[0]
+    row = progress_report(plan, year=2025, exact=True).rows[0]
     assert (row.status, row.computed_status, row.overridden) == (Status.MOSTLY, Status.BEHIND, True)
 
 
 def test_ratio_rounds_half_up_and_needs_a_positive_target():
-    assert ratio(Decimal(1), Decimal(8)) == Decimal("12.5")
-    assert ratio(Decimal(2), Decimal(3)) == Decimal("66.7")
-    assert ratio(Decimal(1), Decimal(0)) is None
-    assert ratio(None, Decimal(5)) is None
+    assert ratio(Decimal(1), target=Decimal(8)) == Decimal("12.5")
+    assert ratio(Decimal(2), target=Decimal(3)) == Decimal("66.7")
+    assert ratio(Decimal(1), target=Decimal(0)) is None
+    assert ratio(None, target=Decimal(5)) is None
 
 
 def test_prior_years_are_whole_years_and_the_current_year_stops_at_the_as_of_date(world):
@@ -313,7 +313,7 @@ def test_prior_years_are_whole_years_and_the_current_year_stops_at_the_as_of_dat
     world.contact(case, at(2025, 2, 1))
     world.contact(case, at(2025, 10, 1))
     world.contact(case, at(2026, 1, 15))
-    report = progress_report(plan, 2025, datetime.date(2025, 12, 31), exact=True)
+    report = progress_report(plan, year=2025, as_of=datetime.date(2025, 12, 31), exact=True)
     row = report.rows[0]
     assert [(y, f.value) for y, f in row.prior] == [(2023, Decimal(2)), (2024, Decimal(1))]
     assert row.actual.value == 1

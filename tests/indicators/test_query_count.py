@@ -64,14 +64,16 @@ def test_progress_report_query_count_does_not_grow_with_the_data(world):
     plan = _plan_with_every_metric(world)
     _add_contacts(world, 10)
     small = _queries(
-        lambda: progress_report(plan, YEAR, datetime.date(2025, 12, 31), exact=True).table()
+        lambda: progress_report(
+            plan, year=YEAR, as_of=datetime.date(2025, 12, 31), exact=True
+        ).table()
     )
     _add_contacts(world, 990)
     report = None
 
     def run():
         nonlocal report
-        report = progress_report(plan, YEAR, datetime.date(2025, 12, 31), exact=True)
+        report = progress_report(plan, year=YEAR, as_of=datetime.date(2025, 12, 31), exact=True)
         report.table()
 
     large = _queries(run)
@@ -94,7 +96,7 @@ def test_progress_report_query_count_does_not_grow_with_the_data(world):
 def test_breakdown_query_count_does_not_grow_with_the_data(world):
     cell = metrics.Cell.of("contacts", {}, Period.fiscal(YEAR))
     _add_contacts(world, 10)
-    small = _queries(lambda: metric_breakdown(cell, metrics.Scope(), exact=False))
+    small = _queries(lambda: metric_breakdown(cell, scope=metrics.Scope(), exact=False))
     _add_contacts(world, 990)
-    large = _queries(lambda: metric_breakdown(cell, metrics.Scope(), exact=False))
+    large = _queries(lambda: metric_breakdown(cell, scope=metrics.Scope(), exact=False))
     assert small == large

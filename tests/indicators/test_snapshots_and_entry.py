@@ -37,10 +37,10 @@ def _row(report, code):
 
 
 def test_a_snapshot_keeps_its_figures_and_the_live_report_shows_the_change(client, world, plan):
-    snapshot = services.submit_report(world.supervisor, plan, 2025, AS_OF, note="12月末")
+    snapshot = services.submit_report(world.supervisor, plan, year=2025, as_of=AS_OF, note="12月末")
     assert (
         snapshot.figures["rows"][
-            str(_row(progress_report(plan, 2025, AS_OF, exact=True), "1").indicator.pk)
+            str(_row(progress_report(plan, year=2025, as_of=AS_OF, exact=True), "1").indicator.pk)
         ]["actual"]
         == "3"
     )
@@ -54,7 +54,7 @@ def test_a_snapshot_keeps_its_figures_and_the_live_report_shows_the_change(clien
     frozen = client.get(reverse("indicators:snapshot", args=[snapshot.pk])).content.decode()
     assert ">3<" in frozen and ">5<" not in frozen
 
-    live = progress_report(plan, 2025, AS_OF, exact=True)
+    live = progress_report(plan, year=2025, as_of=AS_OF, exact=True)
     row = _row(live, "1")
     assert row.actual.value == 5 and row.changed and row.submitted["actual"] == "3"
     assert not _row(live, "2").changed
@@ -72,9 +72,9 @@ def test_a_snapshot_keeps_its_figures_and_the_live_report_shows_the_change(clien
 
 def test_only_the_owning_organisations_supervisor_submits(world, plan):
     with pytest.raises(PermissionDenied):
-        services.submit_report(world.town_supervisor, plan, 2025, AS_OF)
+        services.submit_report(world.town_supervisor, plan, year=2025, as_of=AS_OF)
     with pytest.raises(PermissionDenied):
-        services.submit_report(world.statistics, plan, 2025, AS_OF)
+        services.submit_report(world.statistics, plan, year=2025, as_of=AS_OF)
     assert not Snapshot.objects.exists()
 
 
@@ -111,7 +111,7 @@ def test_supervisor_enters_target_manual_value_and_assessment(client, world, pla
         ManualValue.objects.get(indicator=manual, fiscal_year=2025).entered_by == world.supervisor
     )
     assert Assessment.objects.get(indicator=manual, fiscal_year=2025).status_override == "mostly"
-    row = _row(progress_report(plan, 2025, exact=True), "2")
+    row = _row(progress_report(plan, year=2025, exact=True), "2")
     # 31 / 40 = 77.5% → やや遅れ by the thresholds, 概ね順調 by the override.
     assert row.ratio == 77.5 and row.computed_status == "delayed" and row.status == "mostly"
     event = Event.objects.get(action=Action.UPDATE, object_type="indicators.Indicator")

@@ -20,7 +20,7 @@ def test_an_mdt_member_sees_an_agenda_case_only_until_its_review_closes(client, 
     subject = case(world, opened=datetime.date(2023, 1, 1))
     assert subject not in visible_cases(world.mdt)
     this = meeting(world, timezone.localdate())
-    item = services.add_to_agenda(world.supervisor, this, subject)
+    item = services.add_to_agenda(world.supervisor, this, case=subject)
     mdt = type(world.mdt).objects.get(pk=world.mdt.pk)
     assert subject in visible_cases(mdt)
     client.force_login(mdt)
@@ -48,7 +48,9 @@ def test_closing_a_review_leaves_grants_of_other_origins_alone(world):
         content_object=subject,
         permission=Permission.objects.get(codename="view_case", content_type__app_label="casework"),
     )
-    item = services.add_to_agenda(world.supervisor, meeting(world, timezone.localdate()), subject)
+    item = services.add_to_agenda(
+        world.supervisor, meeting(world, timezone.localdate()), case=subject
+    )
     services.record_minutes(world.supervisor, item, decisions="終了", close_review=True)
     assert CaseUserObjectPermission.objects.filter(user=liaison, content_object=subject).exists()
     assert not CaseUserObjectPermission.objects.filter(

@@ -35,7 +35,7 @@ def centre(world):
         legal_basis=Meeting.LegalBasis.SUPPORT_MEETING,
         attendees=[supervisor, psychiatrist],
     )
-    services.add_to_agenda(supervisor, meeting, case)
+    services.add_to_agenda(supervisor, meeting, case=case)
     browser = HttpClient(enforce_csrf_checks=True)
     browser.force_login(supervisor)
     return SimpleNamespace(
@@ -170,7 +170,7 @@ def test_a_form_drawn_before_a_colleague_changed_the_attendees_is_refused(centre
     services.set_attendees(  # a colleague adds the counsellor meanwhile
         centre.supervisor,
         centre.meeting,
-        [centre.supervisor, centre.psychiatrist, centre.counsellor],
+        attendees=[centre.supervisor, centre.psychiatrist, centre.counsellor],
     )
 
     response = submit(centre.browser, form, centre.page)  # would drop the counsellor
@@ -191,10 +191,10 @@ def test_the_set_attendees_service_refuses_an_empty_list(centre):
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError):
-        services.set_attendees(centre.supervisor, centre.meeting, [])
+        services.set_attendees(centre.supervisor, centre.meeting, attendees=[])
     assert attendee_ids(centre.meeting) == {centre.supervisor.pk, centre.psychiatrist.pk}
     with pytest.raises(ValidationError):
-        services.set_attendees(centre.supervisor, centre.meeting, [centre.outsider])
+        services.set_attendees(centre.supervisor, centre.meeting, attendees=[centre.outsider])
     assert attendee_ids(centre.meeting) == {centre.supervisor.pk, centre.psychiatrist.pk}
 
 

@@ -58,7 +58,7 @@ def w(world):
         legal_basis=Meeting.LegalBasis.INTERNAL,
         attendees=[w.supervisor, w.counsellor, w.mdt],
     )
-    w.item = services.add_to_agenda(w.supervisor, w.meeting, w.case)
+    w.item = services.add_to_agenda(w.supervisor, w.meeting, case=w.case)
     services.record_minutes(w.supervisor, w.item, decisions=DECISIONS, close_review=False)
     w.due = timezone.localdate() + datetime.timedelta(days=14)
     w.action = services.add_action(
@@ -237,7 +237,7 @@ def test_the_timeline_reads_meetings_and_actions_in_a_fixed_number_of_queries(cl
             held_at=at(timezone.localdate() - datetime.timedelta(days=days)),
             legal_basis=Meeting.LegalBasis.INTERNAL,
         )
-        item = services.add_to_agenda(w.supervisor, earlier, w.case)
+        item = services.add_to_agenda(w.supervisor, earlier, case=w.case)
         services.record_minutes(w.supervisor, item, decisions=f"決定{days}", close_review=True)
         for n in range(3):
             services.add_action(

@@ -46,7 +46,7 @@ def centre(world):
         place="第二会議室",
         attendees=[c.supervisor, c.mdt],
     )
-    c.item = services.add_to_agenda(c.supervisor, c.meeting, c.agenda_case, reason="見直し")
+    c.item = services.add_to_agenda(c.supervisor, c.meeting, case=c.agenda_case, reason="見直し")
     # Another meeting of the same centre the MDT member does not attend.
     c.other_meeting = services.plan_meeting(
         c.supervisor,
@@ -58,7 +58,7 @@ def centre(world):
     c.other_case = casework.open_case(
         c.counsellor, identity={"name": "別件 三郎"}, confirm_duplicate=True
     )
-    services.add_to_agenda(c.supervisor, c.other_meeting, c.other_case)
+    services.add_to_agenda(c.supervisor, c.other_meeting, case=c.other_case)
     return c
 
 

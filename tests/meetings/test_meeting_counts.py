@@ -19,7 +19,7 @@ def test_one_case_at_three_mdt_meetings_is_one_distinct_case_and_three_items(wor
     subject = case(world, opened=datetime.date(2023, 1, 1))
     for month in (4, 5, 6):
         item = services.add_to_agenda(
-            world.supervisor, meeting(world, datetime.date(2024, month, 10)), subject
+            world.supervisor, meeting(world, datetime.date(2024, month, 10)), case=subject
         )
         services.record_minutes(world.supervisor, item, decisions="継続")
     result = selectors.counts(start=datetime.date(2024, 4, 1), end=datetime.date(2025, 3, 31))

@@ -36,7 +36,7 @@ def centre(world):
         legal_basis=Meeting.LegalBasis.INTERNAL,
         attendees=[c.supervisor, c.counsellor, c.mdt],
     )
-    c.item = services.add_to_agenda(c.supervisor, c.meeting, c.case)
+    c.item = services.add_to_agenda(c.supervisor, c.meeting, case=c.case)
     return c
 
 
@@ -197,9 +197,9 @@ def test_the_services_refuse_closed_and_restricted_cases_on_an_agenda(centre):
         centre.counsellor, identity={"name": "制限"}, case_fields={"restricted": True}
     )
     with pytest.raises(ValidationError, match="終結"):
-        services.add_to_agenda(centre.supervisor, other, Case.objects.get(pk=closed.pk))
+        services.add_to_agenda(centre.supervisor, other, case=Case.objects.get(pk=closed.pk))
     with pytest.raises(ValidationError, match="閲覧制限"):
-        services.add_to_agenda(centre.supervisor, other, restricted)
+        services.add_to_agenda(centre.supervisor, other, case=restricted)
     assert not other.items.exists()
 
 

@@ -20,7 +20,7 @@ def test_decisions_and_actions_are_ciphertext_at_rest_and_actions_reach_the_dash
 ):
     subject = case(world, opened=datetime.date(2023, 1, 1))
     this = meeting(world, timezone.localdate())
-    item = services.add_to_agenda(world.supervisor, this, subject)
+    item = services.add_to_agenda(world.supervisor, this, case=subject)
     services.record_minutes(world.supervisor, item, decisions="canary-decision 方針")
     services.add_action(
         world.supervisor,

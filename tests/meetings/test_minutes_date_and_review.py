@@ -40,7 +40,7 @@ def centre_with_meeting(world: World, held_at: datetime.datetime) -> SimpleNames
         legal_basis=Meeting.LegalBasis.INTERNAL,
         attendees=[c.supervisor, c.counsellor, c.mdt],
     )
-    c.item = services.add_to_agenda(c.supervisor, c.meeting, c.case)
+    c.item = services.add_to_agenda(c.supervisor, c.meeting, case=c.case)
     c.url = reverse("meetings:minutes", kwargs={"pk": c.item.pk})
     return c
 
@@ -88,7 +88,7 @@ def test_minutes_for_a_meeting_dated_tomorrow_are_refused_and_nothing_is_saved(w
     assert Event.objects.filter(action=Action.UPDATE).count() == updates
     # The agenda is not frozen: a case can still be added.
     other = casework.open_case(c.counsellor, identity={"name": "追加"}, confirm_duplicate=True)
-    services.add_to_agenda(c.supervisor, Meeting.objects.get(pk=c.meeting.pk), other)
+    services.add_to_agenda(c.supervisor, Meeting.objects.get(pk=c.meeting.pk), case=other)
 
 
 def test_the_service_refuses_minutes_and_actions_before_the_day_whoever_calls_it(world):

@@ -35,7 +35,7 @@ def centre(world):
         legal_basis=Meeting.LegalBasis.SUPPORT_MEETING,
         attendees=[c.supervisor, c.mdt],
     )
-    c.item = services.add_to_agenda(c.supervisor, c.meeting, c.case)
+    c.item = services.add_to_agenda(c.supervisor, c.meeting, case=c.case)
     return c
 
 
@@ -148,7 +148,7 @@ def test_the_minutes_page_shows_what_the_presenter_asks_and_the_cases_mdt_suppor
     item = services.add_to_agenda(
         centre.supervisor,
         centre.meeting,
-        supported,
+        case=supported,
         presenter=centre.counsellor,
         question="就労支援につなぐ時期",
     )

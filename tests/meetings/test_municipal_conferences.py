@@ -40,7 +40,7 @@ from tests.html_forms import form_posting_to, post_forms, submit
 pytestmark = pytest.mark.django_db
 TZ = timezone.get_current_timezone()
 S = Referral.Status
-CONSENT = {
+CONSENT: referrals.Consent = {
     "consent_given": True,
     "consent_on": datetime.date(2024, 5, 1),
     "consent_method": "written",
@@ -88,7 +88,7 @@ def town(world):
         )
         for state in states:
             side = counsellor if state == S.SENT else receiver
-            referral = referrals.move(side, referral, state)
+            referral = referrals.move(side, referral, to_status=state)
         return referral
 
     referred = open_case(NAME)
@@ -193,7 +193,7 @@ def test_a_liaison_holds_a_conference_with_agencies_and_an_unregistered_count_an
         unit="市町村",
         metric="case_conference_municipalities",
     )
-    report = progress_report(plan, year, exact=True)
+    report = progress_report(plan, year=year, exact=True)
     (row,) = report.rows
     assert row.actual.value == Decimal(1)
 
@@ -254,7 +254,7 @@ def test_a_referred_case_goes_on_the_agenda_its_minutes_hold_the_conference(clie
     assert item.case == town.referred
     # An MDT member of the municipality attending gets no grant on the centre's case.
     town_mdt = town.world.user(Role.MDT_MEMBER, organisation=town.municipality)
-    services.set_attendees(town.liaison, conference, [town.liaison, town_mdt])
+    services.set_attendees(town.liaison, conference, attendees=[town.liaison, town_mdt])
     assert not CaseUserObjectPermission.objects.filter(content_object=town.referred).exists()
     shown = page(client, detail)
     assert town.referred.code in shown
@@ -338,7 +338,7 @@ def test_a_liaison_cannot_put_a_case_outside_its_referral_scope_on_the_agenda(
     assert "このケースコードは見つかりません。" in page(client, response["Location"])
     assert not conference.items.exists()
     with pytest.raises((PermissionDenied, ValidationError)):
-        services.add_to_agenda(town.liaison, conference, case)
+        services.add_to_agenda(town.liaison, conference, case=case)
     assert not conference.items.exists()
 
 
@@ -350,7 +350,7 @@ def test_the_referral_path_opens_only_case_conferences_of_the_liaisons_organisat
         legal_basis="support_meeting",
     )
     with pytest.raises(PermissionDenied):
-        services.add_to_agenda(town.liaison, monthly, town.referred)
+        services.add_to_agenda(town.liaison, monthly, case=town.referred)
     neighbours = services.plan_meeting(
         town.neighbour_liaison,
         kind=Meeting.Kind.CASE_CONFERENCE,
@@ -358,9 +358,9 @@ def test_the_referral_path_opens_only_case_conferences_of_the_liaisons_organisat
         legal_basis="support_meeting",
     )
     with pytest.raises(PermissionDenied):
-        services.add_to_agenda(town.liaison, neighbours, town.referred)
+        services.add_to_agenda(town.liaison, neighbours, case=town.referred)
     with pytest.raises(PermissionDenied):
-        services.add_to_agenda(town.neighbour_liaison, neighbours, town.referred)
+        services.add_to_agenda(town.neighbour_liaison, neighbours, case=town.referred)
 
 
 def test_the_liaison_reads_no_case_content_beyond_its_scope_through_the_meeting(client, town):
@@ -369,7 +369,7 @@ def test_the_liaison_reads_no_case_content_beyond_its_scope_through_the_meeting(
     monthly = services.plan_meeting(
         supervisor, kind="mdt_monthly", held_at=at(yesterday()), legal_basis="internal"
     )
-    centre_item = services.add_to_agenda(supervisor, monthly, town.referred)
+    centre_item = services.add_to_agenda(supervisor, monthly, case=town.referred)
     services.record_minutes(supervisor, centre_item, decisions=CENTRE_DECISION, close_review=False)
 
     conference = services.plan_meeting(
@@ -378,7 +378,7 @@ def test_the_liaison_reads_no_case_content_beyond_its_scope_through_the_meeting(
         held_at=at(yesterday()),
         legal_basis="support_meeting",
     )
-    item = services.add_to_agenda(town.liaison, conference, town.referred)
+    item = services.add_to_agenda(town.liaison, conference, case=town.referred)
     services.record_minutes(town.liaison, item, decisions="町の決定")
     client.force_login(town.liaison)
     pages = [
@@ -400,7 +400,7 @@ def test_the_liaison_reads_no_case_content_beyond_its_scope_through_the_meeting(
     assert not CaseUserObjectPermission.objects.filter(user=town.liaison).exists()
 
     # When the referral ends, so does the way to the item: its minutes are no longer shown.
-    referrals.move(town.liaison, town.referral, S.COMPLETED)
+    referrals.move(town.liaison, town.referral, to_status=S.COMPLETED)
     assert client.get(reverse("meetings:minutes", kwargs={"pk": item.pk})).status_code == 404
     detail = page(client, reverse("meetings:detail", kwargs={"pk": conference.pk}))
     assert "町の決定" not in detail
@@ -441,7 +441,7 @@ def test_a_municipal_conferences_decisions_never_reach_another_receiving_organis
     mdt = services.plan_meeting(
         supervisor, kind=Meeting.Kind.MDT_MONTHLY, held_at=at(yesterday()), legal_basis="internal"
     )
-    centre_item = services.add_to_agenda(supervisor, mdt, town.referred)
+    centre_item = services.add_to_agenda(supervisor, mdt, case=town.referred)
     services.record_minutes(supervisor, centre_item, decisions=CENTRE_DECISION)
     # The municipality's conference about the same case.
     conference = services.plan_meeting(
@@ -450,7 +450,7 @@ def test_a_municipal_conferences_decisions_never_reach_another_receiving_organis
         held_at=at(yesterday()),
         legal_basis=Meeting.LegalBasis.SUPPORT_MEETING,
     )
-    town_item = services.add_to_agenda(town.liaison, conference, town.referred)
+    town_item = services.add_to_agenda(town.liaison, conference, case=town.referred)
     services.record_minutes(town.liaison, town_item, decisions="町の会議カナリア")
     # The centre refers the case to the neighbour too, sharing meeting decisions.
     shared = referrals.create_referral(
@@ -462,8 +462,8 @@ def test_a_municipal_conferences_decisions_never_reach_another_receiving_organis
         consent=CONSENT,
         scopes={"share_basic_profile": True, "share_meeting_decisions": True},
     )
-    shared = referrals.move(town.counsellor, shared, S.SENT)
-    shared = referrals.move(town.neighbour_liaison, shared, S.ACCEPTED)
+    shared = referrals.move(town.counsellor, shared, to_status=S.SENT)
+    shared = referrals.move(town.neighbour_liaison, shared, to_status=S.ACCEPTED)
     client.force_login(town.neighbour_liaison)
     body = page(client, reverse("referrals:shared", kwargs={"pk": shared.pk}))
     assert CENTRE_DECISION in body
@@ -504,7 +504,7 @@ def test_minutes_that_record_nothing_do_not_hold_the_conference(client, town):
     client.force_login(town.liaison)
     day = yesterday()
     conference = plan_conference_through_the_page(client, day)
-    item = services.add_to_agenda(town.liaison, conference, town.referred)
+    item = services.add_to_agenda(town.liaison, conference, case=town.referred)
     minutes = reverse("meetings:minutes", kwargs={"pk": item.pk})
     form = form_posting_to(page(client, minutes), minutes, minutes)
     assert submit(client, form, minutes).status_code == 302  # pressed with nothing typed

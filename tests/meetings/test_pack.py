@@ -90,7 +90,7 @@ def discussed_last_time(w, case, *, next_review_on=None, decisions="継続して
         held_at=days_ago(35),
         legal_basis=Meeting.LegalBasis.SUPPORT_MEETING,
     )
-    item = services.add_to_agenda(w.supervisor, conference, case)
+    item = services.add_to_agenda(w.supervisor, conference, case=case)
     services.record_minutes(w.supervisor, item, decisions=decisions, next_review_on=next_review_on)
     return item
 
@@ -99,7 +99,7 @@ def send_referral(w, case, *, sent_days_ago: int) -> Referral:
     referral = referrals.create_referral(
         w.counsellor, case, to_organisation=w.town, kind=Referral.Kind.RESIDENCE_MUNICIPALITY
     )
-    referrals.move(w.counsellor, referral, Referral.Status.SENT)
+    referrals.move(w.counsellor, referral, to_status=Referral.Status.SENT)
     Referral.objects.filter(pk=referral.pk).update(sent_at=days_ago(sent_days_ago))
     return referral
 
@@ -195,8 +195,8 @@ def test_cases_on_the_agenda_come_first_in_agenda_order_then_the_suggestions(pac
     w = pack
     silent = open_case(w, contact_days_ago=None)  # never contacted
     first, second = open_case(w), open_case(w)
-    services.add_to_agenda(w.supervisor, w.meeting, second)
-    services.add_to_agenda(w.supervisor, w.meeting, first)
+    services.add_to_agenda(w.supervisor, w.meeting, case=second)
+    services.add_to_agenda(w.supervisor, w.meeting, case=first)
 
     rows = pack_rows(detail(w))
 
@@ -241,7 +241,7 @@ def test_an_agenda_case_the_viewer_cannot_read_is_left_out_of_the_pack_and_its_p
     w = pack
     shown, hidden = open_case(w), open_case(w)
     for case in (shown, hidden):
-        services.add_to_agenda(w.supervisor, w.meeting, case)
+        services.add_to_agenda(w.supervisor, w.meeting, case=case)
     hidden.refresh_from_db()
     casework.update_case(
         w.supervisor, hidden, expected_version=hidden.version, changes={"restricted": True}
@@ -370,7 +370,7 @@ def _agenda_of(w, n: int) -> None:
             w.supervisor, item, description="電話", assignee=w.counsellor, due_on=TODAY()
         )
         casework.log_contact(w.counsellor, case=case, summary="経過")
-        services.add_to_agenda(w.supervisor, w.meeting, case, presenter=w.counsellor)
+        services.add_to_agenda(w.supervisor, w.meeting, case=case, presenter=w.counsellor)
         open_case(w, contact_days_ago=None)  # and a suggestion
 
 

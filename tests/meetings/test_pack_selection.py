@@ -28,8 +28,8 @@ def test_the_pack_selects_by_every_rule_and_shows_history_since_the_last_review(
     previous = meeting(world, previous_day)
     reviewed = case(world, opened=datetime.date(2023, 1, 1), last_contact=recent)
     not_due = case(world, opened=datetime.date(2023, 1, 1), last_contact=recent)
-    item = services.add_to_agenda(world.supervisor, previous, reviewed)
-    later_item = services.add_to_agenda(world.supervisor, previous, not_due)
+    item = services.add_to_agenda(world.supervisor, previous, case=reviewed)
+    later_item = services.add_to_agenda(world.supervisor, previous, case=not_due)
     services.record_minutes(world.supervisor, item, next_review_on=datetime.date(2024, 6, 1))
     services.record_minutes(world.supervisor, later_item, next_review_on=datetime.date(2024, 9, 1))
     services.add_action(
@@ -80,7 +80,7 @@ def test_the_pack_selects_by_every_rule_and_shows_history_since_the_last_review(
     )
 
     this = meeting(world, day)
-    services.add_to_agenda(world.supervisor, this, old)  # added by hand
+    services.add_to_agenda(world.supervisor, this, case=old)  # added by hand
     pack = build_pack(world.supervisor, this, no_contact_days=60)
 
     reasons = {entry.case.code: entry.reasons for entry in pack.cases}
@@ -125,14 +125,14 @@ def test_a_consent_needing_meeting_leaves_out_cases_without_consent_and_says_why
     assert [e.case for e in pack.cases] == [with_consent]
     assert pack.left_out == [(without, "情報共有への同意が記録されていません")]
     with pytest.raises(Exception, match="同意が記録されていません"):
-        services.add_to_agenda(world.supervisor, this, without)
+        services.add_to_agenda(world.supervisor, this, case=without)
 
 
 def test_the_printable_pack_contains_no_identity(client, world):
     subject = case(world, opened=datetime.date(2023, 1, 1), mdt_supported=True)
     casework.log_contact(world.counsellor, case=subject, summary="面談した")
     this = meeting(world, timezone.localdate() + datetime.timedelta(days=5))
-    services.add_to_agenda(world.supervisor, this, subject)
+    services.add_to_agenda(world.supervisor, this, case=subject)
     client.force_login(world.supervisor)
     page = client.get(reverse("meetings:print", kwargs={"pk": this.pk})).content.decode()
     assert subject.code in page and "面談した" in page

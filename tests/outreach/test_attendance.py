@@ -22,7 +22,7 @@ def test_cross_municipality_use_is_participants_living_outside_the_host(team):
     services.record_attendance(
         team.supervisor,
         session,
-        {
+        grid={
             ("self", host.pk): 4,
             ("self", neighbour.pk): 2,
             ("family", neighbour.pk): 3,
@@ -39,10 +39,10 @@ def test_cross_municipality_use_is_participants_living_outside_the_host(team):
 def test_bad_attendance_is_refused_whole_and_keeps_the_previous_figures(team, client):
     host = team.world.town
     _programme, session = programme_with_session(team, host)
-    services.record_attendance(team.supervisor, session, {("self", host.pk): 4})
+    services.record_attendance(team.supervisor, session, grid={("self", host.pk): 4})
     with pytest.raises(ValidationError, match="0以上"):
         services.record_attendance(
-            team.supervisor, session, {("self", host.pk): 5, ("family", host.pk): -1}
+            team.supervisor, session, grid={("self", host.pk): 5, ("family", host.pk): -1}
         )
     assert list(Attendance.objects.values_list("count", flat=True)) == [4]
 

@@ -79,12 +79,12 @@ class BudgetWorld(SimpleNamespace):
             Programme.objects.create(kind="ibasho", name=f"居場所{i}", organiser=self.org)
             session = outreach.add_session(self.supervisor, self.programme, held_on=today)
             outreach.record_attendance(
-                self.supervisor, session, {("self", self.town.pk): 2, ("family", None): 1}
+                self.supervisor, session, grid={("self", self.town.pk): 2, ("family", None): 1}
             )
             meetings.plan_meeting(
                 self.supervisor, kind="case_conference", held_at=now, legal_basis="internal"
             )
-            item = meetings.add_to_agenda(self.supervisor, self.meeting, case)
+            item = meetings.add_to_agenda(self.supervisor, self.meeting, case=case)
             meetings.add_action(
                 self.supervisor,
                 item,
@@ -102,12 +102,12 @@ class BudgetWorld(SimpleNamespace):
             outgoing = referrals.create_referral(
                 self.counsellor, case, to_organisation=self.other, kind="residence"
             )
-            referrals.move(self.counsellor, outgoing, "sent")
+            referrals.move(self.counsellor, outgoing, to_status="sent")
             theirs = casework.open_case(self.other_counsellor, confirm_duplicate=True)
             incoming = referrals.create_referral(
                 self.other_counsellor, theirs, to_organisation=self.org, kind="medical"
             )
-            referrals.move(self.other_counsellor, incoming, "sent")
+            referrals.move(self.other_counsellor, incoming, to_status="sent")
             indicator = Indicator.objects.create(
                 direction=self.direction,
                 code=f"x{i}",
@@ -150,11 +150,11 @@ def make_world() -> BudgetWorld:
         w.supervisor, kind="mdt_monthly", held_at=timezone.now(), legal_basis="support_meeting"
     )
     # The MDT member attends: every case the world puts on its agenda is theirs to read.
-    meetings.set_attendees(w.supervisor, w.meeting, [w.supervisor, w.counsellor, w.mdt])
+    meetings.set_attendees(w.supervisor, w.meeting, attendees=[w.supervisor, w.counsellor, w.mdt])
     w.referral = referrals.create_referral(
         w.counsellor, w.main_case, to_organisation=other, kind="medical"
     )
-    referrals.move(w.counsellor, w.referral, "sent")
+    referrals.move(w.counsellor, w.referral, to_status="sent")
     w.plan = Plan.objects.create(
         name="計画", organisation=org, first_year=w.year - 2, last_year=w.year + 1
     )

@@ -70,7 +70,9 @@ def counting_contacts(context: CaptureQueriesContext) -> list[str]:
 
 def test_report_figures_are_read_from_the_statistics_database(centre):
     with captured("default") as primary, captured("statistics") as replica:
-        report = progress_report(centre.plan, centre.year, timezone.localdate(), exact=True)
+        report = progress_report(
+            centre.plan, year=centre.year, as_of=timezone.localdate(), exact=True
+        )
     assert report.rows[0].actual.value == 3
     assert counting_contacts(replica)
     assert counting_contacts(primary) == []
@@ -95,7 +97,7 @@ def test_writes_never_go_to_the_statistics_database(centre):
     with captured("statistics") as replica, captured("default") as primary:
         casework.log_contact(centre.counsellor, case=centre.case, summary="追記")
         indicator_services.submit_report(
-            centre.supervisor, centre.plan, centre.year, timezone.localdate()
+            centre.supervisor, centre.plan, year=centre.year, as_of=timezone.localdate()
         )
     written = [q["sql"] for q in replica.captured_queries if q["sql"].lstrip().startswith(WRITES)]
     assert written == []
@@ -109,7 +111,9 @@ def test_reads_inside_a_transaction_stay_on_the_primary(centre):
     the primary and include them."""
     with transaction.atomic(), captured("statistics") as replica:
         casework.log_contact(centre.counsellor, case=centre.case, summary="未確定")
-        report = progress_report(centre.plan, centre.year, timezone.localdate(), exact=True)
+        report = progress_report(
+            centre.plan, year=centre.year, as_of=timezone.localdate(), exact=True
+        )
     assert report.rows[0].actual.value == 4
     assert replica.captured_queries == []
 

@@ -12,7 +12,7 @@ from referrals.models import Referral
 S = Referral.Status
 
 
-CONSENT = {
+CONSENT: services.Consent = {
     "consent_given": True,
     "consent_on": datetime.date(2024, 5, 1),
     "consent_method": "written",
@@ -39,10 +39,10 @@ def refer(s, scopes=(), consent=CONSENT):
         kind=Referral.Kind.RESIDENCE_MUNICIPALITY,
         purpose=PURPOSE,
         consent=consent if scopes else {},
-        scopes={scope: True for scope in scopes},
+        scopes=services.scopes_named(scopes),
     )
-    referral = services.move(s.counsellor, referral, S.SENT)
-    return services.move(s.liaison, referral, S.ACCEPTED)
+    referral = services.move(s.counsellor, referral, to_status=S.SENT)
+    return services.move(s.liaison, referral, to_status=S.ACCEPTED)
 
 
 def shared_page(client, user, referral):

@@ -31,7 +31,7 @@ def referral():
         to_organisation=make_organisation("municipality"),
         kind=Referral.Kind.RESIDENCE_MUNICIPALITY,
     )
-    return services.move(counsellor, made, Referral.Status.SENT), counsellor
+    return services.move(counsellor, made, to_status=Referral.Status.SENT), counsellor
 
 
 def test_the_policy_lists_the_consent_withdrawal():

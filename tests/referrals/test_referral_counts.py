@@ -29,9 +29,9 @@ def test_counts_by_kind_and_outcome_and_days_to_accept(setting):
             to_organisation=setting.town,
             kind=Referral.Kind.IBASHO,
         ),
-        S.SENT,
+        to_status=S.SENT,
     )
-    services.move(setting.liaison, declined, S.DECLINED, note="定員")
+    services.move(setting.liaison, declined, to_status=S.DECLINED, note="定員")
     Referral.objects.filter(pk=accepted.pk).update(
         sent_at=timezone.now() - datetime.timedelta(days=4), responded_at=timezone.now()
     )

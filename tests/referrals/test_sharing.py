@@ -62,7 +62,7 @@ def test_before_acceptance_the_shared_view_is_closed(client, setting):
         consent=CONSENT,
         scopes={"share_basic_profile": True},
     )
-    referral = services.move(setting.counsellor, referral, S.SENT)
+    referral = services.move(setting.counsellor, referral, to_status=S.SENT)
     assert shared_page(client, setting.liaison, referral).status_code == 404
     detail = client.get(reverse("referrals:detail", kwargs={"pk": referral.pk})).content.decode()
     assert NAME not in detail and PURPOSE not in detail
@@ -73,9 +73,9 @@ def test_the_grant_ends_with_completion_withdrawal_or_consent_withdrawal(client,
     referral = refer(setting, ("share_basic_profile",))
     assert shared_page(client, setting.liaison, referral).status_code == 200
     if ending == "completed":
-        services.move(setting.liaison, referral, S.COMPLETED)
+        services.move(setting.liaison, referral, to_status=S.COMPLETED)
     elif ending == "withdrawn":
-        services.move(setting.counsellor, referral, S.WITHDRAWN)
+        services.move(setting.counsellor, referral, to_status=S.WITHDRAWN)
     else:
         services.withdraw_consent(setting.counsellor, referral, step_up=StepUp(time.time()))
     setting.liaison = type(setting.liaison).objects.get(pk=setting.liaison.pk)  # fresh perm cache
@@ -89,13 +89,13 @@ def test_meeting_decisions_are_shared_only_with_that_scope(client, setting):
     meeting = meetings.plan_meeting(
         supervisor, kind="mdt_monthly", held_at=timezone.now(), legal_basis="internal"
     )
-    item = meetings.add_to_agenda(supervisor, meeting, setting.case)
+    item = meetings.add_to_agenda(supervisor, meeting, case=setting.case)
     meetings.record_minutes(supervisor, item, decisions="就労支援機関へつなぐ")  # review open
     with_scope = refer(setting, ("share_meeting_decisions",))
     assert (
         "就労支援機関へつなぐ" in shared_page(client, setting.liaison, with_scope).content.decode()
     )
-    services.move(setting.liaison, with_scope, S.COMPLETED)
+    services.move(setting.liaison, with_scope, to_status=S.COMPLETED)
     without = refer(setting, ("share_summary",))
     assert (
         "就労支援機関へつなぐ" not in shared_page(client, setting.liaison, without).content.decode()

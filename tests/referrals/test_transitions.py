@@ -24,23 +24,27 @@ def test_invalid_transitions_and_the_wrong_side_are_refused(setting):
         setting.counsellor, setting.case, to_organisation=setting.town, kind="ibasho"
     )
     with pytest.raises(ValidationError, match="には変更できません"):
-        services.move(setting.counsellor, referral, S.ACCEPTED)  # draft cannot be accepted
+        services.move(
+            setting.counsellor, referral, to_status=S.ACCEPTED
+        )  # draft cannot be accepted
     with pytest.raises(PermissionDenied):
-        services.move(setting.liaison, referral, S.SENT)  # only the sender sends
-    services.move(setting.counsellor, referral, S.SENT)
+        services.move(setting.liaison, referral, to_status=S.SENT)  # only the sender sends
+    services.move(setting.counsellor, referral, to_status=S.SENT)
     with pytest.raises(PermissionDenied):
-        services.move(setting.counsellor, referral, S.ACCEPTED)  # only the receiver accepts
+        services.move(
+            setting.counsellor, referral, to_status=S.ACCEPTED
+        )  # only the receiver accepts
     with pytest.raises(ValidationError, match="理由"):
-        services.move(setting.liaison, referral, S.DECLINED)
-    services.move(setting.liaison, referral, S.DECLINED, note="対象外のため")
+        services.move(setting.liaison, referral, to_status=S.DECLINED)
+    services.move(setting.liaison, referral, to_status=S.DECLINED, note="対象外のため")
     with pytest.raises(ValidationError):
-        services.move(setting.counsellor, referral, S.WITHDRAWN)  # declined is final
+        services.move(setting.counsellor, referral, to_status=S.WITHDRAWN)  # declined is final
     assert Referral.objects.get().status == S.DECLINED
 
 
 def test_every_transition_is_audited_and_in_the_case_history(setting):
     referral = refer(setting, ("share_summary",))
-    services.move(setting.liaison, referral, S.COMPLETED)
+    services.move(setting.liaison, referral, to_status=S.COMPLETED)
     transitions = list(referral.transitions.values_list("to_status", "by__username"))
     sender, receiver = setting.counsellor.username, setting.liaison.username
     assert transitions == [

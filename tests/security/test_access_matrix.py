@@ -273,7 +273,7 @@ def scene(world):
     referral = referral_services.create_referral(
         author, case, to_organisation=elsewhere, kind="residence", purpose="目的"
     )
-    referral = referral_services.move(author, referral, "sent")
+    referral = referral_services.move(author, referral, to_status="sent")
     moved = services.open_case(author, identity={"name": "移管 試験"}, confirm_duplicate=True)
     transfer = referral_services.transfer_case(supervisor, moved, to_organisation=elsewhere)
     visit = outreach_services.plan_visit(
@@ -285,7 +285,7 @@ def scene(world):
     meeting = meeting_services.plan_meeting(
         supervisor, kind="mdt_monthly", held_at=timezone.now(), legal_basis="internal"
     )
-    item = meeting_services.add_to_agenda(supervisor, meeting, case)
+    item = meeting_services.add_to_agenda(supervisor, meeting, case=case)
     action = meeting_services.add_action(
         supervisor, item, description="対応", assignee=supervisor, due_on=timezone.localdate()
     )

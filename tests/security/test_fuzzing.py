@@ -111,7 +111,7 @@ def targets(world):
         "conference": meeting_services.plan_meeting(
             supervisor, kind="case_conference", held_at=timezone.now(), legal_basis="internal"
         ),
-        "item": meeting_services.add_to_agenda(supervisor, meeting, case),
+        "item": meeting_services.add_to_agenda(supervisor, meeting, case=case),
         "visit": outreach_services.plan_visit(
             supervisor, case, planned_start=timezone.now(), workers=[supervisor]
         ),

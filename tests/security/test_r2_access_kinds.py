@@ -176,8 +176,8 @@ def test_the_receiving_side_sees_the_shared_identity_only_after_a_step_up(client
         },
         scopes={"share_basic_profile": True},
     )
-    referral_services.move(world.counsellor, referral, "sent")
-    referral_services.move(world.city_counsellor, referral, "accepted")
+    referral_services.move(world.counsellor, referral, to_status="sent")
+    referral_services.move(world.city_counsellor, referral, to_status="accepted")
     shared = reverse("referrals:shared", kwargs={"pk": referral.pk})
     client.force_login(world.city_counsellor)
     stale_step_up(client)

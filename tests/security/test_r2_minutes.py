@@ -79,8 +79,8 @@ def w(world):
         legal_basis=Meeting.LegalBasis.INTERNAL,
         attendees=[w.supervisor, w.psychiatrist],
     )
-    w.item = meetings.add_to_agenda(w.supervisor, w.meeting, w.case)
-    w.secret_item = meetings.add_to_agenda(w.supervisor, w.meeting, w.secret)
+    w.item = meetings.add_to_agenda(w.supervisor, w.meeting, case=w.case)
+    w.secret_item = meetings.add_to_agenda(w.supervisor, w.meeting, case=w.secret)
     for item in (w.item, w.secret_item):
         meetings.record_minutes(
             w.supervisor, item, discussion=DISCUSSION, decisions=DECISIONS, close_review=False
