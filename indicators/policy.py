@@ -34,7 +34,7 @@ def exact_for_plan(user: User, plan: Plan) -> bool:
     counted = (
         Indicator.objects.of_plan(plan)
         .exclude(metric="")
-        .exclude(organisation_id=None)
+        .exclude(organisation__isnull=True)
         .values_list("organisation_id", flat=True)
         .distinct()
     )
