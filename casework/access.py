@@ -218,6 +218,12 @@ def read_back_only_case_ids(user: User) -> QuerySet[Any] | None:
     )
 
 
+def written_by_own(user: User, written_by: str = "organisation_id") -> Q:
+    """Records `user`'s own organisation wrote (`written_by`: the path to the writing
+    organisation): what a transfer read-back reaches of a case's records."""
+    return Q(**{written_by: user.organisation_id})
+
+
 def own_records_q(user: User, written_by: str = "organisation_id", case: str = "case_id") -> Q:
     """Filter on a case's records (contacts, milestones, visits) on top of their cases'
     scope: on a case reached only by transfer read-back, only the records `user`'s own
@@ -226,7 +232,7 @@ def own_records_q(user: User, written_by: str = "organisation_id", case: str = "
     read_back_only = read_back_only_case_ids(user)
     if read_back_only is None:
         return Q()
-    return ~Q(**{f"{case}__in": read_back_only}) | Q(**{written_by: user.organisation_id})
+    return ~Q(**{f"{case}__in": read_back_only}) | written_by_own(user, written_by)
 
 
 def access_to(user: User, case: Case) -> CaseAccess:

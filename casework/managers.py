@@ -36,6 +36,12 @@ class CaseManager(ScopedManager["Case"]):
             return self.none()
         return self._scope_base().filter(access.scope_q(user, capability=capability))
 
+    def kept_by_organisation_of(self, user: User) -> QuerySet[Case]:
+        """Every case `user`'s organisation keeps, restricted ones included, whoever may
+        read them: for checks that must not miss one (an import's duplicate check by blind
+        index), never for showing cases."""
+        return self._scope_base().filter(organisation=user.organisation_id)
+
 
 class ClientManager(ScopedManager["Client"]):
     def visible_to(self, user: User, capability: Capability = Capability.READ) -> QuerySet[Client]:

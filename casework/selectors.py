@@ -132,8 +132,10 @@ def case_timeline(case: Case, *, viewer: User | None = None) -> list[TimelineEnt
     milestones = case.milestones.select_related("recorded_by")
     outsider = viewer is not None and access.cached_access(viewer, case).own_records_only
     if outsider and viewer is not None:
-        contacts = contacts.filter(organisation=viewer.organisation_id)
-        milestones = milestones.filter(recorded_by__organisation=viewer.organisation_id)
+        contacts = contacts.filter(access.written_by_own(viewer))
+        milestones = milestones.filter(
+            access.written_by_own(viewer, "recorded_by__organisation_id")
+        )
     tz = timezone.get_current_timezone()
     entries = [TimelineEntry(c.occurred_at, "contact", c) for c in contacts] + [
         TimelineEntry(

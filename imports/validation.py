@@ -393,7 +393,7 @@ def _check_duplicate_people(actor: User, rows: list[Row], *, errors: Errors) -> 
             indexes.append((row, target, kana, phone))
     wanted = sorted({i for _r, _t, k, p in indexes for i in (k, p) if i})
     existing: dict[str, str] = {}
-    own_cases = Case.objects.unscoped().filter(organisation=actor.organisation_id)
+    own_cases = Case.objects.kept_by_organisation_of(actor)
     for chunk in chunks(wanted):
         for stored_kana, stored_phone, code in own_cases.filter(
             Q(client__kana_birth_index__in=chunk) | Q(client__phone_index__in=chunk)

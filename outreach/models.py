@@ -31,6 +31,13 @@ class VisitManager(ScopedManager["Visit"]):
         read-back, only those the user's organisation made (casework.access)."""
         return self._scope_base().filter(_visible(user))
 
+    def sent_out_by(self, user: User) -> models.QuerySet[Visit]:
+        """Visits `user`'s organisation sent its workers on, whatever the case's
+        organisation now: the safety list of its supervisors."""
+        if user.organisation_id is None:
+            return self.none()
+        return self._scope_base().filter(organisation_id=user.organisation_id)
+
     def checkable_by(self, user: User) -> models.QuerySet[Visit]:
         """Visits `user` may check in for: visible ones, and always those they went on or
         that their organisation made (a case may move while the worker is out)."""

@@ -24,7 +24,7 @@ def dashboard_panel(sender: Any, *, user: User, **kwargs: Any) -> tuple[str, dic
         return None
     overdue = None
     if user.has_perm("casework.supervise_case"):
-        overdue = list(overdue_visits(now=timezone.now(), organisation_id=user.organisation_id))
+        overdue = list(overdue_visits(now=timezone.now(), user=user))
     return "outreach/_dashboard_panel.html", {
         "today": list(my_visits_today(user)),
         "overdue": overdue,

@@ -66,19 +66,18 @@ def week_schedule(user: User, *, monday: datetime.date, team: bool = False) -> Q
     return visits.select_related("case").prefetch_related("workers").order_by("planned_start")
 
 
-def overdue_visits(
-    *, now: datetime.datetime, organisation_id: int | None = None
-) -> QuerySet[Visit]:
-    """Started visits whose check-in deadline has passed with no check-in: those the
-    organisation made (its supervisors' dashboard), or every one (the scheduler's
-    command, `services.report_overdue`). A safety list, by the organisation that sent
-    the worker out, whatever the case's organisation now."""
-    visits = Visit.objects.unscoped().filter(
-        status=V.IN_PROGRESS, checked_in_at__isnull=True, checkin_due_at__lt=now
+def overdue_visits(*, now: datetime.datetime, user: User | None = None) -> QuerySet[Visit]:
+    """Started visits whose check-in deadline has passed with no check-in: those `user`'s
+    organisation sent out (its supervisors' dashboard: `Visit.objects.sent_out_by`), or,
+    without a user, every one (the scheduler's command, `services.report_overdue`). A
+    safety list, by the organisation that sent the worker out, whatever the case's
+    organisation now."""
+    visits = Visit.objects.sent_out_by(user) if user is not None else Visit.objects.unscoped()
+    return (
+        visits.filter(status=V.IN_PROGRESS, checked_in_at__isnull=True, checkin_due_at__lt=now)
+        .select_related("case")
+        .order_by("checkin_due_at")
     )
-    if organisation_id is not None:
-        visits = visits.filter(organisation_id=organisation_id)
-    return visits.select_related("case").order_by("checkin_due_at")
 
 
 def my_visits_today(user: User) -> QuerySet[Visit]:

@@ -48,3 +48,17 @@ def test_the_overdue_command_lists_codes_and_exits_non_zero(team):
         call_command("overdue_checkins", stdout=out)
     assert exited.value.code == 3
     assert team.case.code in out.getvalue() and "訪問 対象" not in out.getvalue()
+
+
+def test_a_supervisors_dashboard_lists_the_overdue_visits_their_organisation_sent_out(client, team):
+    visit = services.plan_visit(team.a, team.case, planned_start=at(9), workers=[team.a])
+    services.start_visit(team.a, visit, now=timezone.now() - datetime.timedelta(hours=5))
+    detail = f'href="/outreach/visits/{visit.pk}/"'
+
+    client.force_login(team.supervisor)
+    page = client.get("/").content.decode()
+    assert "帰着連絡の遅れ" in page and detail in page
+
+    client.force_login(team.world.other_supervisor)  # another centre's supervisor
+    page = client.get("/").content.decode()
+    assert "帰着連絡の遅れ" in page and detail not in page
