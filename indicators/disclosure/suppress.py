@@ -1,0 +1,177 @@
+"""Joint secondary suppression over every table of a publication.
+
+Primary suppression hides the sensitive figures (small people-counts, zeros included:
+0 is not told apart from 1 or 2). Secondary suppression then takes each sensitive figure
+the auditor finds too narrowly bounded and solves one linear program per missing
+direction (Fischetti and Salazar's protector problem, as τ-ARGUS does): the cheapest set of
+shown figures whose hiding lets the unknowns move — every other shown figure and every
+public relation kept — so far that the figure reaches 0, or its value plus the margin.
+Those figures are hidden, and the next figure is taken. A last audit by integer programs
+(the attacker knows counts are integers) confirms; a figure it still finds exposed gets
+every shown figure around it hidden.
+
+Figures named `later` (a publication's breakdowns) are protected in a second stage, with
+complements among themselves only: the first stage's pattern (what a progress report
+reads) never depends on them, and the second stage's audit still covers every figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+
+import numpy as np
+from scipy.optimize import linprog
+from scipy.sparse import csr_array
+
+from .audit import Derivation, Protection, leaks
+from .model import Figure, Key, Model
+
+Allowed = Callable[[Key], bool]
+
+
+def protect(
+    model: Model, protection: Protection | None = None, *, later: Collection[Key] = ()
+) -> set[Key]:
+    """The figures to hide so that no sensitive figure can be derived within protection."""
+    protection = protection or Protection()
+    later = set(later)
+    sensitive = {key for key, figure in model.figures.items() if figure.sensitive}
+    hidden = _stage(model, sensitive | later, protection, lambda key: key not in later)
+    if later:
+        hidden = (hidden - later) | (sensitive & later)
+        hidden = _stage(model, hidden, protection, lambda key: key in later)
+    return hidden
+
+
+def _stage(model: Model, hidden: set[Key], protection: Protection, allowed: Allowed) -> set[Key]:
+    hidden = set(hidden)
+    remaining = sorted(
+        (f for f in model.figures.values() if f.sensitive and f.key in hidden),
+        key=lambda f: (f.value, f.cost),
+    )
+    while remaining:
+        derivation = Derivation(model, hidden, exact=False)
+        remaining = derivation.witnessed(remaining, protection)
+        grown = False
+        while remaining and not grown:
+            figure = remaining.pop(0)
+            low, high, _binding = derivation.interval(figure)
+            if protection.holds(figure.value, low, high):
+                continue
+            added = _complements(model, hidden, figure, protection, allowed, low=low, high=high)
+            grown = bool(added - hidden)
+            hidden |= added
+    while found := leaks(model, hidden, protection, exact=True):
+        added = set()
+        for leak in found:
+            figure = model.figures[leak.key]
+            added |= _complements(
+                model, hidden, figure, protection, allowed, low=leak.low, high=leak.high
+            )
+        if not added - hidden:
+            added = _everything_touching(model, hidden, [leak.key for leak in found], allowed)
+        hidden |= added
+    return hidden
+
+
+def _complements(
+    model: Model,
+    hidden: set[Key],
+    figure: Figure,
+    protection: Protection,
+    allowed: Allowed,
+    *,
+    low: float,
+    high: float,
+) -> set[Key]:
+    """Figures to hide so that `figure` can reach 0 and its value plus the margin."""
+    added: set[Key] = set()
+    if low > 0:
+        added |= _protector(model, hidden | added, figure, allowed, down=True, amount=0)
+    if high < figure.value + protection.margin:
+        amount = figure.value + protection.margin
+        added |= _protector(model, hidden | added, figure, allowed, down=False, amount=amount)
+    return added or _everything_touching(model, hidden, [figure.key], allowed)
+
+
+def _protector(
+    model: Model, hidden: set[Key], figure: Figure, allowed: Allowed, *, down: bool, amount: int
+) -> set[Key]:
+    """The cheapest shown figures whose hiding lets `figure` move to `amount`.
+
+    Variables: a change y of every unknown (never below minus its value) and, per shown
+    figure that may be hidden, z ≥ |its change|; minimise Σ cost·z. Shown figures that may
+    not be hidden keep their value; relations keep holding for the changed unknowns."""
+    values = np.array(model.values, dtype=float)
+    n = len(values)
+    shown = [f for f in model.figures.values() if f.key not in hidden]
+    free = [f for f in shown if allowed(f.key)]
+    kept = [f for f in shown if not allowed(f.key)]
+    width = n + len(free)
+    ub_rows: list[dict[int, float]] = []
+    b_ub: list[float] = []
+    for i, f in enumerate(free):
+        for sign in (1.0, -1.0):
+            row = {u: sign for u in f.terms}
+            row[n + i] = -1.0
+            ub_rows.append(row)
+            b_ub.append(0.0)
+    eq_rows: list[dict[int, float]] = [{u: 1.0 for u in f.terms} for f in kept]
+    b_eq: list[float] = [0.0] * len(kept)
+    for relation in model.relations:
+        row = {}
+        for u in relation.left:
+            row[u] = row.get(u, 0.0) + 1.0
+        for u in relation.right:
+            row[u] = row.get(u, 0.0) - 1.0
+        slack = -sum(values[u] * c for u, c in row.items())
+        if relation.equal:
+            eq_rows.append(row)
+            b_eq.append(0.0)
+        else:
+            ub_rows.append(row)
+            b_ub.append(slack)
+    change = figure.value - amount if down else amount - figure.value
+    target = {u: (1.0 if down else -1.0) for u in figure.terms}
+    ub_rows.append(target)
+    b_ub.append(-float(change))
+    cost = np.concatenate([np.zeros(n), np.array([f.cost + 1.0 for f in free])])
+    bounds = [(-values[u], None) for u in range(n)] + [(0, None)] * len(free)
+    answer = linprog(
+        cost,
+        A_ub=_matrix(ub_rows, width),
+        b_ub=b_ub,
+        A_eq=_matrix(eq_rows, width) if eq_rows else None,
+        b_eq=b_eq or None,
+        bounds=bounds,
+        method="highs",
+    )
+    if answer.status != 0:
+        return set()
+    return {f.key for i, f in enumerate(free) if answer.x[n + i] > 1e-7}
+
+
+def _matrix(rows: list[dict[int, float]], width: int) -> csr_array:
+    data, indices, pointers = [], [], [0]
+    for row in rows:
+        for i, c in row.items():
+            if c:
+                indices.append(i)
+                data.append(c)
+        pointers.append(len(indices))
+    return csr_array((data, indices, pointers), shape=(len(rows), width))
+
+
+def _everything_touching(
+    model: Model, hidden: set[Key], keys: list[Key], allowed: Allowed
+) -> set[Key]:
+    """Last resort: every shown figure (that may be hidden) sharing an unknown with the
+    leaking figures or with a chain of relations they reach."""
+    from .audit import _through_relations
+
+    derivation = Derivation(model, hidden)
+    terms = _through_relations(model, {u for key in keys for u in model.figures[key].terms})
+    touching = {f.key for f in derivation.shown if terms & set(f.terms) and allowed(f.key)}
+    if not touching - hidden:
+        raise RuntimeError("a sensitive figure is fixed by what may not be hidden")
+    return touching
