@@ -1,12 +1,12 @@
 """Joint secondary suppression over every table of a publication.
 
 Primary suppression hides the sensitive figures (small people-counts, zeros included:
-0 is not told apart from 1 or 2). Secondary suppression then takes each sensitive figure
-the auditor finds too narrowly bounded and solves one linear program per missing
-direction (Fischetti and Salazar's protector problem, as τ-ARGUS does): the cheapest set of
-shown figures whose hiding lets the unknowns move — every other shown figure and every
-public relation kept — so far that the figure reaches 0, or its value plus the margin.
-Those figures are hidden, and the next figure is taken. A last audit by integer programs
+0 is not told apart from 1 or 2). Secondary suppression then takes the sensitive figures
+no witness shows protected (audit.Derivation.witnessed), a batch at a time, and solves
+one linear program per direction (Fischetti and Salazar's protector problem, as τ-ARGUS
+does): the cheapest set of shown figures whose hiding lets the unknowns move — every
+other shown figure and every public relation kept — so far that the figure reaches 0, or
+its value plus the margin. Those figures are hidden. A last audit by integer programs
 (the attacker knows counts are integers) confirms; a figure it still finds exposed gets
 every shown figure around it hidden.
 
@@ -27,6 +27,7 @@ from .audit import Derivation, Protection, leaks
 from .model import Figure, Key, Model
 
 Allowed = Callable[[Key], bool]
+BATCH = 25
 
 
 def protect(
@@ -52,15 +53,14 @@ def _stage(model: Model, hidden: set[Key], protection: Protection, allowed: Allo
     while remaining:
         derivation = Derivation(model, hidden, exact=False)
         remaining = derivation.witnessed(remaining, protection)
-        grown = False
-        while remaining and not grown:
-            figure = remaining.pop(0)
-            low, high, _binding = derivation.interval(figure)
-            if protection.holds(figure.value, low, high):
-                continue
-            added = _complements(model, hidden, figure, protection, allowed, low=low, high=high)
-            grown = bool(added - hidden)
-            hidden |= added
+        # A batch at a time: each figure's complements are chosen against everything
+        # hidden so far (a protector program needs no hiding when the figure can move
+        # already), then the witnesses clear what the batch protected by the way.
+        batch, remaining = remaining[:BATCH], remaining[BATCH:]
+        for figure in batch:
+            hidden |= _protector(model, hidden, figure, allowed, down=True, amount=0)
+            amount = figure.value + protection.margin
+            hidden |= _protector(model, hidden, figure, allowed, down=False, amount=amount)
     while found := leaks(model, hidden, protection, exact=True):
         added = set()
         for leak in found:
