@@ -442,3 +442,31 @@ class Snapshot(ScopedModel):
 
     def __str__(self) -> str:
         return f"{self.plan} {era_label(self.fiscal_year)} {self.as_of}"
+
+
+class Publication(models.Model):
+    """What viewers without exact figures see of one metric in one fiscal year: every
+    figure of its query space (indicators.disclosure.space) with the value shown or
+    null where hidden, as computed once by the disclosure engine. Readers never
+    recompute a stored publication; `publish_statistics` replaces it after a month ends,
+    so the same question gets the same answer until then."""
+
+    metric = models.CharField(_("集計項目"), max_length=64)
+    fiscal_year = models.PositiveSmallIntegerField(_("年度（西暦）"))
+    as_of = models.DateField(_("基準日"))
+    figures = models.JSONField(_("公表値"), editable=False)  # [[scope, dimension, value, shown]]
+    hidden = models.PositiveIntegerField(_("秘匿した数"), default=0)
+    seconds = models.FloatField(_("計算時間（秒）"), default=0.0)
+    computed_at = models.DateTimeField(_("計算日時"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("公表値")
+        verbose_name_plural = _("公表値")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["metric", "fiscal_year"], name="one_publication_per_metric_year"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {era_label(self.fiscal_year)} {self.as_of}"

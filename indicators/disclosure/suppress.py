@@ -17,7 +17,7 @@ reads) never depends on them, and the second stage's audit still covers every fi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 
 import numpy as np
 from scipy.optimize import linprog
@@ -37,6 +37,8 @@ def protect(
     protection = protection or Protection()
     later = set(later)
     sensitive = {key for key, figure in model.figures.items() if figure.sensitive}
+    if not model.values:  # nothing counted: no figure can move, hide every sensitive one
+        return sensitive
     hidden = _stage(model, sensitive | later, protection, lambda key: key not in later)
     if later:
         hidden = (hidden - later) | (sensitive & later)
@@ -175,3 +177,34 @@ def _everything_touching(
     if not touching - hidden:
         raise RuntimeError("a sensitive figure is fixed by what may not be hidden")
     return touching
+
+
+def protect_with_insiders(
+    model: Model, views: Sequence[Model], protection: Protection | None = None
+) -> set[Key]:
+    """`protect`, then repaired until no insider can derive others' figures either. An
+    insider (an organisation, knowing its own figures exactly) sees the same figures,
+    less its own part: each of `views` is the model with everyone else's part as the
+    unknowns, the figures' values and sensitivity as they are to that insider. The views
+    have the model's keys; complements are chosen among them, and the last audit of each
+    view confirms."""
+    protection = protection or Protection()
+    hidden = protect(model, protection)
+
+    def allowed(key: Key) -> bool:
+        return key in model.figures
+
+    changed = True
+    while changed:
+        changed = False
+        for view in views:
+            while found := leaks(view, hidden, protection, exact=True):
+                added: set[Key] = set()
+                for leak in found:
+                    figure = view.figures[leak.key]
+                    added |= _complements(
+                        view, hidden, figure, protection, allowed, low=leak.low, high=leak.high
+                    )
+                hidden |= added
+                changed = True
+    return hidden

@@ -1,0 +1,70 @@
+"""Publish (or audit) the figures viewers without exact figures see: run after each month
+end (cron or a systemd timer) so that the current year's tables move to the new month end.
+An operator runs `--audit` before giving a statistics viewer access."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from indicators import metrics
+from indicators.disclosure.publication import audit, publish
+from indicators.models import Publication
+from indicators.periods import fiscal_year
+
+
+class Command(BaseCommand):
+    help = (
+        "Compute and store the protected figures of every metric about people for the "
+        "given fiscal years (default: this one and the two before), or audit the stored ones."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--year", type=int, action="append", dest="years")
+        parser.add_argument("--metric", action="append", dest="metric_keys")
+        parser.add_argument(
+            "--audit",
+            action="store_true",
+            help="Check the stored publications with the auditor instead of publishing.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        this_year = fiscal_year(timezone.localdate())
+        years = options["years"] or [this_year - 2, this_year - 1, this_year]
+        keys = options["metric_keys"] or [k for k, m in metrics.REGISTRY.items() if m.about_people]
+        for key in keys:
+            if key not in metrics.REGISTRY:
+                raise CommandError(f"unknown metric {key!r}")
+        if options["audit"]:
+            self._audit(keys, years)
+            return
+        for key in keys:
+            for year in years:
+                publication = publish(key, year)
+                if publication is None:
+                    self.stdout.write(f"{key} {year}: nothing to publish yet")
+                    continue
+                self.stdout.write(
+                    f"{key} {year} (to {publication.as_of}): {len(publication.figures)} figures, "
+                    f"{publication.hidden} hidden, {publication.seconds:.1f} s"
+                )
+
+    def _audit(self, keys: list[str], years: list[int]) -> None:
+        exposed = 0
+        for publication in Publication.objects.filter(metric__in=keys, fiscal_year__in=years):
+            result = audit(publication)
+            exposed += len(result.leaks)
+            self.stdout.write(
+                f"{publication.metric} {publication.fiscal_year} (to {publication.as_of}): "
+                f"{result.figures} figures, {result.hidden} hidden, "
+                f"{len(result.leaks)} exposed, {result.changed} changed since"
+            )
+            for who, leak in result.leaks:
+                # Keys and bounds only: a hidden value is never printed.
+                self.stdout.write(
+                    f"  exposed to {who}: {leak.key} within [{leak.low}, {leak.high}]"
+                )
+        if exposed:
+            raise CommandError(f"{exposed} hidden figures can be derived")

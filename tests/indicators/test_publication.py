@@ -1,0 +1,128 @@
+"""Publications (indicators.disclosure.publication): the query space built from real rows,
+protected against outsiders and against an organisation that knows its own figures,
+stored and read back unchanged until the next publication."""
+
+from __future__ import annotations
+
+import datetime
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from accounts.models import Organisation
+from indicators import metrics
+from indicators.disclosure import space as query_space
+from indicators.disclosure.audit import leaks
+from indicators.disclosure.publication import compute, publish, published, published_period
+from indicators.disclosure.suppress import protect
+from indicators.models import Publication
+from indicators.periods import Period
+from tests.factories import make_organisation
+
+from .conftest import at
+
+FY2025 = Period.fiscal(2025)
+
+
+def test_published_period_is_the_year_or_up_to_the_last_month_end():
+    # Worked by hand: on 1 Dec 2026 the last month end of fiscal 2026 is 30 Nov 2026;
+    # fiscal 2025 is over (whole year); in April nothing of the year has ended yet.
+    today = datetime.date(2026, 12, 1)
+    assert published_period(2026, today) == Period(
+        datetime.date(2026, 4, 1), datetime.date(2026, 11, 30)
+    )
+    assert published_period(2025, today) == Period(
+        datetime.date(2025, 4, 1), datetime.date(2026, 3, 31)
+    )
+    assert published_period(2026, datetime.date(2026, 4, 15)) is None
+    assert published_period(2026, datetime.date(2026, 5, 1)) == Period(
+        datetime.date(2026, 4, 1), datetime.date(2026, 4, 30)
+    )
+
+
+def _north_with_a_neighbour(world):
+    """The town (north) with ten phone contacts and a neighbouring town in the north with
+    one: the north's figures are large, its neighbour's single contact is not."""
+    neighbour = make_organisation(
+        Organisation.Kind.MUNICIPALITY, name="C町", region=world.town.region
+    )
+    for day in range(1, 11):
+        world.contact(None, when=at(2025, 6, day), organisation=world.town, channel="phone")
+    world.contact(None, when=at(2025, 6, 3), organisation=neighbour, channel="phone")
+    return neighbour
+
+
+def test_an_insider_cannot_subtract_its_own_figures_from_its_region(world):
+    _north_with_a_neighbour(world)
+    metric = metrics.get("contacts")
+    space = query_space.build(metric, FY2025, threshold=3)
+    town_view = space.insiders[query_space.org_scope(world.town.pk)]
+    north = query_space.region_scope(world.town.region_id)
+    # Suppression for outsiders alone protects every figure from them, but the town,
+    # knowing its own 10 of the north's 11, reads its neighbour's part from what is shown.
+    outsiders_only = protect(space.model)
+    assert space.model.figures[(north, "", None)].value == 11
+    assert leaks(space.model, outsiders_only) == []
+    assert leaks(town_view, outsiders_only) != []
+    # The publication protects every figure for outsiders and for every insider.
+    figures, hidden = compute(metric, FY2025)
+    shown = {(s, d, v): value for s, d, v, value in figures}
+    assert shown[(north, "", None)] is None
+    hidden_keys = {key for key, value in shown.items() if value is None}
+    assert len(hidden_keys) == hidden
+    assert leaks(space.model, hidden_keys) == []
+    for view in space.insiders.values():
+        assert leaks(view, hidden_keys) == []
+
+
+def test_a_publication_is_stored_and_read_back_unchanged_until_the_next(world):
+    for day in range(1, 8):
+        world.contact(None, when=at(2025, 7, day), organisation=world.town, channel="phone")
+    first = published("contacts", [2025])[2025]
+    stored = Publication.objects.get(metric="contacts", fiscal_year=2025)
+    assert first.period == FY2025
+    # A record added after the publication changes nothing a reader sees until the next.
+    world.contact(None, when=at(2025, 7, 20), organisation=world.town, channel="phone")
+    again = published("contacts", [2025])[2025]
+    assert again.figures == first.figures
+    assert Publication.objects.get(pk=stored.pk).computed_at == stored.computed_at
+    # Replaced by the next publication, the prefecture's total counts the new record.
+    publish("contacts", 2025)
+    latest = published("contacts", [2025])[2025]
+    assert latest.figure(metrics.Scope()) in (8, None)
+    assert Publication.objects.count() == 1
+
+
+def test_organisation_figures_are_not_published_and_parameters_read_breakdown_rows(world):
+    for day in range(1, 8):
+        world.contact(None, when=at(2025, 7, day), organisation=world.town, channel="phone")
+    result = published("contacts", [2025])[2025]
+    town = metrics.Scope(metrics.Scope.ORGANISATION, organisation_id=world.town.pk)
+    assert result.figure(town) is None
+    everywhere = metrics.Scope()
+    phone = result.cell({"channel": ["phone"]}, everywhere)
+    assert phone == result.figure(everywhere, "channel", "phone")
+    # Two parameters at once are a cross-table the query space does not hold.
+    assert result.cell({"channel": ["phone"], "consulter": ["self"]}, everywhere) is None
+
+
+def test_the_operator_publishes_and_audits_from_the_command_line(world):
+    _north_with_a_neighbour(world)
+    out = io.StringIO()
+    call_command("publish_statistics", "--year", "2025", "--metric", "contacts", stdout=out)
+    stored = Publication.objects.get(metric="contacts", fiscal_year=2025)
+    assert f"{stored.hidden} hidden" in out.getvalue()
+    out = io.StringIO()
+    call_command("publish_statistics", "--audit", "--year", "2025", stdout=out)
+    assert "0 exposed, 0 changed since" in out.getvalue()
+    # Shown as the town sees its region (its own part known), a leak is caught: make the
+    # north's total shown again and the audit refuses.
+    north = query_space.region_scope(world.town.region_id)
+    stored.figures = [
+        [s, d, v, 11 if (s, d, v) == (north, "", None) else value]
+        for s, d, v, value in stored.figures
+    ]
+    stored.save()
+    with pytest.raises(CommandError, match="can be derived"):
+        call_command("publish_statistics", "--audit", "--year", "2025", stdout=io.StringIO())
