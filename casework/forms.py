@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, User
-from accounts.selectors import active_staff, municipalities
+from accounts.selectors import case_workers, municipalities
 
 from .access import Capability
 from .models import (
@@ -274,7 +274,7 @@ class CaseEditForm(CaseFields):
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["lead_workers"].queryset = active_staff(case.organisation_id)
+        self.fields["lead_workers"].queryset = case_workers(case.organisation_id)
 
     def changes(self) -> dict[str, Any]:
         return {**self.case_fields(), "status": self.cleaned_data["status"]}
