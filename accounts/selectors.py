@@ -22,10 +22,11 @@ def holders_of(permission: str, *, organisation_id: int | None = None) -> QueryS
     return users.distinct()
 
 
-def active_staff(organisation_id: int | None) -> QuerySet[User]:
-    """The active staff of an organisation, by user name: who may be a case's lead worker,
-    who a case list is filtered by."""
-    return User.objects.filter(organisation=organisation_id, is_active=True).order_by("username")
+def case_workers(organisation_id: int | None) -> QuerySet[User]:
+    """Who may be a case's lead worker (and who a case list is filtered by): active staff
+    of the organisation whose role logs contacts, never an auditor, administrator or
+    statistics viewer."""
+    return holders_of("casework.add_contact", organisation_id=organisation_id).order_by("username")
 
 
 def partner_organisations(user: User) -> QuerySet[Organisation]:

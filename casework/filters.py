@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, Region, User
-from accounts.selectors import active_staff
+from accounts.selectors import case_workers
 
 from .models import Case, last_contact_key
 
@@ -48,7 +48,7 @@ class CaseFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         towns = Organisation.objects.filter(kind=Organisation.Kind.MUNICIPALITY)
         self.filters["worker"].extra["choices"] = _named(
-            active_staff(user.organisation_id), "username", "display_name"
+            case_workers(user.organisation_id), "username", "display_name"
         )
         self.filters["municipality"].extra["choices"] = _named(towns, "name")
         self.filters["region"].extra["choices"] = _named(Region.objects.all(), "name")

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, User
-from accounts.selectors import active_staff, municipalities
+from accounts.selectors import case_workers, municipalities
 
 from .access import Capability
 from .models import (
@@ -107,8 +107,17 @@ class ContactForm(forms.Form):
         required=False,
         help_text=_("市町村担当課等からの個別事例の相談のとき"),
     )
-    age_band = forms.ChoiceField(label=_("年代"), choices=AgeBand.choices, initial=AgeBand.UNKNOWN)
-    gender = forms.ChoiceField(label=_("性別"), choices=Gender.choices, initial=Gender.UNKNOWN)
+    # The snapshot of an anonymous contact; a case's contacts take the person's own.
+    age_band = forms.ChoiceField(
+        label=_("年代"),
+        choices=AgeBand.choices,
+        initial=AgeBand.UNKNOWN,
+        required=False,
+        help_text=_("匿名の相談のときに記録します（ケースの相談は本人の登録内容を使います）。"),
+    )
+    gender = forms.ChoiceField(
+        label=_("性別"), choices=Gender.choices, initial=Gender.UNKNOWN, required=False
+    )
     municipality = municipality_field()
 
     SNAPSHOT_FIELDS = ("age_band", "gender", "municipality")
@@ -118,6 +127,9 @@ class ContactForm(forms.Form):
         self.user = user
         self.case: Case | None = None
         self.fields["occurred_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
+        if not (self.initial.get("case_code") or "").strip():
+            # A call without a case is most often a first call.
+            self.fields["kind"].initial = Contact.Kind.FIRST
 
     def clean_case_code(self) -> str:
         code = self.cleaned_data["case_code"].strip().upper()
@@ -138,6 +150,8 @@ class ContactForm(forms.Form):
         data = {k: v for k, v in self.cleaned_data.items() if k != "case_code"}
         data["summary"] = data["summary"] or None
         data["follow_up"] = data["follow_up"] or None
+        data["age_band"] = data["age_band"] or AgeBand.UNKNOWN
+        data["gender"] = data["gender"] or Gender.UNKNOWN
         if self.case is not None and self.case.client_id is not None:
             for field in self.SNAPSHOT_FIELDS:  # taken from the client by the service
                 data.pop(field)
@@ -260,7 +274,7 @@ class CaseEditForm(CaseFields):
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["lead_workers"].queryset = active_staff(case.organisation_id)
+        self.fields["lead_workers"].queryset = case_workers(case.organisation_id)
 
     def changes(self) -> dict[str, Any]:
         return {**self.case_fields(), "status": self.cleaned_data["status"]}

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Organisation, User
 from accounts.policy import Sensitive, organisation_of, require_step_up
 from accounts.reauth import NO_STEP_UP, StepUp
+from accounts.selectors import case_workers
 from audit.models import Action
 from audit.services import record
 
@@ -125,6 +126,9 @@ def open_case(
             **(client_attributes or {}),
         )
         client.full_clean(exclude=["data_key", "code"])
+    workers = list(lead_workers or [actor])
+    if lead_workers:
+        _require_case_workers(organisation_id, workers)
     case = Case(
         organisation_id=organisation_id,
         client=client,
@@ -133,11 +137,17 @@ def open_case(
     )
     # The client is the one made here, written with the case.
     case.full_clean(exclude=["data_key", "code", "client"])
-    writers.bulk_open_cases(
-        [writers.NewCase(case, client, [_pk(u) for u in lead_workers or [actor]])], user=actor
-    )
+    writers.bulk_open_cases([writers.NewCase(case, client, [_pk(u) for u in workers])], user=actor)
     record(Action.CREATE, obj=case, detail={"client": client.code if client else None})
     return case
+
+
+def _require_case_workers(organisation_id: int, users: Iterable[User | int]) -> None:
+    """Lead workers are the organisation's staff whose role works on cases."""
+    wanted = {_pk(u) for u in users}
+    allowed = set(case_workers(organisation_id).filter(pk__in=wanted).values_list("pk", flat=True))
+    if wanted - allowed:
+        raise ValidationError({"lead_workers": _("ケースの担当者にできない職員が含まれています。")})
 
 
 @transaction.atomic
@@ -165,6 +175,8 @@ def update_case(
     current.full_clean(exclude=["data_key", "code"])
     current.save()
     if lead_workers is not None:
+        lead_workers = list(lead_workers)
+        _require_case_workers(current.organisation_id, lead_workers)
         current.lead_workers.set(lead_workers)
     record(
         Action.UPDATE, obj=current, detail={"fields": sorted(changes), "version": current.version}

@@ -86,7 +86,8 @@ _IDENTITY = (
 #   overdue action        50  an action of an earlier host meeting is past due on the
 #                             meeting's day and not done
 #   review due            40  the latest earlier item's next review date has come
-#   no contact            30  no contact for `no_contact_days` before the meeting
+#   no contact            30  no contact for `no_contact_days` before the meeting, on a
+#                             case opened at least that long before
 #   referral waiting      20  a referral the host sent REFERRAL_WAIT_DAYS or more before
 #                             the meeting is neither accepted nor declined
 #   status changed        15  status changed after the previous meeting's day, on a case
@@ -217,7 +218,11 @@ def _scored(
     weights = {
         "overdue_action": _weight("overdue_action", when=Q(overdue_actions__gt=0)),
         "review_due": _weight("review_due", when=Q(next_review__lte=day)),
-        "no_contact": _weight("no_contact", when=LessThan(last_contact_key(), cutoff)),
+        # A case opened within the window has not gone without contact that long.
+        "no_contact": _weight(
+            "no_contact",
+            when=Q(LessThan(last_contact_key(), cutoff), opened_on__lte=cutoff.date()),
+        ),
         "referral_waiting": _weight(
             "referral_waiting", when=Q(referral_sent_at__lt=referral_cutoff)
         ),

@@ -21,6 +21,13 @@ def _local_day(value) -> datetime.date | None:
 
 
 @register.filter
+def overdue(value) -> bool:
+    """Whether a due date (or time) has passed: before today in the local time zone."""
+    day = _local_day(value)
+    return day is not None and day < timezone.localdate()
+
+
+@register.filter
 def era_date(value) -> str:
     """令和7年5月12日 (a datetime is read in the local time zone); "" for no date."""
     day = _local_day(value)

@@ -87,6 +87,9 @@ def test_the_worker_choices_are_the_active_staff_of_the_own_organisation(client,
     assert f'<option value="{world.colleague.pk}">colleague</option>' in page
     assert f'value="{gone.pk}"' not in page
     assert f'value="{world.other_counsellor.pk}"' not in page
+    # Only staff whose role works on cases: not the auditor, administrator or statistics viewer.
+    for outsider in (world.auditor, world.admin, world.statistics):
+        assert f'value="{outsider.pk}"' not in page
     # Naming a worker who is not among the choices filters nothing and says so.
     response = client.get(reverse("casework:case_list"), {"worker": str(world.other_counsellor.pk)})
     assert response.context["filter"].errors["worker"]

@@ -146,3 +146,39 @@ def test_the_service_refuses_more_minutes_than_a_day_has_and_saves_nothing(world
     assert Contact.objects.count() == 0
     contact = services.log_contact(world.counsellor, case=case, minutes=24 * 60, summary="記録")
     assert contact.minutes == 24 * 60
+
+
+def _selected_kind(html: str) -> str:
+    """The value of the 新規／継続 option the page preselects."""
+    import re
+
+    select = re.search(r'<select name="kind"[^>]*>(.*?)</select>', html, re.S)
+    assert select is not None
+    chosen = re.search(r'<option value="(\w+)"[^>]*selected', select.group(1))
+    assert chosen is not None
+    return chosen.group(1)
+
+
+def test_a_call_without_a_case_starts_as_new_and_a_case_call_as_continuing(client, world):
+    case = services.open_case(world.counsellor, identity={"name": "電話 太郎"})
+    client.force_login(world.counsellor)
+    blank = client.get(reverse("casework:contact_new"))
+    assert _selected_kind(blank.content.decode()) == Contact.Kind.FIRST
+    on_case = client.get(reverse("casework:contact_new") + f"?case={case.code}")
+    assert _selected_kind(on_case.content.decode()) == Contact.Kind.CONTINUING
+
+
+def test_a_case_contact_needs_no_snapshot_fields_and_takes_the_persons(client, world):
+    case = services.open_case(
+        world.counsellor, identity={"name": "電話 太郎"}, client_attributes={"gender": "female"}
+    )
+    client.force_login(world.counsellor)
+    post = valid_post(case_code=case.code, kind="continuing", age_band="", gender="")
+    response = client.post(reverse("casework:contact_new"), post)
+    assert response.status_code == 302
+    assert Contact.objects.get().gender == "female"
+    # An anonymous call left blank records 不明, not an error.
+    response = client.post(reverse("casework:contact_new"), valid_post(age_band="", gender=""))
+    assert response.status_code == 302
+    anonymous = Contact.objects.get(case=None)
+    assert (anonymous.age_band, anonymous.gender) == ("unknown", "unknown")

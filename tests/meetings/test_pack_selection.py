@@ -137,3 +137,16 @@ def test_the_printable_pack_contains_no_identity(client, world):
     page = client.get(reverse("meetings:print", kwargs={"pk": this.pk})).content.decode()
     assert subject.code in page and "面談した" in page
     assert CANARY_NAME not in page and "会議" in page
+
+
+def test_a_case_opened_within_the_window_is_not_flagged_for_lack_of_contact(world):
+    # The meeting is on 10 June 2024 with a 60-day window: the cut-off is 11 April 2024.
+    day = datetime.date(2024, 6, 10)
+    opened_today = case(world, opened=day)
+    opened_a_month_ago = case(world, opened=datetime.date(2024, 5, 10))
+    opened_long_ago = case(world, opened=datetime.date(2024, 2, 1))
+    pack = build_pack(world.supervisor, meeting(world, day), no_contact_days=60)
+    reasons = {entry.case.code: entry.reasons for entry in pack.cases}
+    assert "60日以上相談なし" not in reasons.get(opened_today.code, [])
+    assert "60日以上相談なし" not in reasons.get(opened_a_month_ago.code, [])
+    assert "60日以上相談なし" in reasons[opened_long_ago.code]
