@@ -79,7 +79,9 @@ def main() -> None:
         print(f"  publish {key}: {seconds:.2f} s")
     print(f"publish (all, once per month end): {publish_all:.2f} s")
     print(f"exact report: cold {cold['exact'] * 1000:.1f} ms, warm {warm['exact'] * 1000:.1f} ms")
-    print(f"read publications: cold {cold['read'] * 1000:.1f} ms, warm {warm['read'] * 1000:.1f} ms")
+    print(
+        f"read publications: cold {cold['read'] * 1000:.1f} ms, warm {warm['read'] * 1000:.1f} ms"
+    )
     print(f"read / exact (warm): {warm['read'] / warm['exact']:.2f}")
     print(f"publish / exact (warm): {publish_all / warm['exact']:.0f}")
     print(f"load average after: {os.getloadavg()}")
