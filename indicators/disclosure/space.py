@@ -34,6 +34,7 @@ from ..periods import Period
 from .model import Model
 
 PREFECTURE = "p"
+NO_REGION = "n"  # organisations of no region: derivable, never read by a viewer
 Key = tuple[str, str, Any]
 
 
@@ -176,7 +177,9 @@ def _additive(metric, cell, organisations, regions, threshold) -> Space:
         model = Model()
         sums: dict[Key, list[int]] = defaultdict(list)
         for bucket in [*regions, None]:
-            scopes = [region_scope(bucket), PREFECTURE] if bucket is not None else [PREFECTURE]
+            # Organisations of no region are the prefecture's figures less the regions':
+            # their own (never published) figures, protected like any other.
+            scopes = [region_scope(bucket) if bucket is not None else NO_REGION, PREFECTURE]
             base: list[int] | None = None
             for dimension in dimensions:
                 unknowns = []

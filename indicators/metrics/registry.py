@@ -207,7 +207,7 @@ class Metric:
                     _("条件「%(key)s」の値が正しくありません：%(values)s")
                     % {"key": allowed[key].label, "values": ", ".join(map(str, unknown))}
                 )
-            cleaned[key] = sorted(values)
+            cleaned[key] = sorted(set(values))
         return cleaned
 
     def filter(self, params: dict[str, list[str]], period: Period) -> Q:

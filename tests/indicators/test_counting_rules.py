@@ -43,6 +43,8 @@ def test_total_counts_every_contact_and_distinct_counts_people_once(world):
     assert figure("contacts") == 7
     assert figure("people_supported") == 2
     assert figure("contacts", anonymous=["yes"]) == 1
+    # A value named twice is one value, not counted twice.
+    assert figure("contacts", anonymous=["yes", "yes"]) == 1
     assert figure("contacts", anonymous=["no"]) == 6
 
 

@@ -126,3 +126,39 @@ def test_the_operator_publishes_and_audits_from_the_command_line(world):
     stored.save()
     with pytest.raises(CommandError, match="can be derived"):
         call_command("publish_statistics", "--audit", "--year", "2025", stdout=io.StringIO())
+
+
+def test_organisations_of_no_region_are_protected_as_the_prefecture_less_the_regions(world):
+    # The partner agency belongs to no region: the prefecture's figures less the regions'
+    # are its own, so its single contact is a figure to protect.
+    assert world.npo.region_id is None
+    for day in range(1, 11):
+        world.contact(None, when=at(2025, 6, day), organisation=world.town, channel="phone")
+    world.contact(None, when=at(2025, 6, 3), organisation=world.npo, channel="phone")
+    space = query_space.build(metrics.get("contacts"), FY2025, threshold=3)
+    own = space.model.figures[(query_space.NO_REGION, "", None)]
+    assert own.value == 1 and own.sensitive
+    figures, _hidden = compute(metrics.get("contacts"), FY2025)
+    hidden = {(s, d, v) for s, d, v, value in figures if value is None}
+    assert (query_space.NO_REGION, "", None) in hidden
+    assert leaks(space.model, hidden) == []
+
+
+def test_the_audit_refuses_a_publication_the_records_have_moved_past(world):
+    # Two towns of the north with twenty calls each in June: the prefecture's total (40)
+    # is large for outsiders and for each town (the other's 20), so it is shown (the
+    # north's own total is hidden: with it, the prefecture's would tell the south's 0).
+    neighbour = make_organisation(
+        Organisation.Kind.MUNICIPALITY, name="C町", region=world.town.region
+    )
+    for organisation in (world.town, neighbour):
+        for day in range(1, 21):
+            world.contact(None, when=at(2025, 6, day), organisation=organisation, channel="phone")
+    call_command(
+        "publish_statistics", "--year", "2025", "--metric", "contacts", stdout=io.StringIO()
+    )
+    stored = published("contacts", [2025])[2025]
+    assert stored.figure(metrics.Scope()) == 40
+    world.contact(None, when=at(2025, 6, 25), organisation=world.town, channel="phone")
+    with pytest.raises(CommandError, match="publish again"):
+        call_command("publish_statistics", "--audit", "--year", "2025", stdout=io.StringIO())

@@ -52,10 +52,11 @@ class Command(BaseCommand):
                 )
 
     def _audit(self, keys: list[str], years: list[int]) -> None:
-        exposed = 0
+        exposed = stale = 0
         for publication in Publication.objects.filter(metric__in=keys, fiscal_year__in=years):
             result = audit(publication)
             exposed += len(result.leaks)
+            stale += result.changed
             self.stdout.write(
                 f"{publication.metric} {publication.fiscal_year} (to {publication.as_of}): "
                 f"{result.figures} figures, {result.hidden} hidden, "
@@ -68,3 +69,6 @@ class Command(BaseCommand):
                 )
         if exposed:
             raise CommandError(f"{exposed} hidden figures can be derived")
+        if stale:
+            # The audit speaks of today's records: publish again, then audit.
+            raise CommandError(f"{stale} shown figures changed since publishing: publish again")
