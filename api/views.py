@@ -27,6 +27,7 @@ from casework.access import Capability
 from casework.selectors import find_visible_case
 from indicators import metrics
 from indicators import selectors as indicator_selectors
+from indicators.disclosure.publication import NotPublished
 from indicators.forms import MetricQueryForm, ReportPeriodForm
 from indicators.reports import Figure
 from referrals import selectors as referral_selectors
@@ -54,6 +55,14 @@ def _form_errors(form) -> exceptions.ValidationError:
     return exceptions.ValidationError(
         {field: [str(e) for e in errors] for field, errors in form.errors.items()}
     )
+
+
+def _refusal(refusal: NotPublished) -> exceptions.APIException:
+    """A question outside the published figures: 404 while the publication does not
+    exist yet, else 400, with the reason."""
+    if refusal.missing:
+        return exceptions.NotFound(refusal.message)
+    return exceptions.ValidationError({"detail": [refusal.message]})
 
 
 @overload
@@ -139,8 +148,14 @@ class MetricDetail(APIView):
         form = MetricQueryForm(data, first_year=this_year - 5, last_year=this_year, metric=metric)
         if not form.is_valid():
             raise _form_errors(form)
-        cell, scope = form.cell(), form.scope_value()
-        result, exact = indicator_selectors.metric_figures(signed_in(request), cell, scope=scope)
+        scope = form.scope_value()
+        try:
+            result, exact = indicator_selectors.metric_figures(
+                signed_in(request), form.cell(), scope=scope
+            )
+        except NotPublished as refusal:
+            raise _refusal(refusal) from None
+        cell = result.cell  # a publication's cut when the figures are published ones
         answer = {
             "metric": metric.key,
             "label": metric.label,
@@ -207,7 +222,12 @@ class PlanProgress(APIView):
         if not form.is_valid():
             raise _form_errors(form)
         year, as_of = form.period()
-        report = indicator_selectors.plan_report(signed_in(request), plan, year=year, as_of=as_of)
+        try:
+            report = indicator_selectors.plan_report(
+                signed_in(request), plan, year=year, as_of=as_of
+            )
+        except NotPublished as refusal:
+            raise _refusal(refusal) from None
         answer = {
             "plan": plan.pk,
             "year": report.year,

@@ -455,6 +455,8 @@ class Publication(models.Model):
     fiscal_year = models.PositiveSmallIntegerField(_("年度（西暦）"))
     as_of = models.DateField(_("基準日"))
     figures = models.JSONField(_("公表値"), editable=False)  # [[scope, dimension, value, shown]]
+    # What the year's earlier publications showed: [[as_of, scope, dimension, value, shown]].
+    earlier = models.JSONField(_("過去の公表値"), default=list, editable=False)
     hidden = models.PositiveIntegerField(_("秘匿した数"), default=0)
     seconds = models.FloatField(_("計算時間（秒）"), default=0.0)
     computed_at = models.DateTimeField(_("計算日時"), default=timezone.now, editable=False)

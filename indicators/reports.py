@@ -162,7 +162,7 @@ class ProgressReport:
 
     def _table_row(self, row: ProgressRow) -> list[Any]:
         indicator = row.indicator
-        hide_ratio = row.achieved.suppressed and row.ratio is not None
+        hide_ratio = row.achieved.suppressed and row.target is not None
         return [
             str(indicator.direction),
             indicator.code,
@@ -257,10 +257,11 @@ class _PlanRecords:
 
 @dataclass
 class _Values:
-    """Every indicator's value for each year the report shows, and how a viewer sees it."""
+    """Every indicator's value for each year the report shows, and how a viewer sees it:
+    counted for exact viewers, else read from the publications (None where hidden)."""
 
     records: _PlanRecords
-    computed: dict[tuple[int, int], int]  # (indicator, year) → counted figure
+    computed: dict[tuple[int, int], int | None]  # (indicator, year) → counted figure
     exact: bool
     threshold: int
 
@@ -278,6 +279,11 @@ class _Values:
         """One evaluation per distinct scope (the plan's, and any indicator counting one
         organisation only): a query per source table and scope, never per indicator."""
         counted = [indicator for indicator in indicators if not indicator.is_manual]
+        published: dict[tuple[int, int], int | None] = {}
+        if not exact:  # counts about people come from the publications; the rest counted
+            about_people = [i for i in counted if metrics.get(i.metric).about_people]
+            published = _published_values(plan, about_people, periods)
+            counted = [i for i in counted if i not in about_people]
         cells = {(i.pk, y): i.cell(p) for i in counted for y, p in periods.items()}
         by_scope: dict[metrics.Scope, list[metrics.Cell]] = {}
         for indicator in counted:
@@ -287,26 +293,43 @@ class _Values:
         figures = {
             scope: metrics.evaluate(scope_cells, scope) for scope, scope_cells in by_scope.items()
         }
-        computed = {
+        computed: dict[tuple[int, int], int | None] = {
             (i.pk, y): figures[i.scope(plan)][cells[(i.pk, y)]] for i in counted for y in periods
         }
-        return cls(records, computed, exact, threshold)
+        return cls(records, computed | published, exact, threshold)
 
     def value(self, indicator: Indicator, *, year: int) -> Decimal | None:
         if indicator.is_manual:
             return self.records.manual.get((indicator.pk, year))
-        return Decimal(self.computed[(indicator.pk, year)])
+        counted = self.computed[(indicator.pk, year)]
+        return None if counted is None else Decimal(counted)
 
     def figure(self, indicator: Indicator, *, year: int) -> Figure:
         amount = self.value(indicator, year=year)
-        hide = (
-            not self.exact
-            and amount is not None
-            and not indicator.is_manual
-            and metrics.get(indicator.metric).about_people
-            and is_small(int(amount), self.threshold)
-        )
-        return Figure(amount, hide)
+        hidden = not indicator.is_manual and self.computed[(indicator.pk, year)] is None
+        return Figure(amount, hidden)
+
+
+def _published_values(
+    plan: Plan, indicators: list[Indicator], periods: dict[int, Period]
+) -> dict[tuple[int, int], int | None]:
+    """Each counted indicator's published figure per year (None: hidden, not published
+    yet, or not a question the publications answer, such as one organisation's figure).
+    The report's year is cut where its publication is; other years are whole."""
+    from .disclosure.publication import published_of
+
+    by_metric = published_of({indicator.metric for indicator in indicators}, periods)
+    values: dict[tuple[int, int], int | None] = {}
+    for indicator in indicators:
+        scope = indicator.scope(plan)
+        for year in periods:
+            publication = by_metric[indicator.metric][year]
+            if publication.period != periods[year]:
+                values[(indicator.pk, year)] = None  # not published to this cut (yet)
+                continue
+            params = indicator.cell(periods[year]).param_dict
+            values[(indicator.pk, year)] = publication.cell(params, scope)
+    return values
 
 
 @longer_statement_timeout()  # a fiscal year's counts over every contact
@@ -322,9 +345,11 @@ def progress_report(
 
     Prior years are whole years. Cumulative indicators add up the plan's years from its
     first to this one, this one cut at the as-of date. `exact` is False for viewers outside
-    the owning organisation: small people-counts and what would reveal them are hidden.
+    the owning organisation: they read the publications (indicators.disclosure), cut at
+    the year's end or, for the current year, at the last month end; an earlier as-of
+    date is not published (NotPublished).
     """
-    period = Period.fiscal(year, as_of)
+    period = Period.fiscal(year, as_of) if exact else _published_cut(year, as_of)
     indicators = list(
         Indicator.objects.of_plan(plan)
         .select_related("direction")
@@ -349,6 +374,22 @@ def progress_report(
     return ProgressReport(plan, year, period, rows, exact, snapshot, records.snapshots)
 
 
+def _published_cut(year: int, as_of: datetime.date | None) -> Period:
+    """The period the publications of `year` cover today; an as-of date before it is a
+    question they do not answer."""
+    from .disclosure.publication import NotPublished, published_period
+
+    period = published_period(year)
+    if period is None:  # nothing of the year has ended yet: every counted figure hidden
+        return Period.fiscal(year, as_of)
+    if as_of is not None and as_of < period.end:
+        raise NotPublished(
+            _("公表値は%(date)s現在の数値です。それより前の基準日は指定できません。")
+            % {"date": period.end.strftime("%Y/%m/%d")}
+        )
+    return period
+
+
 def _progress_row(
     indicator: Indicator, *, plan: Plan, year: int, values: _Values, snapshot: Snapshot | None
 ) -> ProgressRow:
@@ -360,17 +401,22 @@ def _progress_row(
     cumulative = cumulative_target = None
     if indicator.is_cumulative:
         plan_years = [y for y in plan.years if y <= year]
-        amounts = [values.value(indicator, year=y) for y in plan_years]
+        years = [values.figure(indicator, year=y) for y in plan_years]
+        # Hidden when any year's figure is: a cumulative figure less the shown years
+        # would give the hidden one.
+        hidden = any(figure.suppressed for figure in years)
         cumulative = Figure(
-            sum((v for v in amounts if v is not None), Decimal(0)), actual.suppressed
+            None if hidden else sum((f.value for f in years if f.value is not None), Decimal(0)),
+            hidden,
         )
         if target is not None:
             shares = [targets.get((indicator.pk, y)) for y in plan_years]
             cumulative_target = sum((s for s in shares if s is not None), Decimal(0))
-    a = cumulative.value if cumulative is not None else actual.value
+    achieved = cumulative if cumulative is not None else actual
     b = cumulative_target if cumulative_target is not None else target
-    raw = ratio(a, target=b)
-    computed_status = plan.status_for(raw)
+    # A ratio or a status band of a hidden figure would give it (1.0 % of 100 is 1).
+    raw = None if achieved.suppressed else ratio(achieved.value, target=b)
+    computed_status = None if achieved.suppressed else plan.status_for(raw)
     assessment = values.records.assessments.get((indicator.pk, year))
     row = ProgressRow(
         indicator=indicator,
@@ -387,7 +433,7 @@ def _progress_row(
         else computed_status,
         assessment=assessment,
     )
-    if snapshot is not None:
+    if snapshot is not None and values.exact:
         row.submitted = snapshot.figures.get("rows", {}).get(str(indicator.pk))
         if row.submitted is not None:
             row.changed = row.submitted.get("actual") != _str(actual.value) or (
@@ -427,11 +473,13 @@ def metric_breakdown(
     threshold: int = DEFAULT_THRESHOLD,
 ) -> Breakdown:
     """A metric's total and its breakdown by every dimension its table has: one query for
-    the total and one per dimension. Small cells are hidden (with complements) unless
-    `exact`."""
+    the total and one per dimension when `exact`, else the publication's figures
+    (`published_breakdown`)."""
+    if not exact and cell.metric.about_people:
+        return published_breakdown(cell, scope=scope)
     metric = cell.metric
     total_value = metrics.evaluate([cell], scope)[cell]
-    protect = not exact and metric.about_people
+    protect = False
     tables: list[tuple[metrics.Dimension, Table]] = []
     monthly: list[tuple[datetime.date, Figure]] = []
     dimensions: list[DimensionFigures] = []
@@ -475,3 +523,100 @@ def metric_breakdown(
     # is hidden in every table or in none.
     total = Figure(Decimal(total_value), protect and is_small(total_value, threshold))
     return Breakdown(cell, scope, total, tables, monthly, dimensions)
+
+
+def published_breakdown(cell: metrics.Cell, *, scope: metrics.Scope) -> Breakdown:
+    """What a viewer without exact figures gets of a metric: the stored publication
+    (indicators.disclosure.publication) of the cell's fiscal year, for a region or the
+    prefecture, without conditions (each condition's value is a row of the breakdowns).
+    Anything else raises NotPublished with the reason."""
+    from .disclosure.publication import NotPublished, for_period
+
+    metric = cell.metric
+    if cell.params:
+        raise NotPublished(
+            _(
+                "条件を付けた集計は、所属組織の数値でのみできます。"
+                "条件の値ごとの数値は内訳表の各行をご覧ください。"
+            )
+        )
+    publication = for_period(metric.key, cell.period, scope)
+    cell = metrics.Cell.of(metric.key, {}, publication.period or cell.period)
+
+    def figure(dimension: str = "", value: Any = None) -> Figure:
+        shown = publication.figure(scope, dimension, value)
+        return Figure(None if shown is None else Decimal(shown), shown is None)
+
+    total = figure()
+    heading = [
+        _("集計範囲：%(scope)s") % {"scope": scope.label()},
+        _("対象期間：%(period)s") % {"period": cell.period.label()},
+        _("数え方：%(counting)s") % {"counting": metrics.COUNTING_LABELS[metric.counting]},
+    ]
+    tables: list[tuple[metrics.Dimension, Table]] = []
+    monthly: list[tuple[datetime.date, Figure]] = []
+    dimensions: list[DimensionFigures] = []
+    for dimension in metric.dimensions:
+        keys = publication.values(scope, dimension.key)
+        if not keys:
+            continue  # not published (the current year's breakdowns wait for its end)
+        labels = _row_labels(metric, dimension, keys)
+        rows = [
+            (
+                metrics.BreakdownRow(_row_key(dimension, key), labels[key], 0),
+                figure(dimension.key, key),
+            )
+            for key in keys
+        ]
+        table = Table(
+            title=f"{metric.label}（{dimension.label}）",
+            heading=heading,
+            columns=[
+                str(dimension.label).removesuffix("別") or str(dimension.label),
+                f"{metric.label}（{metric.unit}）",
+            ],
+        )
+        for row, shown in rows:
+            table.rows.append([row.label, shown.shown])
+        table.rows.append([_("合計"), total.shown])
+        table.total_rows = 1
+        if metric.counting == metrics.DISTINCT:
+            table.notes.append(_("実数のため、内訳の合計は合計欄と一致しないことがあります。"))
+        if metric.about_people:
+            table.notes.append(SUPPRESSION_NOTE)
+        tables.append((dimension, table))
+        dimensions.append(DimensionFigures(dimension, rows, total))
+        if dimension.month:
+            monthly = [(row.key, shown) for row, shown in rows]
+    if not publication.is_closed and metric.about_people:
+        for _dimension, table in tables:
+            table.notes.append(PUBLICATION_NOTE)
+    return Breakdown(cell, scope, total, tables, monthly, dimensions)
+
+
+PUBLICATION_NOTE = _("今年度の内訳は月別のみ公表し、その他の内訳は年度終了後に公表します。")
+
+
+def _row_key(dimension: metrics.Dimension, key: Any) -> Any:
+    return datetime.date.fromisoformat(key) if dimension.month and key else key
+
+
+def _row_labels(
+    metric: metrics.Metric, dimension: metrics.Dimension, keys: list[Any]
+) -> dict[Any, str]:
+    """Names of a publication's rows: months and choices from the registry, organisations,
+    municipalities and regions from their tables."""
+    unknown = str(_("不明・該当なし"))
+    if dimension.month:
+        return {k: f"{_row_key(dimension, k).year}年{_row_key(dimension, k).month}月" for k in keys}
+    if dimension.choices is not None:
+        return {k: str(dimension.choices.get(k, k)) if k is not None else unknown for k in keys}
+    named: dict[Any, str] = {}
+    if dimension.name_path:
+        named = dict(
+            metric.source.queryset()
+            .filter(**{f"{dimension.path}__in": [k for k in keys if k is not None]})
+            .values_list(dimension.path, dimension.name_path)
+            .distinct()
+        )
+    return {k: named.get(k) or unknown for k in keys}

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from tabular import Table
@@ -62,10 +63,19 @@ def snapshot_for(user: User, pk: int | str) -> Snapshot:
 
 
 def snapshot_table(user: User, snapshot: Snapshot) -> Table:
-    """The submitted table as `user` may see it: exact for the owner, else suppressed."""
-    exact = policy.exact_for_plan(user, snapshot.plan)
-    data = snapshot.figures["table"] if exact else snapshot.figures["public_table"]
-    return Table.from_json(data)
+    """The submitted table as `user` may see it: as frozen for the owner; for everyone
+    else the year's published figures (a submission is cut at any day, and its own
+    suppression would be a second pattern to subtract from the publications)."""
+    if policy.exact_for_plan(user, snapshot.plan):
+        return Table.from_json(snapshot.figures["table"])
+    table = progress_report(snapshot.plan, year=snapshot.fiscal_year, exact=False).table()
+    table.notes.insert(0, str(SNAPSHOT_NOTE))
+    return table
+
+
+SNAPSHOT_NOTE = _(
+    "提出時の数値は提出した組織にのみ表示されます。ここでは同じ年度の公表値を示します。"
+)
 
 
 def plan_report(

@@ -25,8 +25,8 @@ from .reports import progress_report
 def submit_report(
     user: User, plan: Plan, *, year: int, as_of: datetime.date, note: str = ""
 ) -> Snapshot:
-    """Freeze the report's figures as submitted: the exact table for the owning
-    organisation and the suppressed one for everybody else."""
+    """Freeze the report's figures as submitted (the exact table, which only the owning
+    organisation reads)."""
     if not may_submit(user, plan):
         raise PermissionDenied
     if year not in plan.years:
@@ -34,9 +34,7 @@ def submit_report(
     if as_of > timezone.localdate():
         raise ValidationError(_("未来の日付を基準日にして提出することはできません。"))
     exact = progress_report(plan, year=year, as_of=as_of, exact=True)
-    public = progress_report(plan, year=year, as_of=as_of, exact=False)
-    figures = exact.figures()
-    figures["public_table"] = public.table().as_json()
+    figures = exact.figures()  # others read the publications (selectors.snapshot_table)
     with transaction.atomic():
         snapshot = Snapshot.objects.create(
             plan=plan,

@@ -21,6 +21,7 @@ from audit.services import record
 from tabular import Table, to_csv, to_xlsx
 
 from . import charts, metrics, policy, selectors, services
+from .disclosure.publication import NotPublished
 from .forms import IndicatorYearForm, MetricQueryForm, ReportPeriodForm, SubmitForm
 from .models import Plan
 from .periods import era_label
@@ -53,7 +54,11 @@ def _report_or_errors(request: HttpRequest, plan: Plan):
     if not form.is_valid():
         return form, None
     year, as_of = form.period()
-    return form, selectors.plan_report(signed_in(request), plan, year=year, as_of=as_of)
+    try:
+        return form, selectors.plan_report(signed_in(request), plan, year=year, as_of=as_of)
+    except NotPublished as refusal:  # a question the publications do not answer
+        form.add_error(None, refusal.message)
+        return form, None
 
 
 def _progress_table(request: HttpRequest, report) -> Table:
@@ -299,7 +304,15 @@ def metric_detail(request: HttpRequest, key: str) -> HttpResponse:
     if not form.is_valid():
         return render(request, "indicators/metric.html", context, status=400)
     cell = form.cell()
-    result, _exact = selectors.metric_figures(signed_in(request), cell, scope=form.scope_value())
+    try:
+        result, _exact = selectors.metric_figures(
+            signed_in(request), cell, scope=form.scope_value()
+        )
+    except NotPublished as refusal:  # not yet published: a fair question, no answer yet
+        form.add_error(None, refusal.message)
+        status = 200 if refusal.missing else 400
+        return render(request, "indicators/metric.html", context, status=status)
+    cell = result.cell  # a publication's cut when the figures are published ones
     context.update(
         {
             "result": result,
@@ -328,7 +341,17 @@ def metric_export(request: HttpRequest, key: str, fmt: str) -> HttpResponse:
     form = _metric_form(request, metric)
     if not form.is_valid():
         return _bad_query(form)
-    cell = form.cell()
-    result, exact = selectors.metric_figures(signed_in(request), cell, scope=form.scope_value())
+    try:
+        result, exact = selectors.metric_figures(
+            signed_in(request), form.cell(), scope=form.scope_value()
+        )
+    except NotPublished as refusal:
+        if refusal.missing:
+            return HttpResponse(
+                refusal.message, status=404, content_type="text/plain; charset=utf-8"
+            )
+        form.add_error(None, refusal.message)
+        return _bad_query(form)
+    cell = result.cell
     filename = f"{metric.key}_{cell.period.start:%Y%m%d}_{cell.period.end:%Y%m%d}.{fmt}"
     return _export(request, [t for _d, t in result.tables], fmt, filename, metric.key, exact)

@@ -109,3 +109,13 @@ class World:
     def extended(self, cls: type[W]) -> W:
         """This world as an instance of a subclass that adds an area's helpers."""
         return cls(**{f.name: getattr(self, f.name) for f in dataclasses.fields(self)})
+
+    def publish(self, year: int, *metric_keys: str) -> None:
+        """Store the publications of `year` (every count about people when no metric
+        is named), as the month-end `publish_statistics` run does: what viewers outside
+        an organisation read."""
+        from indicators import metrics
+        from indicators.disclosure.publication import publish
+
+        for key in metric_keys or [k for k, m in metrics.REGISTRY.items() if m.about_people]:
+            publish(key, year)

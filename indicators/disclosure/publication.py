@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .. import metrics
 from ..models import Publication
@@ -42,32 +42,59 @@ def published_period(year: int, today: datetime.date | None = None) -> Period | 
 
 
 def compute(
-    metric: metrics.Metric, period: Period, *, threshold: int = DEFAULT_THRESHOLD
+    metric: metrics.Metric,
+    period: Period,
+    *,
+    threshold: int = DEFAULT_THRESHOLD,
+    earlier: Sequence[Sequence[Any]] = (),
 ) -> tuple[list[list[Any]], int]:
     """Every figure of the metric's query space over `period`, shown value or None, and
-    how many are hidden."""
-    space = query_space.build(metric, period, threshold=threshold)
+    how many are hidden; `earlier` is what earlier publications of the year showed."""
+    space = query_space.build(metric, period, threshold=threshold, earlier=earlier)
     model = space.model
     hidden: set = set()
     if metric.about_people:
-        hidden = protect_with_insiders(model, list(space.insiders.values()))
+        hidden = protect_with_insiders(model, list(space.insiders.values()), fixed=space.fixed)
     figures: list[list[Any]] = []
     for key, figure in model.figures.items():
+        if len(cast(tuple, key)) != 3:
+            continue  # an earlier cut's figure: in the model, not in this publication
         scope, dimension, value = cast(query_space.Key, key)
         figures.append([scope, dimension, value, None if key in hidden else figure.value])
     return figures, len(hidden)
 
 
+def shown_earlier(publication: Publication) -> list[list[Any]]:
+    """What a viewer has kept of the year's publications up to `publication`:
+    [as_of, scope, dimension, value, shown] of every figure shown."""
+    as_of = publication.as_of.isoformat()
+    return [
+        *publication.earlier,
+        *(
+            [as_of, scope, dimension, value, shown]
+            for scope, dimension, value, shown in publication.figures
+            if shown is not None and scope != query_space.NO_REGION
+        ),
+    ]
+
+
 def publish(
-    metric_key: str, year: int, *, today: datetime.date | None = None
+    metric_key: str, year: int, *, today: datetime.date | None = None, revise: bool = False
 ) -> Publication | None:
-    """Compute and store (replacing) the publication of `metric_key` for `year`."""
+    """Compute and store the publication of `metric_key` for `year`, replacing the
+    year's last one. What that and the ones before it showed stays shown (a viewer keeps
+    them). A year already published whole is final: it is computed again only when
+    `revise` (a correction after the year closed), and then too keeps what it showed."""
     metric = metrics.get(metric_key)
     period = published_period(year, today)
     if period is None:
         return None
+    previous = Publication.objects.filter(metric=metric.key, fiscal_year=year).first()
+    if previous is not None and previous.as_of >= period.end and not revise:
+        return previous  # final for this cut: the same question, the same answer
+    earlier = shown_earlier(previous) if previous is not None else []
     started = time.perf_counter()
-    figures, hidden = compute(metric, period)
+    figures, hidden = compute(metric, period, earlier=earlier)
     seconds = time.perf_counter() - started
     publication, _created = Publication.objects.update_or_create(
         metric=metric.key,
@@ -75,6 +102,7 @@ def publish(
         defaults={
             "as_of": period.end,
             "figures": figures,
+            "earlier": earlier,
             "hidden": hidden,
             "seconds": seconds,
             "computed_at": timezone.now(),
@@ -97,6 +125,15 @@ class Published:
         """The shown value, or None when hidden (or outside the query space)."""
         key = (query_space.scope_code(scope), dimension, query_space.value_code(value))
         return self.figures.get(key)
+
+    @property
+    def is_closed(self) -> bool:
+        return self.period is not None and self.period.is_whole_fiscal_year
+
+    def values(self, scope: metrics.Scope, dimension: str) -> list[Any]:
+        """The rows a breakdown of `scope` has in this publication, in stored order."""
+        code = query_space.scope_code(scope)
+        return [v for (s, d, v) in self.figures if s == code and d == dimension]
 
     def cell(self, params: dict[str, list[str]], scope: metrics.Scope) -> int | None:
         """A figure with parameters: the total, or the sum of the rows of the one
@@ -130,38 +167,79 @@ def _dimension_of(metric: metrics.Metric, param_key: str) -> str | None:
 
 
 def published(metric_key: str, years: Iterable[int]) -> dict[int, Published]:
-    """The stored publications of `metric_key` for `years`; a year with none stored is
-    computed now (its first reader pays, once)."""
-    metric = metrics.get(metric_key)
+    """The stored publications of `metric_key` for `years` (a year with none stored reads
+    as all hidden: readers never compute one, `publish_statistics` does)."""
+    return published_of([metric_key], years)[metric_key]
+
+
+def published_of(
+    metric_keys: Iterable[str], years: Iterable[int]
+) -> dict[str, dict[int, Published]]:
+    """`published` for several metrics at once: one query whatever their number."""
+    chosen = {key: metrics.get(key) for key in metric_keys}
     years = sorted(set(years))
     stored = {
-        p.fiscal_year: p
-        for p in Publication.objects.filter(metric=metric.key, fiscal_year__in=years)
+        (p.metric, p.fiscal_year): p
+        for p in Publication.objects.filter(metric__in=list(chosen), fiscal_year__in=years)
     }
-    result = {}
-    for year in years:
-        publication = stored.get(year)
-        if publication is None:
-            publication = _first(metric.key, year)
-        if publication is None:
-            result[year] = Published(metric, year, None, {})
-            continue
-        first, _last = fiscal_year_bounds(year)
-        result[year] = Published(
-            metric,
-            year,
-            Period(first, publication.as_of),
-            {(s, d, v): shown for s, d, v, shown in publication.figures},
-        )
+    result: dict[str, dict[int, Published]] = {}
+    for key, metric in chosen.items():
+        result[key] = {}
+        for year in years:
+            publication = stored.get((key, year))
+            if publication is None:
+                result[key][year] = Published(metric, year, None, {})
+                continue
+            first, _last = fiscal_year_bounds(year)
+            result[key][year] = Published(
+                metric,
+                year,
+                Period(first, publication.as_of),
+                {(s, d, v): shown for s, d, v, shown in publication.figures},
+            )
     return result
 
 
-def _first(metric_key: str, year: int) -> Publication | None:
-    try:
-        with transaction.atomic():
-            return publish(metric_key, year)
-    except IntegrityError:  # another reader stored it meanwhile
-        return Publication.objects.filter(metric=metric_key, fiscal_year=year).first()
+class NotPublished(Exception):
+    """A question outside what viewers without exact figures may ask; the message says
+    why, in words for the person asking."""
+
+    def __init__(self, message: str, *, missing: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.missing = missing  # the question is fine, the publication does not exist yet
+
+
+def for_period(metric_key: str, period: Period, scope: metrics.Scope) -> Published:
+    """The publication that answers `metric_key` over `period` in `scope`, or
+    NotPublished: only regions and the prefecture, only fiscal years (the current one to
+    the last month end: a later as-of date reads the same figures), no day ranges."""
+    if not query_space.published_scopes(scope):
+        raise NotPublished(
+            _(
+                "組織ごとの数値は、その組織の担当者にのみ表示されます。"
+                "圏域または県全体を選んでください。"
+            )
+        )
+    if not period.is_fiscal:
+        raise NotPublished(
+            _(
+                "公表値は年度単位です（今年度は前月末現在）。"
+                "開始日・終了日を指定した集計はできません。"
+            )
+        )
+    found = published(metric_key, [period.fiscal_year])[period.fiscal_year]
+    if found.period is None:
+        raise NotPublished(
+            _("この年度の公表値はまだ作成されていません（月末ごとに作成されます）。"),
+            missing=True,
+        )
+    if period.end < found.period.end:
+        raise NotPublished(
+            _("公表値は%(date)s現在の数値です。それより前の基準日は指定できません。")
+            % {"date": found.period.end.strftime("%Y/%m/%d")}
+        )
+    return found
 
 
 @dataclass
@@ -185,7 +263,12 @@ def audit(publication: Publication, *, threshold: int = DEFAULT_THRESHOLD) -> Au
 
     metric = metrics.get(publication.metric)
     first, _last = fiscal_year_bounds(publication.fiscal_year)
-    space = query_space.build(metric, Period(first, publication.as_of), threshold=threshold)
+    space = query_space.build(
+        metric,
+        Period(first, publication.as_of),
+        threshold=threshold,
+        earlier=publication.earlier,
+    )
     shown = {(s, d, v): value for s, d, v, value in publication.figures}
     hidden = {key for key, value in shown.items() if value is None}
     changed = 0

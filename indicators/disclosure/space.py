@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from accounts.models import Organisation
 
@@ -77,6 +77,7 @@ class Space:
     period: Period
     model: Model
     insiders: dict[str, Model] = field(default_factory=dict)
+    fixed: set[Hashable] = field(default_factory=set)  # shown by an earlier publication
 
     @property
     def keys(self) -> list[Hashable]:
@@ -114,16 +115,43 @@ def published_scopes(scope: metrics.Scope) -> bool:
     return scope.kind != metrics.Scope.ORGANISATION
 
 
-def build(metric: metrics.Metric, period: Period, *, threshold: int) -> Space:
+def is_closed(period: Period) -> bool:
+    """Whether `period` is a whole fiscal year (else the current year to a month end)."""
+    return period.is_whole_fiscal_year
+
+
+def build(
+    metric: metrics.Metric,
+    period: Period,
+    *,
+    threshold: int,
+    earlier: Sequence[Sequence[Any]] = (),
+) -> Space:
     """The model of everything a viewer without exact figures can obtain of `metric`
     over `period` (one fiscal year, cut at a month end), with each organisation's view
-    of it when the count is additive."""
+    of it when the count is additive.
+
+    Until the year is over only the totals and month rows of additive counts are
+    published: each month end's publication replaces the last, and anything else cut at
+    two month ends would differ by a month of it. `earlier` holds what earlier
+    publications of the year showed, [as_of, scope, dimension, value, shown]: the
+    attacker keeps them, so they are in the model as shown figures that can no longer be
+    hidden (`Space.fixed`)."""
     cell = metrics.Cell.of(metric.key, {}, period)
     organisations, regions = _scopes()
     if metric.counting == metrics.TOTAL:
-        return _additive(metric, cell, organisations, regions, threshold)
+        return _additive(metric, cell, organisations, regions, threshold, earlier)
+    if not is_closed(period):  # a year's new people by month end: whole years only
+        return Space(metric, period, Model())
     everyone_in_a_region = all(region is not None for _pk, region in organisations)
-    return _distinct(metric, cell, regions, threshold, bounded=everyone_in_a_region)
+    space = _distinct(metric, cell, regions, threshold, bounded=everyone_in_a_region)
+    space.fixed = {
+        key
+        for as_of, scope, dimension, value, _shown in earlier
+        if as_of == period.end.isoformat()
+        and (key := (scope, dimension, value)) in space.model.figures
+    }
+    return space
 
 
 def _listed_values(metric: metrics.Metric, period: Period) -> dict[str, dict[Any, None]]:
@@ -143,11 +171,17 @@ def _weight(key: Key) -> int:
     return (2 if key[0] == PREFECTURE else 1) * (2 if key[1] == "" else 1)
 
 
-def _additive(metric, cell, organisations, regions, threshold) -> Space:
+def _additive(metric, cell, organisations, regions, threshold, earlier) -> Space:
     """Unknowns per region (and one for organisations outside any region), dimension and
     value; a region's figures are its unknowns, the prefecture's their sums."""
-    derived = _derived_region(metric)
-    dimensions = [d.key for d in metric.dimensions if not derived or d.key != derived[1]]
+    closed = is_closed(cell.period)
+    derived = _derived_region(metric) if closed else None
+    months = [d.key for d in metric.dimensions if d.month]
+    dimensions = [
+        d.key
+        for d in metric.dimensions
+        if (closed or d.month) and (not derived or d.key != derived[1])
+    ]
     region_of = (
         dict(Organisation.objects.values_list("pk", "region_id")) if derived is not None else {}
     )
@@ -163,6 +197,7 @@ def _additive(metric, cell, organisations, regions, threshold) -> Space:
                 own[pk][(dimension, value)] = count
                 universe[dimension][value] = None
     bucket_of = dict(organisations)
+    fixed = _fixed(earlier, cell.period, months)
 
     def counts_of(excluded: int | None) -> dict[tuple[Any, str, Any], int]:
         counts: dict[tuple[Any, str, Any], int] = defaultdict(int)
@@ -173,7 +208,14 @@ def _additive(metric, cell, organisations, regions, threshold) -> Space:
                 counts[(bucket_of[pk], dimension, value)] += count
         return counts
 
-    def model_of(counts: dict[tuple[Any, str, Any], int]) -> Model:
+    def model_of(counts: dict[tuple[Any, str, Any], int], *, insider: bool = False) -> Model:
+        # To an insider a figure is the others' part of it: none at all (all its own)
+        # is no one else's figure to protect, else a prefecture with one organisation
+        # recording would publish nothing.
+        def sensitive(value: int) -> bool:
+            small = 0 < value < threshold if insider else is_small(value, threshold)
+            return metric.about_people and small
+
         model = Model()
         sums: dict[Key, list[int]] = defaultdict(list)
         for bucket in [*regions, None]:
@@ -204,17 +246,54 @@ def _additive(metric, cell, organisations, regions, threshold) -> Space:
             model.publish(
                 key,
                 terms,
-                sensitive=metric.about_people and is_small(value, threshold),
+                sensitive=sensitive(value) and key not in fixed,
                 cost=(value + 1) * _weight(key),
             )
+        for key, terms in _earlier_terms(sums, earlier, cell.period, months).items():
+            model.publish(key, terms, sensitive=False)
         return model
 
     space = Space(metric, cell.period, model_of(counts_of(None)))
+    space.fixed = {
+        key for key in space.model.figures if key in fixed or cast(tuple, key)[0] == "earlier"
+    }
     if metric.about_people:
         # An organisation knows its own figures exactly: what it sees of the publication
         # is the same tables holding everyone else's part.
-        space.insiders = {org_scope(pk): model_of(counts_of(pk)) for pk in own}
+        space.insiders = {org_scope(pk): model_of(counts_of(pk), insider=True) for pk in own}
     return space
+
+
+def _fixed(earlier, period: Period, months: list[str]) -> set[Key]:
+    """Earlier shown figures that are figures of this publication too: rows of the same
+    cut, and month rows (a month is the same whatever the cut)."""
+    return {
+        (scope, dimension, value)
+        for as_of, scope, dimension, value, _shown in earlier
+        if as_of == period.end.isoformat() or dimension in months
+    }
+
+
+def _earlier_terms(
+    sums: dict[Key, list[int]], earlier, period: Period, months: list[str]
+) -> dict[tuple, list[int]]:
+    """Earlier cuts' totals as figures of their own, the sum of their months' unknowns
+    (keyed ("earlier", as_of, scope, "", None)). Earlier publications of the year show
+    nothing else (see `build`)."""
+    found: dict[tuple, list[int]] = {}
+    if not months:
+        return found
+    for as_of, scope, dimension, value, _shown in earlier:
+        if as_of == period.end.isoformat() or dimension != "":
+            continue
+        terms = [
+            u
+            for (s, d, month), unknowns in sums.items()
+            if s == scope and d == months[0] and month is not None and month <= as_of
+            for u in unknowns
+        ]
+        found[("earlier", as_of, scope, dimension, value)] = terms
+    return found
 
 
 def _distinct(metric, cell, regions, threshold, *, bounded: bool) -> Space:

@@ -31,18 +31,25 @@ BATCH = 25
 
 
 def protect(
-    model: Model, protection: Protection | None = None, *, later: Collection[Key] = ()
+    model: Model,
+    protection: Protection | None = None,
+    *,
+    later: Collection[Key] = (),
+    fixed: Collection[Key] = (),
 ) -> set[Key]:
-    """The figures to hide so that no sensitive figure can be derived within protection."""
+    """The figures to hide so that no sensitive figure can be derived within protection.
+    `fixed` figures are shown whatever happens (an earlier publication showed them)."""
     protection = protection or Protection()
-    later = set(later)
-    sensitive = {key for key, figure in model.figures.items() if figure.sensitive}
+    later, fixed = set(later), set(fixed)
+    sensitive = {key for key, figure in model.figures.items() if figure.sensitive} - fixed
     if not model.values:  # nothing counted: no figure can move, hide every sensitive one
         return sensitive
-    hidden = _stage(model, sensitive | later, protection, lambda key: key not in later)
+    hidden = _stage(
+        model, sensitive | later, protection, lambda key: key not in later and key not in fixed
+    )
     if later:
         hidden = (hidden - later) | (sensitive & later)
-        hidden = _stage(model, hidden, protection, lambda key: key in later)
+        hidden = _stage(model, hidden, protection, lambda key: key in later and key not in fixed)
     return hidden
 
 
@@ -180,7 +187,11 @@ def _everything_touching(
 
 
 def protect_with_insiders(
-    model: Model, views: Sequence[Model], protection: Protection | None = None
+    model: Model,
+    views: Sequence[Model],
+    protection: Protection | None = None,
+    *,
+    fixed: Collection[Key] = (),
 ) -> set[Key]:
     """`protect`, then repaired until no insider can derive others' figures either. An
     insider (an organisation, knowing its own figures exactly) sees the same figures,
@@ -189,10 +200,11 @@ def protect_with_insiders(
     have the model's keys; complements are chosen among them, and the last audit of each
     view confirms."""
     protection = protection or Protection()
-    hidden = protect(model, protection)
+    fixed = set(fixed)
+    hidden = protect(model, protection, fixed=fixed)
 
     def allowed(key: Key) -> bool:
-        return key in model.figures
+        return key in model.figures and key not in fixed
 
     changed = True
     while changed:

@@ -15,9 +15,11 @@ from casework import services
 from casework.models import Contact
 from casework.periods import fiscal_year
 from indicators import metrics
+from indicators.disclosure.publication import published_period
 from indicators.reports import metric_breakdown
 from referrals import services as referral_services
 from referrals.models import Referral
+from tests.indicators.conftest import at
 
 pytestmark = pytest.mark.django_db
 
@@ -38,14 +40,19 @@ def by_dimension(answer: dict, key: str) -> dict:
     return {row["key"]: row for row in found["rows"]}
 
 
-def test_small_cells_are_suppressed_for_viewers_outside_the_owning_organisation(api):
-    log(api.counsellor, 6, channel="phone")
-    log(api.counsellor, 4, channel="centre_visit")
-    log(api.counsellor, 1, channel="email")  # a cell of one: could single someone out
+LAST_YEAR = THIS_YEAR - 1  # closed: published whole, every breakdown
+IN_LAST_YEAR = at(LAST_YEAR, 10, 1)
 
-    outside = metric(api.as_("town_statistics")).json()
+
+def test_small_cells_are_suppressed_for_viewers_outside_the_owning_organisation(api):
+    log(api.counsellor, 6, channel="phone", occurred_at=IN_LAST_YEAR)
+    log(api.counsellor, 4, channel="centre_visit", occurred_at=IN_LAST_YEAR)
+    # A cell of one: could single someone out.
+    log(api.counsellor, 1, channel="email", occurred_at=IN_LAST_YEAR)
+    api.world.publish(LAST_YEAR, "contacts")
+
+    outside = metric(api.as_("town_statistics"), year=LAST_YEAR).json()
     assert outside["exact"] is False
-    assert outside["total"] == {"value": 11.0, "suppressed": False}
     channels = by_dimension(outside, "channel")
     assert channels["email"] == {
         "key": "email",
@@ -53,12 +60,18 @@ def test_small_cells_are_suppressed_for_viewers_outside_the_owning_organisation(
         "value": None,
         "suppressed": True,
     }
-    # The complement is hidden too, or 11 - 6 - 4 would give the email figure away.
+    # Something else is hidden with it (a complement, or the total), or 11 - 6 - 4
+    # would give the email figure away.
     hidden = [key for key, row in channels.items() if row["suppressed"]]
-    assert len(hidden) >= 2
+    complements = [key for key in hidden if key != "email"] + (
+        ["total"] if outside["total"]["suppressed"] else []
+    )
+    assert complements
     assert all(channels[key]["value"] is None for key in hidden)
+    shown = {key: row["value"] for key, row in channels.items() if not row["suppressed"]}
+    assert all(value >= 3 for value in shown.values())  # never a small figure
 
-    owner = metric(api.as_("supervisor")).json()
+    owner = metric(api.as_("supervisor"), year=LAST_YEAR).json()
     assert owner["exact"] is True
     exact = by_dimension(owner, "channel")
     assert (exact["phone"]["value"], exact["centre_visit"]["value"], exact["email"]["value"]) == (
@@ -66,14 +79,16 @@ def test_small_cells_are_suppressed_for_viewers_outside_the_owning_organisation(
         4.0,
         1.0,
     )
+    assert all(exact[key]["value"] == value for key, value in shown.items())
 
 
 def test_the_api_hides_exactly_the_cells_the_screen_hides(api, client):
-    log(api.counsellor, 5, channel="phone")
-    log(api.counsellor, 2, channel="home_visit")
-    answer = metric(api.as_("town_statistics")).json()
+    log(api.counsellor, 5, channel="phone", occurred_at=IN_LAST_YEAR)
+    log(api.counsellor, 2, channel="home_visit", occurred_at=IN_LAST_YEAR)
+    api.world.publish(LAST_YEAR, "contacts")
+    answer = metric(api.as_("town_statistics"), year=LAST_YEAR).json()
     client.force_login(api.town_statistics)
-    page = client.get("/indicators/metrics/contacts/", {"year": THIS_YEAR})
+    page = client.get("/indicators/metrics/contacts/", {"year": LAST_YEAR})
     screen = page.context["result"]
     compared = 0
     for dimension in screen.dimensions:
@@ -81,8 +96,31 @@ def test_the_api_hides_exactly_the_cells_the_screen_hides(api, client):
         for row, figure in dimension.rows:
             key = None if row.key is None else str(row.key)
             assert api_rows[key]["suppressed"] == figure.suppressed, (dimension, key)
+            assert api_rows[key]["value"] == (None if figure.suppressed else figure.value)
             compared += figure.suppressed
     assert compared >= 2  # the cell of two home visits and its complement, at least
+
+
+def test_the_current_year_publishes_no_breakdown_and_no_filtered_figure(api):
+    """An open year's breakdowns would be subtracted month end from month end; a
+    filtered figure is a difference of two published ones."""
+    api.world.publish(THIS_YEAR, "contacts")
+    outside = api.as_("town_statistics")
+    if published_period(THIS_YEAR) is None:  # April: no month of the year has ended yet
+        assert metric(outside).status_code == 404
+        return
+    answer = metric(outside).json()
+    assert answer["exact"] is False
+    assert all(
+        row["suppressed"]
+        for b in answer["breakdowns"]
+        if b["dimension"] != "month"
+        for row in b["rows"]
+    )
+    filtered = metric(outside, p_channel="phone")
+    assert filtered.status_code == 400 and filtered.json()["detail"]
+    day_range = metric(outside, start=f"{THIS_YEAR}-04-01", end=f"{THIS_YEAR}-04-15")
+    assert day_range.status_code == 400
 
 
 def test_metric_parameters_filter_like_the_screen_and_bad_ones_are_400(api):

@@ -76,27 +76,100 @@ def test_an_insider_cannot_subtract_its_own_figures_from_its_region(world):
         assert leaks(view, hidden_keys) == []
 
 
-def test_a_publication_is_stored_and_read_back_unchanged_until_the_next(world):
-    for day in range(1, 8):
-        world.contact(None, when=at(2025, 7, day), organisation=world.town, channel="phone")
+def test_readers_never_compute_and_a_closed_year_is_final_until_revised(world):
+    neighbour = make_organisation(
+        Organisation.Kind.MUNICIPALITY, name="C町", region=world.town.region
+    )
+    for organisation, calls in ((world.town, 10), (neighbour, 20), (world.village, 30)):
+        for day in range(1, calls + 1):
+            world.contact(None, when=at(2025, 7, day), organisation=organisation, channel="phone")
+    # Nothing stored: a reader gets nothing (computing would take a request minutes).
+    assert published("contacts", [2025])[2025].period is None
+    assert not Publication.objects.exists()
+    publish("contacts", 2025)
     first = published("contacts", [2025])[2025]
     stored = Publication.objects.get(metric="contacts", fiscal_year=2025)
     assert first.period == FY2025
-    # A record added after the publication changes nothing a reader sees until the next.
+    # A record added after the year closed changes nothing: the same question gets the
+    # same answer, publishing again included.
     world.contact(None, when=at(2025, 7, 20), organisation=world.town, channel="phone")
-    again = published("contacts", [2025])[2025]
-    assert again.figures == first.figures
-    assert Publication.objects.get(pk=stored.pk).computed_at == stored.computed_at
-    # Replaced by the next publication, the prefecture's total counts the new record.
     publish("contacts", 2025)
+    assert published("contacts", [2025])[2025].figures == first.figures
+    assert Publication.objects.get(pk=stored.pk).computed_at == stored.computed_at
+    # A revision counts the new record and keeps shown what the first showed.
+    publish("contacts", 2025, revise=True)
     latest = published("contacts", [2025])[2025]
-    assert latest.figure(metrics.Scope()) in (8, None)
+    assert latest.figure(metrics.Scope()) in (61, None)
     assert Publication.objects.count() == 1
+    shown_first = {key for key, value in first.figures.items() if value is not None}
+    assert shown_first
+    assert all(latest.figures[key] is not None for key in shown_first)
+
+
+def _monthly_publications(world, *, carry_earlier: bool):
+    """Fiscal 2026 published at the end of September and again at the end of October.
+    The north: the town with ten calls in September, a neighbour with twenty; in October
+    the neighbour alone, one call. The south: forty calls in September, ten in October.
+    With `carry_earlier` false the October publication is computed as if September's had
+    never been shown (what the first design did)."""
+    neighbour = make_organisation(
+        Organisation.Kind.MUNICIPALITY, name="C町", region=world.town.region
+    )
+    south = world.village
+    for day in range(1, 11):
+        world.contact(None, when=at(2026, 9, day), organisation=world.town, channel="phone")
+    for day in range(1, 21):
+        world.contact(None, when=at(2026, 9, day), organisation=neighbour, channel="phone")
+    for day in range(1, 21):
+        for hour in (9, 15):
+            world.contact(None, when=at(2026, 9, day, hour), organisation=south, channel="phone")
+    for day in range(1, 11):
+        world.contact(None, when=at(2026, 10, day), organisation=south, channel="phone")
+    world.contact(None, when=at(2026, 10, 20), organisation=neighbour, channel="phone")
+    september = publish("contacts", 2026, today=datetime.date(2026, 10, 5))
+    assert september is not None and september.as_of == datetime.date(2026, 9, 30)
+    if not carry_earlier:
+        Publication.objects.all().delete()
+    october = publish("contacts", 2026, today=datetime.date(2026, 11, 5))
+    assert october is not None and october.as_of == datetime.date(2026, 10, 31)
+    if not carry_earlier:
+        from indicators.disclosure.publication import shown_earlier
+
+        october.earlier = shown_earlier(september)  # what the attacker kept
+    return october
+
+
+def test_a_month_end_publication_cannot_be_subtracted_from_the_last_one(world):
+    # The attack: October's table minus September's is October's rows. Computed alone,
+    # October's pattern lets the auditor (holding both) pin something; computed with what
+    # September showed kept shown, nothing.
+    from indicators.disclosure.publication import audit
+
+    naive = _monthly_publications(world, carry_earlier=False)
+    assert audit(naive).leaks, "the crafted data no longer shows the attack"
+
+
+def test_month_end_publications_carry_what_the_last_one_showed(world):
+    from indicators.disclosure.publication import audit
+
+    october = _monthly_publications(world, carry_earlier=True)
+    assert october.earlier  # September's shown figures, kept
+    assert audit(october).leaks == []
+    # Until the year ends only totals and month rows are published.
+    dimensions = {d for _s, d, _v, _shown in october.figures}
+    assert dimensions == {"", "month"}
+
+
+def test_people_counts_wait_for_the_end_of_the_year(world):
+    world.contact(world.case(opened_on=datetime.date(2026, 5, 1)), when=at(2026, 9, 1))
+    during = publish("people_supported", 2026, today=datetime.date(2026, 10, 5))
+    assert during is not None and during.figures == []
 
 
 def test_organisation_figures_are_not_published_and_parameters_read_breakdown_rows(world):
     for day in range(1, 8):
         world.contact(None, when=at(2025, 7, day), organisation=world.town, channel="phone")
+    publish("contacts", 2025)
     result = published("contacts", [2025])[2025]
     town = metrics.Scope(metrics.Scope.ORGANISATION, organisation_id=world.town.pk)
     assert result.figure(town) is None

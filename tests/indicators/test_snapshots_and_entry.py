@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from audit.models import Action, Event
 from indicators import services
+from indicators.disclosure.publication import publish
 from indicators.models import Assessment, Indicator, ManualValue, Snapshot, Target
 from indicators.reports import progress_report
 
@@ -62,12 +63,18 @@ def test_a_snapshot_keeps_its_figures_and_the_live_report_shows_the_change(clien
         reverse("indicators:progress", args=[plan.pk]), {"year": 2025, "as_of": "2025-12-31"}
     )
     assert "提出時：3" in page.content.decode()
-    # Outside the owning organisation the size of a change is not shown.
+    # Outside the owning organisation the report reads the year's publication: no
+    # earlier as-of date (two cuts subtracted would give the late entries), no change.
+    publish("contacts", 2025)
     client.force_login(world.statistics)
-    page = client.get(
+    refused = client.get(
         reverse("indicators:progress", args=[plan.pk]), {"year": 2025, "as_of": "2025-12-31"}
     )
-    assert "提出後に変更あり" in page.content.decode() and "提出時：3" not in page.content.decode()
+    assert refused.status_code == 400 and "基準日は指定できません" in refused.content.decode()
+    page = client.get(reverse("indicators:progress", args=[plan.pk]), {"year": 2025})
+    assert page.status_code == 200
+    assert "提出後に変更あり" not in page.content.decode()
+    assert "提出時：3" not in page.content.decode()
 
 
 def test_only_the_owning_organisations_supervisor_submits(world, plan):

@@ -27,6 +27,11 @@ from outreach.models import Programme
 from referrals import services as referral_services
 from tests.factories import make_user
 
+
+def last_year_query() -> dict:
+    return {"year": fiscal_year(timezone.localdate()) - 1}
+
+
 # URL names probed with a request for every role. "kwargs" takes the `scene` fixture;
 # "object" names what the object rule needs beyond the matrix: a permission giving the
 # baseline (a role allowed by the matrix without it, such as an MDT member without a
@@ -140,8 +145,12 @@ PROBES: dict[str, dict] = {
     "indicators:sheet": INDICATOR,
     "indicators:indicator_edit": INDICATOR,
     "indicators:snapshot": {"kwargs": lambda w: {"pk": w.snapshot.pk}},
-    "indicators:metric": {"kwargs": lambda w: {"key": "contacts"}},
-    "indicators:metric_export": {"kwargs": lambda w: {"key": "contacts", "fmt": "xlsx"}},
+    # Last year's figures: a closed year, published in the scene.
+    "indicators:metric": {"kwargs": lambda w: {"key": "contacts"}, "query": last_year_query},
+    "indicators:metric_export": {
+        "kwargs": lambda w: {"key": "contacts", "fmt": "xlsx"},
+        "query": last_year_query,
+    },
     "imports:upload": {},
     "imports:mapping": UPLOAD,
     "imports:review": UPLOAD,
@@ -183,7 +192,7 @@ PROBES: dict[str, dict] = {
     },
     "api:schema": {},
     "api:metric_list": {},
-    "api:metric_detail": {"kwargs": lambda w: {"key": "contacts"}},
+    "api:metric_detail": {"kwargs": lambda w: {"key": "contacts"}, "query": last_year_query},
     "api:plan_list": {},
     "api:plan_progress": PLAN,
     "api:referral_inbox": {},
@@ -303,6 +312,7 @@ def scene(world):
         figures={"table": EMPTY_TABLE, "public_table": EMPTY_TABLE, "rows": {}},
         submitted_by=supervisor,
     )
+    world.publish(this_year - 1, "contacts")  # what viewers outside the centre read
     token, _raw = ApiToken.issue(author, name="連携", days=30)
     requester, newcomer = world.admin, world.user(None)
     approval = approvals.request_role(actor=requester, target=newcomer, role=Role.COUNSELLOR)
@@ -334,7 +344,7 @@ def _request(client, name: str, probe: dict, scene):
         return client.post(url, probe.get("data", {}), content_type="application/json")
     if probe.get("method") == "post":
         return client.post(url, probe.get("data", {}))
-    return client.get(url)
+    return client.get(url, probe["query"]() if "query" in probe else None)
 
 
 @pytest.mark.parametrize("role", [ANONYMOUS, *Role], ids=lambda r: r or "anonymous")

@@ -1,5 +1,6 @@
 """Publish (or audit) the figures viewers without exact figures see: run after each month
 end (cron or a systemd timer) so that the current year's tables move to the new month end.
+A closed year's publication is final; `--revise` computes it again after a correction.
 An operator runs `--audit` before giving a statistics viewer access."""
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ class Command(BaseCommand):
         parser.add_argument("--year", type=int, action="append", dest="years")
         parser.add_argument("--metric", action="append", dest="metric_keys")
         parser.add_argument(
+            "--revise",
+            action="store_true",
+            help="Compute a closed year again (a correction after it closed); what it "
+            "showed stays shown.",
+        )
+        parser.add_argument(
             "--audit",
             action="store_true",
             help="Check the stored publications with the auditor instead of publishing.",
@@ -42,7 +49,7 @@ class Command(BaseCommand):
             return
         for key in keys:
             for year in years:
-                publication = publish(key, year)
+                publication = publish(key, year, revise=options["revise"])
                 if publication is None:
                     self.stdout.write(f"{key} {year}: nothing to publish yet")
                     continue
@@ -71,4 +78,7 @@ class Command(BaseCommand):
             raise CommandError(f"{exposed} hidden figures can be derived")
         if stale:
             # The audit speaks of today's records: publish again, then audit.
-            raise CommandError(f"{stale} shown figures changed since publishing: publish again")
+            raise CommandError(
+                f"{stale} shown figures changed since publishing: publish again "
+                "(--revise for a year already closed)"
+            )
