@@ -4,7 +4,7 @@ Figures are exact only for the owning organisation's holders of
 `indicators.view_exact_figures`: for ad-hoc metric pages, the scope's organisation, or the
 prefectural centre for region- and prefecture-wide figures; a plan's owner, for the scopes
 its plan and indicators count over that are theirs by that rule.
-Everyone else sees small people-counts hidden (indicators.suppression). The selectors and
+Everyone else reads the stored publications (indicators.disclosure). The selectors and
 services ask here; the screens and the API only render what they are given.
 """
 

@@ -17,7 +17,6 @@ from tabular import SUPPRESSED, Table
 from . import metrics
 from .models import Assessment, Indicator, ManualValue, Plan, Snapshot, Status, Target
 from .periods import Period, era_label
-from .suppression import DEFAULT_THRESHOLD, is_small, suppress_list
 
 PRIOR_YEARS = 2
 HUNDRED = Decimal(100)
@@ -263,7 +262,6 @@ class _Values:
     records: _PlanRecords
     computed: dict[tuple[int, int], int | None]  # (indicator, year) → counted figure
     exact: bool
-    threshold: int
 
     @classmethod
     def count(
@@ -274,7 +272,6 @@ class _Values:
         periods: dict[int, Period],
         records: _PlanRecords,
         exact: bool,
-        threshold: int,
     ) -> _Values:
         """One evaluation per distinct scope (the plan's, and any indicator counting one
         organisation only): a query per source table and scope, never per indicator."""
@@ -296,7 +293,7 @@ class _Values:
         computed: dict[tuple[int, int], int | None] = {
             (i.pk, y): figures[i.scope(plan)][cells[(i.pk, y)]] for i in counted for y in periods
         }
-        return cls(records, computed | published, exact, threshold)
+        return cls(records, computed | published, exact)
 
     def value(self, indicator: Indicator, *, year: int) -> Decimal | None:
         if indicator.is_manual:
@@ -339,7 +336,6 @@ def progress_report(
     year: int,
     as_of: datetime.date | None = None,
     exact: bool,
-    threshold: int = DEFAULT_THRESHOLD,
 ) -> ProgressReport:
     """The plan's progress table for fiscal `year` (cut at `as_of`).
 
@@ -365,7 +361,6 @@ def progress_report(
         periods=periods,
         records=records,
         exact=exact,
-        threshold=threshold,
     )
     rows = [
         _progress_row(indicator, plan=plan, year=year, values=values, snapshot=snapshot)
@@ -470,7 +465,6 @@ def metric_breakdown(
     *,
     scope: metrics.Scope,
     exact: bool,
-    threshold: int = DEFAULT_THRESHOLD,
 ) -> Breakdown:
     """A metric's total and its breakdown by every dimension its table has: one query for
     the total and one per dimension when `exact`, else the publication's figures
@@ -479,7 +473,6 @@ def metric_breakdown(
         return published_breakdown(cell, scope=scope)
     metric = cell.metric
     total_value = metrics.evaluate([cell], scope)[cell]
-    protect = False
     tables: list[tuple[metrics.Dimension, Table]] = []
     monthly: list[tuple[datetime.date, Figure]] = []
     dimensions: list[DimensionFigures] = []
@@ -492,10 +485,6 @@ def metric_breakdown(
         heading.append(_("条件：%(params)s") % {"params": metric.describe_params(cell.param_dict)})
     for dimension in metric.dimensions:
         rows = metrics.breakdown(cell, scope, dimension.key)
-        values = [row.value for row in rows]
-        hidden, total_hidden = (
-            suppress_list(values, total_value, threshold) if protect else (set(), False)
-        )
         table = Table(
             title=f"{metric.label}（{dimension.label}）",
             heading=heading,
@@ -504,25 +493,18 @@ def metric_breakdown(
                 f"{metric.label}（{metric.unit}）",
             ],
         )
-        for i, row in enumerate(rows):
-            table.rows.append([row.label, SUPPRESSED if i in hidden else row.value])
-        table.rows.append([_("合計"), SUPPRESSED if total_hidden else total_value])
+        for row in rows:
+            table.rows.append([row.label, row.value])
+        table.rows.append([_("合計"), total_value])
         table.total_rows = 1
         if metric.counting == metrics.DISTINCT:
             table.notes.append(_("実数のため、内訳の合計は合計欄と一致しないことがあります。"))
-        if protect:
-            table.notes.append(SUPPRESSION_NOTE)
         tables.append((dimension, table))
-        figures = [(row, Figure(Decimal(row.value), i in hidden)) for i, row in enumerate(rows)]
-        dimensions.append(
-            DimensionFigures(dimension, figures, Figure(Decimal(total_value), total_hidden))
-        )
+        figures = [(row, Figure(Decimal(row.value))) for row in rows]
+        dimensions.append(DimensionFigures(dimension, figures, Figure(Decimal(total_value))))
         if dimension.month:
             monthly = [(row.key, figure) for row, figure in figures]
-    # With two or more categories a total is only ever hidden for being small itself, so it
-    # is hidden in every table or in none.
-    total = Figure(Decimal(total_value), protect and is_small(total_value, threshold))
-    return Breakdown(cell, scope, total, tables, monthly, dimensions)
+    return Breakdown(cell, scope, Figure(Decimal(total_value)), tables, monthly, dimensions)
 
 
 def published_breakdown(cell: metrics.Cell, *, scope: metrics.Scope) -> Breakdown:
