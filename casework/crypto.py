@@ -311,6 +311,51 @@ def normalise_text(value: str) -> str:
     return text.lower()
 
 
+# Small kana and their full-size letters (hiragana; katakana are folded first).
+_SMALL_KANA = str.maketrans("ぁぃぅぇぉっゃゅょゎゕゖ", "あいうえおつやゆよわかけ")
+_DASHES = dict.fromkeys(map(ord, "－―‐-−〜～"), "ー")  # typed for the long vowel mark
+# The vowel each hiragana ends in, to fold long vowels (ユーコ, ユウコ; オーノ, オオノ, オウノ).
+_VOWEL_OF = {
+    ch: vowel
+    for vowel, row in (
+        ("あ", "あかさたなはまやらわがざだばぱ"),
+        ("い", "いきしちにひみりぎじぢびぴ"),
+        ("う", "うくすつぬふむゆるぐずづぶぷゔ"),
+        ("え", "えけせてねへめれげぜでべぺ"),
+        ("お", "おこそとのほもよろをごぞどぼぽ"),
+    )
+    for ch in row
+}
+# After a kana ending in the key, these letters only lengthen it (おう and えい as read).
+_LENGTHENING = {"あ": "あ", "い": "い", "う": "う", "え": "えい", "お": "おう"}
+
+
+def normalise_kana(value: str) -> str:
+    """A name in kana as people type it, folded for search: `normalise_text` (width,
+    spaces, katakana to hiragana, case), small kana made full size, and long vowels
+    folded: a long vowel mark, or a vowel letter that only lengthens the one before it,
+    is dropped. ﾕｰｺ, ゆうこ and ユウコ all read ゆこ; オオノ, オウノ and オーノ read おの.
+    Names that differ only in a long vowel meet (ゆこ finds ゆうこ): a search shows
+    candidates to confirm, never one person for sure."""
+    text = normalise_text(value).translate(_DASHES).translate(_SMALL_KANA)
+    folded: list[str] = []
+    for ch in text:
+        if ch == "ー":
+            continue
+        previous = _VOWEL_OF.get(folded[-1]) if folded else None
+        if previous is not None and ch in _LENGTHENING[previous]:
+            continue
+        folded.append(ch)
+    return "".join(folded)
+
+
+def family_kana(value: str) -> str:
+    """The family name of a kana name written with a space (ヤマダ　ユウコ → やまだ),
+    folded as `normalise_kana`; empty when the name has no space to tell it by."""
+    parts = unicodedata.normalize("NFKC", value).split()
+    return normalise_kana(parts[0]) if len(parts) > 1 else ""
+
+
 def normalise_phone(value: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKC", value) if ch.isdigit())
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Organisation, User
 from accounts.selectors import case_workers, municipalities
 
+from . import crypto
 from .access import Capability
 from .models import (
     MINUTES_IN_A_DAY,
@@ -27,6 +28,7 @@ from .models import (
     Topic,
 )
 from .periods import AgeBand
+from .search import Terms
 from .selectors import find_visible_case
 
 
@@ -412,3 +414,42 @@ class IdentityExportForm(ExportForm):
     def clean(self) -> dict[str, Any]:
         self.needs_period = self.data.get("kind") == "contacts"
         return super().clean()
+
+
+class SearchForm(forms.Form):
+    """What a caller gives to find their case: any of the three, together narrowing."""
+
+    name_kana = forms.CharField(
+        label=_("氏名（カナ）"),
+        required=False,
+        max_length=100,
+        help_text=_(
+            "フルネームまたは姓。全角・半角、ひらがな・カタカナ、小さい文字、長音は区別しません。"
+        ),
+    )
+    phone = forms.CharField(label=_("電話番号"), required=False, max_length=30)
+    birth_date = forms.DateField(label=_("生年月日"), required=False, widget=DateInput())
+
+    def clean_phone(self) -> str:
+        phone = self.cleaned_data["phone"]
+        if phone and not crypto.normalise_phone(phone):
+            raise forms.ValidationError(_("電話番号は数字で入れてください。"))
+        return phone
+
+    def clean_name_kana(self) -> str:
+        kana = self.cleaned_data["name_kana"]
+        if kana and not crypto.normalise_kana(kana):
+            raise forms.ValidationError(_("氏名（カナ）を入れてください。"))
+        return kana
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not self.errors and not any(data.get(f) for f in ("name_kana", "phone", "birth_date")):
+            raise forms.ValidationError(
+                _("氏名（カナ）、電話番号、生年月日のいずれかを入れてください。")
+            )
+        return data
+
+    def terms(self) -> Terms:
+        data = self.cleaned_data
+        return Terms(kana=data["name_kana"], phone=data["phone"], birth_date=data["birth_date"])

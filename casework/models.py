@@ -74,6 +74,10 @@ class Client(ScopedModel, PseudonymousRecord, Versioned):
     notes = EncryptedTextField(_("備考"))
     kana_birth_index = BlindIndexField(sources=("name_kana", "birth_date"))
     phone_index = BlindIndexField(sources=("phone",), normalisers=(crypto.normalise_phone,))
+    # Search (casework.search): the kana name, its family name and the birth date alone.
+    kana_index = BlindIndexField(sources=("name_kana",), normalisers=(crypto.normalise_kana,))
+    family_kana_index = BlindIndexField(sources=("name_kana",), normalisers=(crypto.family_kana,))
+    birth_index = BlindIndexField(sources=("birth_date",))
     # Stable, non-identifying attributes kept in the clear for statistics.
     birth_year = models.PositiveSmallIntegerField(_("生年"), null=True, blank=True)
     gender = models.CharField(
@@ -105,6 +109,11 @@ class Client(ScopedModel, PseudonymousRecord, Versioned):
             # (a client row is wide with ciphertexts; reading them cost 40 ms a count).
             models.Index(fields=["municipality", "id"], name="client_municipality"),
         ]
+
+    @classmethod
+    def blind_index_fields(cls) -> list[str]:
+        """The names of every keyed index of the identity (cleared on erasure)."""
+        return [f.name for f in cls._meta.fields if isinstance(f, BlindIndexField)]
 
     def save(self, *args: object, **kwargs: object) -> None:
         if isinstance(self.birth_date, datetime.date):  # not when erased

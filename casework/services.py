@@ -504,10 +504,9 @@ def purge_case(case: Case) -> int:
             )
             if not others.exists():
                 keys.append(client.data_key)
-                Client.objects.filter(pk=client.pk).update(kana_birth_index=None, phone_index=None)
-                Client.history.model.objects.filter(id=client.pk).update(
-                    kana_birth_index=None, phone_index=None
-                )
+                cleared = dict.fromkeys(Client.blind_index_fields(), None)
+                Client.objects.filter(pk=client.pk).update(**cleared)
+                Client.history.model.objects.filter(id=client.pk).update(**cleared)
         destroyed = 0
         for key in keys:
             if key.destroyed_at is None:

@@ -14,6 +14,7 @@ urlpatterns = [
     path("contacts/export/", views.contact_export, name="contact_export"),
     path("exports/identity/", views.identity_export, name="identity_export"),
     path("cases/new/", views.case_new, name="case_new"),
+    path("cases/search/", views.case_search, name="case_search"),
     path("cases/break-glass/", views.break_glass, name="break_glass"),
     path("cases/break-glass/review/", views.break_glass_review, name="break_glass_review"),
     path("cases/access-review/", views.access_review, name="access_review"),

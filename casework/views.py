@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import reauth
+from accounts.access import signed_in
 from audit.models import Action
 from audit.services import record
 
@@ -38,8 +39,10 @@ from .forms import (
     IdentityExportForm,
     MergeForm,
     MilestoneForm,
+    SearchForm,
 )
 from .models import Case
+from .search import search_cases
 
 PAGE_SIZE = 50
 
@@ -98,6 +101,24 @@ def case_list(request: HttpRequest) -> HttpResponse:
         request,
         "casework/case_list.html",
         {"filter": case_filter, "page": page, "query": query.urlencode()},
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def case_search(request: HttpRequest) -> HttpResponse:
+    """Find a case by the caller's name in kana, phone or birth date. POST, so that the
+    terms stay out of addresses, browser history and access logs."""
+    form = SearchForm(request.POST or None)
+    cases = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            cases = search_cases(signed_in(request), form.terms())
+        else:
+            status = 400
+    return render(
+        request, "casework/case_search.html", {"form": form, "cases": cases}, status=status
     )
 
 

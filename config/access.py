@@ -55,6 +55,11 @@ MATRIX: dict[str, Rule] = {
     # cases only for lead workers and supervisors, plus object grants); others get 404.
     "casework:case_list": needs("casework.view_case", object_rule=VISIBLE),
     "casework:case_detail": needs("casework.view_case", object_rule=VISIBLE),
+    # Finding a case by name, phone or birth date: identity, so only for those who may
+    # reveal it; the results are visible cases only (casework.search).
+    "casework:case_search": needs(
+        "casework.view_case", "casework.reveal_identity", object_rule=VISIBLE
+    ),
     "casework:case_new": needs("casework.add_case", "casework.add_client"),
     "casework:case_edit": needs("casework.change_case", object_rule=VISIBLE),
     "casework:case_close": needs("casework.change_case", object_rule=VISIBLE),

@@ -77,6 +77,9 @@ _IDENTITY = (
     "notes",
     "kana_birth_index",
     "phone_index",
+    "kana_index",
+    "family_kana_index",
+    "birth_index",
 )
 
 # Why a case is suggested, with the weight each reason adds to its score, highest first.

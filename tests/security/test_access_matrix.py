@@ -46,6 +46,7 @@ UPLOAD = {"kwargs": lambda w: {"pk": uuid.uuid4()}, "object": "grant"}
 PROBES: dict[str, dict] = {
     "casework:case_list": {},
     "casework:case_new": {},
+    "casework:case_search": {"method": "post", "data": {"name_kana": "ケンサク"}},
     "casework:contact_new": {},
     "casework:case_detail": CASE,
     "casework:case_print": CASE,

@@ -1,4 +1,4 @@
-"""Generated input thrown at 41 forms and URL parameter sets (listed in the parametrize
+"""Generated input thrown at 42 forms and URL parameter sets (listed in the parametrize
 below: every view that reads request data; sign-in, the second factor and
 re-authentication are left to their own tests, since failures there lock the account
 out): never a 500, never a partial write.
@@ -276,6 +276,11 @@ def _endpoints(w):
                 "follow_up_due",
                 "referring_organisation",
             ],
+        ),
+        "case_search": (
+            "post",
+            reverse("casework:case_search"),
+            ["name_kana", "phone", "birth_date"],
         ),
         "case_new": (
             "post",
