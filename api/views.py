@@ -44,11 +44,15 @@ ERRORS = {
     401: s.ErrorSerializer,
     403: s.ErrorSerializer,
     404: s.ErrorSerializer,
+    406: OpenApiResponse(
+        s.ErrorSerializer, description="Not Acceptable: the Accept header allows no JSON."
+    ),
 }
 
 
 def _errors(*codes: int) -> dict[int, Any]:
-    return {code: ERRORS[code] for code in (401, 403, *codes)}
+    """Every endpoint may answer 401, 403 and 406 (content negotiation), and `codes`."""
+    return {code: ERRORS[code] for code in (401, 403, 406, *codes)}
 
 
 def _form_errors(form) -> exceptions.ValidationError:

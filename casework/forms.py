@@ -160,6 +160,78 @@ class ContactForm(forms.Form):
         return data
 
 
+class ContactCorrectionForm(ContactForm):
+    """A saved contact corrected: the same fields as the log, starting from what was
+    saved, and the reason for the correction."""
+
+    correction_reason = forms.CharField(
+        label=_("訂正の理由"),
+        max_length=NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("訂正前の内容は履歴に残ります。"),
+    )
+
+    def __init__(self, *args: Any, contact: Contact, **kwargs: Any) -> None:
+        initial = {
+            name: getattr(contact, name)
+            for name in (
+                "occurred_at",
+                "channel",
+                "consulter",
+                "kind",
+                "minutes",
+                "topics",
+                "summary",
+                "follow_up",
+                "follow_up_due",
+                "referring_organisation",
+                "age_band",
+                "gender",
+                "municipality",
+            )
+        }
+        initial["occurred_at"] = timezone.localtime(contact.occurred_at).replace(tzinfo=None)
+        super().__init__(*args, initial=initial, **kwargs)
+        del self.fields["case_code"]
+        self.fields["occurred_at"].initial = None  # from the contact, not now
+        self.contact = contact
+        self.case = contact.case
+        if self.case is not None and self.case.client_id is not None:
+            for field in self.SNAPSHOT_FIELDS:  # the person's, not to be typed
+                del self.fields[field]
+
+    def clean_occurred_at(self) -> datetime.datetime:
+        value = super().clean_occurred_at()
+        saved = self.contact.occurred_at
+        if value == saved.replace(second=0, microsecond=0):
+            return saved  # the form shows minutes: unchanged, not moved to :00
+        return value
+
+    def service_fields(self) -> dict[str, Any]:
+        self.cleaned_data.setdefault("case_code", "")
+        for field in self.SNAPSHOT_FIELDS:
+            self.cleaned_data.setdefault(field, None)
+        data = super().service_fields()
+        data.pop("correction_reason", None)
+        return data
+
+
+class LinkContactForm(forms.Form):
+    case_code = forms.CharField(label=_("ケースコード"), max_length=12)
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.case: Case | None = None
+
+    def clean_case_code(self) -> str:
+        code = self.cleaned_data["case_code"].strip().upper()
+        self.case = find_visible_case(self.user, code, capability=Capability.WRITE)
+        if self.case is None:
+            raise forms.ValidationError(_("このケースコードは見つかりません。"))
+        return code
+
+
 class IdentityFields(forms.Form):
     name = forms.CharField(label=_("氏名"), required=False, max_length=100)
     name_kana = forms.CharField(label=_("氏名（カナ）"), required=False, max_length=100)

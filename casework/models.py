@@ -381,6 +381,21 @@ class Contact(ScopedModel, EncryptedRecord, Versioned):
     follow_up_due = models.DateField(_("対応予定日"), null=True, blank=True)
     follow_up_done = models.BooleanField(_("対応済み"), default=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # The last correction (casework.services.correct_contact); the text before it stays
+    # in the history.
+    corrected_at = models.DateTimeField(_("訂正日時"), null=True, blank=True, editable=False)
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("訂正者"),
+    )
+    correction_reason = EncryptedTextField(
+        _("訂正の理由"), validators=[MaxLengthValidator(NOTE_MAX)]
+    )
 
     objects = ContactManager()
     history = HistoricalRecords()

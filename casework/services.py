@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, TypedDict, TypeVar, Unpack
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -372,6 +373,104 @@ def log_contact(
         obj=contact,
         detail={"case": case.code if case else None, "channel": contact.channel},
     )
+    return contact
+
+
+# What a correction may change; the snapshot of a case's contact comes from the person.
+CORRECTABLE = (
+    "occurred_at",
+    "channel",
+    "consulter",
+    "kind",
+    "minutes",
+    "topics",
+    "summary",
+    "follow_up",
+    "follow_up_due",
+    "referring_organisation",
+    "age_band",
+    "gender",
+    "municipality",
+)
+
+
+def _require_contact_access(actor: User, contact: Contact) -> None:
+    """The contact's case is visible to `actor` for writing, or, for an anonymous
+    contact, it belongs to the actor's organisation."""
+    if contact.case is not None:
+        require_visible(actor, contact.case, capability=WRITE)
+    elif contact.organisation_id != actor.organisation_id:
+        raise PermissionDenied
+
+
+def may_correct(actor: User, contact: Contact) -> bool:
+    """Supervisors correct any contact they may write; its author within
+    CONTACT_CORRECTION_DAYS of saving it."""
+    if not actor.has_perm("casework.change_contact"):
+        return False
+    if actor.has_perm("casework.supervise_case"):
+        return True
+    window = datetime.timedelta(days=settings.CONTACT_CORRECTION_DAYS)
+    return contact.staff_id == actor.pk and timezone.now() - contact.created_at <= window
+
+
+@transaction.atomic
+def correct_contact(
+    actor: User, contact: Contact, *, reason: str, **fields: Unpack[ContactFields]
+) -> Contact:
+    """Correct a saved contact, with the reason. The text before stays in the history
+    (encrypted as the record); the contact shows it was corrected, by whom and when. The
+    audit event names the fields changed, never their content."""
+    _require_contact_access(actor, contact)
+    if not may_correct(actor, contact):
+        raise PermissionDenied
+    if not (reason or "").strip():
+        raise ValidationError({"correction_reason": _("訂正の理由を入れてください。")})
+    unknown = set(fields) - set(CORRECTABLE)
+    if unknown:
+        raise ValidationError(_("訂正できない項目です：%(fields)s") % {"fields": sorted(unknown)})
+    changed = sorted(name for name, value in fields.items() if getattr(contact, name) != value)
+    for name, value in fields.items():
+        setattr(contact, name, value)
+    writers.apply_contact_rules(contact)  # the year's key and the person's snapshot
+    contact.correction_reason = reason.strip()
+    contact.corrected_at = timezone.now()
+    contact.corrected_by = actor
+    _touch(contact, actor)
+    contact.full_clean(exclude=["data_key", "organisation", "staff", "updated_by", "case"])
+    contact._change_reason = "correction"  # type: ignore[attr-defined]
+    contact.save()
+    record(
+        Action.UPDATE,
+        obj=contact,
+        detail={"correction": changed, "case": contact.case.code if contact.case else None},
+    )
+    return contact
+
+
+@transaction.atomic
+def link_contact(actor: User, contact: Contact, case: Case) -> Contact:
+    """Link an anonymous contact to the case opened after it. The contact keeps the
+    attribute snapshot it was counted with (statistics of its date do not move); its
+    text is encrypted again under the case's key, so it is shredded with the case."""
+    _require(actor, "casework.change_contact")
+    if contact.case_id is not None:
+        raise ValidationError(_("この相談記録はすでにケースに紐付いています。"))
+    _require_contact_access(actor, contact)
+    require_visible(actor, case, capability=WRITE)
+    if case.organisation_id != contact.organisation_id:
+        raise ValidationError(_("同じ組織のケースにだけ紐付けられます。"))
+    summary, follow_up, reason = contact.summary, contact.follow_up, contact.correction_reason
+    contact.case = case
+    contact.data_key_id = case.data_key_id
+    # Plaintexts assigned again are encrypted under the new key on save.
+    contact.summary, contact.follow_up = summary, follow_up
+    contact.correction_reason = reason
+    _touch(contact, actor)
+    contact._change_reason = "linked to a case"  # type: ignore[attr-defined]
+    contact.save()
+    writers.refresh_last_contact([case.pk])
+    record(Action.UPDATE, obj=contact, detail={"linked_to": case.code})
     return contact
 
 

@@ -6,7 +6,7 @@ import datetime
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -33,10 +33,12 @@ from .forms import (
     CaseEditForm,
     CaseOpenForm,
     CloseForm,
+    ContactCorrectionForm,
     ContactForm,
     ExportForm,
     IdentityEditForm,
     IdentityExportForm,
+    LinkContactForm,
     MergeForm,
     MilestoneForm,
     SearchForm,
@@ -101,6 +103,88 @@ def case_list(request: HttpRequest) -> HttpResponse:
         request,
         "casework/case_list.html",
         {"filter": case_filter, "page": page, "query": query.urlencode()},
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def contact_correct(request: HttpRequest, pk: str) -> HttpResponse:
+    """Correct a saved contact (its author within the window, supervisors any time),
+    with the reason; the earlier text stays in the history."""
+    user = signed_in(request)
+    contact = get_object_or_404(
+        selectors.visible_contacts(user).select_related("case__client"), pk=pk
+    )
+    if contact.case is not None and not cached_access(user, contact.case).allows(Capability.WRITE):
+        raise Http404
+    may_correct = services.may_correct(user, contact)
+    link_form = _link_form(user, contact)
+    if not may_correct and (link_form is None or request.method == "POST"):
+        raise PermissionDenied
+    form = (
+        ContactCorrectionForm(request.POST or None, user=user, contact=contact)
+        if may_correct
+        else None
+    )
+    if request.method == "POST" and form is not None and form.is_valid():
+        try:
+            services.correct_contact(
+                user,
+                contact,
+                reason=form.cleaned_data["correction_reason"],
+                **form.service_fields(),
+            )
+        except ValidationError as exc:
+            _form_errors_from(exc, form)
+        else:
+            messages.success(request, _("相談記録を訂正しました。"))
+            if contact.case is not None:
+                return redirect("casework:case_detail", code=contact.case.code)
+            return redirect("home")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "casework/contact_correct.html",
+        {"form": form, "contact": contact, "link_form": link_form},
+        status=status,
+    )
+
+
+def _link_form(user, contact, data=None) -> LinkContactForm | None:
+    """The form linking an anonymous contact to a case, for those who may."""
+    if contact.case_id is not None or not user.has_perm("casework.change_contact"):
+        return None
+    return LinkContactForm(data, user=user)
+
+
+@never_cache
+@require_POST
+def contact_link(request: HttpRequest, pk: str) -> HttpResponse:
+    """Link an anonymous contact to the case opened after it (audited)."""
+    user = signed_in(request)
+    contact = get_object_or_404(selectors.visible_contacts(user), pk=pk)
+    form = _link_form(user, contact, request.POST)
+    if form is None:
+        raise PermissionDenied
+    if form.is_valid() and form.case is not None:
+        try:
+            services.link_contact(user, contact, form.case)
+        except ValidationError as exc:
+            _form_errors_from(exc, form)
+        else:
+            messages.success(request, _("相談記録をケースに紐付けました。"))
+            return redirect("casework:case_detail", code=form.case.code)
+    return render(
+        request,
+        "casework/contact_correct.html",
+        {
+            "form": ContactCorrectionForm(user=user, contact=contact)
+            if services.may_correct(user, contact)
+            else None,
+            "contact": contact,
+            "link_form": form,
+        },
+        status=400,
     )
 
 
@@ -311,7 +395,15 @@ def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
         "can_print": access.allows(Capability.EXPORT)
         and request.user.has_perm("casework.export_records"),
         "own_records_only": access.own_records_only,
-        "timeline": selectors.case_timeline(case, viewer=request.user),
+        "timeline": (timeline := selectors.case_timeline(case, viewer=request.user)),
+        # The contacts this viewer may correct (services.may_correct), for their links.
+        "correctable": {
+            entry.item.pk
+            for entry in timeline
+            if entry.kind == "contact"
+            and access.allows(Capability.WRITE)
+            and services.may_correct(request.user, entry.item)
+        },
         "lead_workers": list(case.lead_workers.all()),
         "milestone_form": MilestoneForm(),
         **extra,
@@ -324,7 +416,11 @@ def case_print(request: HttpRequest, code: str) -> HttpResponse:
     """The case's printable record, pseudonymous, with its timeline and meeting decisions;
     an audited export (casework.exports.case_record)."""
     case = selectors.get_visible_case(request.user, code)
-    return render(request, "casework/case_print.html", {"record": case_record(request.user, case)})
+    return render(
+        request,
+        "casework/case_print.html",
+        {"record": case_record(request.user, case), "no_links": set()},
+    )
 
 
 @never_cache

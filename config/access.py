@@ -74,6 +74,14 @@ MATRIX: dict[str, Rule] = {
         "casework.add_contact", object_rule="case code among visible cases"
     ),
     "casework:follow_up_done": needs("casework.change_contact", object_rule="visible contacts"),
+    # Corrections: the author within CONTACT_CORRECTION_DAYS, supervisors any time
+    # (casework.services.may_correct); linking an anonymous contact to a visible case.
+    "casework:contact_correct": needs(
+        "casework.change_contact", object_rule="visible contacts; services.may_correct"
+    ),
+    "casework:contact_link": needs(
+        "casework.change_contact", object_rule="visible anonymous contacts, visible case"
+    ),
     "casework:milestone_new": needs("casework.add_milestone", object_rule=VISIBLE),
     # Exports: pseudonymous for the staff who keep cases; with identity only for
     # supervisors, on a stated purpose and a recent password (casework.exports).

@@ -300,6 +300,8 @@ BREAK_GLASS_DAILY_LIMIT = env.int("BREAK_GLASS_DAILY_LIMIT", default=3)
 TRANSFER_READ_BACK_DAYS = env.int("TRANSFER_READ_BACK_DAYS", default=90)
 # Years after a case's closure before `purge_expired` crypto-shreds its content.
 RETENTION_YEARS = env.int("RETENTION_YEARS", default=5)
+# How long after saving a contact its author may correct it (supervisors: any time).
+CONTACT_CORRECTION_DAYS = env.int("CONTACT_CORRECTION_DAYS", default=7)
 # Largest export of records in one file; beyond it the user is asked to narrow the filters.
 EXPORT_MAX_ROWS = env.int("EXPORT_MAX_ROWS", default=100_000)
 SESSION_ABSOLUTE_HOURS = env.int("SESSION_ABSOLUTE_HOURS", default=10)

@@ -104,6 +104,8 @@ class MetricQueryForm(ReportPeriodForm):
             self.add_error("end", _("終了日は開始日以降にしてください。"))
         elif start and end and (end - start).days > 366 * 5:
             self.add_error("end", _("期間は5年以内にしてください。"))
+        elif start and end and not (start.year >= 1900 and end.year <= 2999):
+            self.add_error("start", _("期間は1900年から2999年の間で指定してください。"))
         if data.get("scope") == metrics.Scope.REGION and not data.get("region"):
             self.add_error("region", _("圏域を選んでください。"))
         if data.get("scope") == metrics.Scope.ORGANISATION and not data.get("organisation"):

@@ -260,6 +260,7 @@ def audit(publication: Publication, *, threshold: int = DEFAULT_THRESHOLD) -> Au
     predates a correction and should be published again (the audit speaks of today's
     records)."""
     from .audit import leaks as find_leaks
+    from .audit import shown_sensitive
 
     metric = metrics.get(publication.metric)
     first, _last = fiscal_year_bounds(publication.fiscal_year)
@@ -275,7 +276,10 @@ def audit(publication: Publication, *, threshold: int = DEFAULT_THRESHOLD) -> Au
     for key, figure in space.model.figures.items():
         was = shown.get(cast(query_space.Key, key))
         changed += was is not None and was != figure.value
-    found = [("outsider", leak) for leak in find_leaks(space.model, hidden)]
+    found = [
+        ("outsider", leak)
+        for leak in shown_sensitive(space.model, hidden) + find_leaks(space.model, hidden)
+    ]
     for who, view in space.insiders.items():
-        found += [(who, leak) for leak in find_leaks(view, hidden)]
+        found += [(who, leak) for leak in shown_sensitive(view, hidden) + find_leaks(view, hidden)]
     return AuditResult(publication, len(shown), len(hidden), changed, found)

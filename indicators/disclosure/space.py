@@ -324,23 +324,36 @@ def _distinct(metric, cell, regions, threshold, *, bounded: bool) -> Space:
                 unknown[(code, dimension, value)] = model.unknown(
                     tables[code][dimension].get(value, 0)
                 )
+
+    def relate_whole(parts: list[int], whole: int) -> None:
+        """A whole is at least each part; where the parts add up to it exactly (nobody
+        counted twice, as a person's one gender or, mostly, one region), an attacker
+        may assume they always do: that equality is modelled too."""
+        for part in parts:
+            model.relate([part], [whole])
+        if sum(model.values[u] for u in parts) == model.values[whole]:
+            model.relate(parts, [whole], equal=True)
+        else:
+            model.relate([whole], parts)
+
     for code, _scope in scopes:
         total = unknown[(code, "", None)]
         for dimension in dimensions:
             parts = [unknown[(code, dimension, value)] for value in universe[dimension]]
             if not parts:
                 continue  # no row anywhere: the dimension says nothing
-            for part in parts:
-                model.relate([part], [total])
-            model.relate([total], parts)
+            relate_whole(parts, total)
     kids = [code for code, _scope in scopes if code != PREFECTURE]
     for key in [k for k in unknown if k[0] == PREFECTURE]:
         whole = unknown[key]
         parts = [unknown[(kid, key[1], key[2])] for kid in kids]
-        for part in parts:
-            model.relate([part], [whole])
-        if bounded:  # else people of no region's organisations count in the prefecture only
-            model.relate([whole], parts)
+        if bounded:
+            relate_whole(parts, whole)
+        else:  # people of no region's organisations count in the prefecture only
+            for part in parts:
+                model.relate([part], [whole])
+            if sum(model.values[u] for u in parts) == model.values[whole]:
+                model.relate(parts, [whole], equal=True)
     for key, u in unknown.items():
         value = model.values[u]
         model.publish(

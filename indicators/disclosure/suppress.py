@@ -17,14 +17,17 @@ reads) never depends on them, and the second stage's audit still covers every fi
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Collection, Sequence
 
 import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import csr_array
 
-from .audit import Derivation, Protection, leaks
+from .audit import Derivation, Leak, Protection, leaks, shown_sensitive
 from .model import Figure, Key, Model
+
+logger = logging.getLogger(__name__)
 
 Allowed = Callable[[Key], bool]
 BATCH = 25
@@ -71,16 +74,28 @@ def _stage(model: Model, hidden: set[Key], protection: Protection, allowed: Allo
             amount = figure.value + protection.margin
             hidden |= _protector(model, hidden, figure, allowed, down=False, amount=amount)
     while found := leaks(model, hidden, protection, exact=True):
-        added = set()
+        added = {leak.key for leak in found if leak.key not in hidden and allowed(leak.key)}
         for leak in found:
             figure = model.figures[leak.key]
             added |= _complements(
-                model, hidden, figure, protection, allowed, low=leak.low, high=leak.high
+                model, hidden | added, figure, protection, allowed, low=leak.low, high=leak.high
             )
         if not added - hidden:
             added = _everything_touching(model, hidden, [leak.key for leak in found], allowed)
+        if not added - hidden:
+            _unprotectable(found)
+            break
         hidden |= added
     return hidden
+
+
+def _unprotectable(found: Sequence[Leak]) -> None:
+    """Figures no hiding can protect any more: what may not be hidden (shown by an
+    earlier publication) gives them. Hidden anyway; the operator is told how many (never
+    a value), and `publish_statistics --audit` lists them."""
+    logger.warning(
+        "%d sensitive figure(s) derivable from figures an earlier publication showed", len(found)
+    )
 
 
 def _complements(
@@ -180,10 +195,7 @@ def _everything_touching(
 
     derivation = Derivation(model, hidden)
     terms = _through_relations(model, {u for key in keys for u in model.figures[key].terms})
-    touching = {f.key for f in derivation.shown if terms & set(f.terms) and allowed(f.key)}
-    if not touching - hidden:
-        raise RuntimeError("a sensitive figure is fixed by what may not be hidden")
-    return touching
+    return {f.key for f in derivation.shown if terms & set(f.terms) and allowed(f.key)}
 
 
 def protect_with_insiders(
@@ -210,13 +222,25 @@ def protect_with_insiders(
     while changed:
         changed = False
         for view in views:
-            while found := leaks(view, hidden, protection, exact=True):
-                added: set[Key] = set()
+            while found := shown_sensitive(view, hidden) or leaks(
+                view, hidden, protection, exact=True
+            ):
+                # Shown figures sensitive to this insider are hidden first (primary).
+                added = {leak.key for leak in found if leak.key not in hidden and allowed(leak.key)}
                 for leak in found:
                     figure = view.figures[leak.key]
                     added |= _complements(
-                        view, hidden, figure, protection, allowed, low=leak.low, high=leak.high
+                        view,
+                        hidden | added,
+                        figure,
+                        protection,
+                        allowed,
+                        low=leak.low,
+                        high=leak.high,
                     )
+                if not added - hidden:
+                    _unprotectable(found)
+                    break
                 hidden |= added
                 changed = True
     return hidden

@@ -595,3 +595,28 @@ def test_measure_protect_on_a_year_of_twenty_organisations():
         f"{sensitive} sensitive, {len(hidden)} hidden ({cells} organisation-month cells), "
         f"{elapsed:.2f} s"
     )
+
+
+def test_a_figure_shown_to_everyone_is_hidden_when_an_insider_reads_a_small_part_in_it():
+    """Outside review of issue 18, finding 2: a region's 11, of which one organisation
+    recorded 10, is not small to outsiders, but to that organisation it is its
+    neighbour's 1. The first repair only looked at figures already hidden."""
+    from indicators.disclosure.suppress import protect_with_insiders
+
+    def region(own_known: bool) -> Model:
+        model = Model()
+        mine = [] if own_known else [model.unknown(10)]
+        neighbour = model.unknown(1)
+        others = model.unknown(30)  # a second, busy row keeps the model non-trivial
+        model.publish("region", [*mine, neighbour], sensitive=own_known, cost=1)
+        model.publish("other region", [others], sensitive=False, cost=1)
+        model.publish("prefecture", [*mine, neighbour, others], sensitive=False, cost=5)
+        return model
+
+    outsiders, insider = region(own_known=False), region(own_known=True)
+    assert protect(outsiders) == set()  # nothing small for outsiders
+    assert audit.shown_sensitive(insider, set()) != []
+    hidden = protect_with_insiders(outsiders, [insider])
+    assert "region" in hidden
+    assert audit.shown_sensitive(insider, hidden) == []
+    assert audit.leaks(insider, hidden) == []

@@ -109,7 +109,8 @@ def test_readers_never_compute_and_a_closed_year_is_final_until_revised(world):
 def _monthly_publications(world, *, carry_earlier: bool):
     """Fiscal 2026 published at the end of September and again at the end of October.
     The north: the town with ten calls in September, a neighbour with twenty; in October
-    the neighbour alone, one call. The south: forty calls in September, ten in October.
+    the neighbour alone, one call. The south: the village with forty calls in September,
+    ten in October; a second town with thirty each month.
     With `carry_earlier` false the October publication is computed as if September's had
     never been shown (what the first design did)."""
     neighbour = make_organisation(
@@ -126,6 +127,15 @@ def _monthly_publications(world, *, carry_earlier: bool):
     for day in range(1, 11):
         world.contact(None, when=at(2026, 10, day), organisation=south, channel="phone")
     world.contact(None, when=at(2026, 10, 20), organisation=neighbour, channel="phone")
+    # A second southern town, busy both months: the prefecture's October is not the
+    # village's and the neighbour's alone (each would read the other's part in it).
+    second = make_organisation(Organisation.Kind.MUNICIPALITY, name="D村", region=south.region)
+    for month in (9, 10):
+        for day in range(1, 16):
+            for hour in (9, 15):
+                world.contact(
+                    None, when=at(2026, month, day, hour), organisation=second, channel="phone"
+                )
     september = publish("contacts", 2026, today=datetime.date(2026, 10, 5))
     assert september is not None and september.as_of == datetime.date(2026, 9, 30)
     if not carry_earlier:

@@ -44,6 +44,12 @@ def north(world):
     world.contact(None, when=at(YEAR, 6, 3), organisation=neighbour, channel="phone")
     for day in range(1, 21):  # the south: large enough to publish
         world.contact(None, when=at(YEAR, 7, day), organisation=world.village, channel="phone")
+    # Two more towns, one in each region, so that no region is one organisation and its
+    # neighbour (every figure of theirs would be the other's to an insider).
+    for region, month in ((world.town.region, 6), (world.village.region, 7)):
+        town = make_organisation(Organisation.Kind.MUNICIPALITY, name=f"{month}町", region=region)
+        for day in range(1, 31):
+            world.contact(None, when=at(YEAR, month, day), organisation=town, channel="phone")
     world.publish(YEAR)
     return neighbour
 
@@ -195,3 +201,85 @@ def test_the_attackers_view_is_what_the_auditor_checked(world, north):
     assert leaks(space.model, hidden) == []
     for view in space.insiders.values():
         assert leaks(view, hidden) == []
+
+
+def test_an_organisation_reads_no_neighbours_small_part_off_a_shown_figure(world):
+    """Outside review, finding 2: the region's October shown as 41 to the town that
+    recorded 40 of them gives its neighbour's 1. For every figure of the north shown,
+    the shown value less the town's own exact part is 0 or at least 3."""
+    from indicators import metrics
+    from indicators.disclosure.publication import published
+    from indicators.periods import Period
+
+    neighbour = make_organisation(
+        Organisation.Kind.MUNICIPALITY, name="C町", region=world.town.region
+    )
+    for day in range(1, 41):
+        world.contact(None, when=at(YEAR, 10, (day % 28) + 1), organisation=world.town)
+    world.contact(None, when=at(YEAR, 10, 20), organisation=neighbour)
+    for day in range(1, 41):
+        world.contact(None, when=at(YEAR, 10, (day % 28) + 1), organisation=world.village)
+    world.publish(YEAR, "contacts")
+    north = metrics.Scope(metrics.Scope.REGION, region_id=world.town.region_id)
+    own_scope = metrics.Scope(metrics.Scope.ORGANISATION, organisation_id=world.town.pk)
+    cell = metrics.Cell.of("contacts", {}, Period.fiscal(YEAR))
+    own: dict[tuple[str, object], int] = {("", None): metrics.evaluate([cell], own_scope)[cell]}
+    metric = metrics.get("contacts")
+    for dimension in metric.dimensions:
+        for row in metrics.breakdown(cell, own_scope, dimension.key):
+            own[(dimension.key, query_space.value_code(row.key))] = row.value
+    publication = published("contacts", [YEAR])[YEAR]
+    code = query_space.scope_code(north)
+    for (scope, dimension_key, value), shown in publication.figures.items():
+        if scope != code or shown is None:
+            continue
+        others = shown - own.get((dimension_key, value), 0)
+        assert others == 0 or others >= 3, (dimension_key, value, shown, others)
+    assert publication.figures[(code, "month", f"{YEAR}-10-01")] is None
+
+
+def test_people_in_the_prefecture_less_its_regions_give_no_small_region(world):
+    """Outside review, finding 1: nobody is counted in two regions, so the prefecture's
+    people are the regions' sum; a region's hidden 1 must not be the prefecture's shown
+    row less the other regions' shown rows."""
+    from indicators.disclosure.publication import published
+
+    def people(organisation, count: int, month: int) -> None:
+        for _ in range(count):
+            case = world.case(opened_on=at(YEAR, 4, 1).date(), organisation=organisation)
+            world.contact(case, when=at(YEAR, month, 5))
+
+    people(world.town, 1, 8)  # the north's one person in August
+    people(world.village, 12, 8)
+    other_south = make_organisation(
+        Organisation.Kind.MUNICIPALITY, name="E村", region=world.village.region
+    )
+    people(other_south, 12, 8)
+    world.publish(YEAR, "people_supported")
+    figures = published("people_supported", [YEAR])[YEAR].figures
+    regions = sorted({s for s, _d, _v in figures if s.startswith("r")})
+    pinned = []
+    for (scope, dimension, value), shown in figures.items():
+        if scope != query_space.PREFECTURE or shown is None:
+            continue
+        rows = {r: figures.get((r, dimension, value)) for r in regions}
+        hidden = [r for r, v in rows.items() if v is None]
+        if len(hidden) == 1:
+            derived = shown - sum(v for v in rows.values() if v is not None)
+            if 0 < derived < 3:
+                pinned.append((hidden[0], dimension, value, derived))
+    assert pinned == []
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"start": "0001-01-01", "end": "0001-01-02"},
+        {"start": "9999-12-30", "end": "9999-12-31"},
+    ],
+)
+def test_dates_no_fiscal_year_can_hold_are_a_400(client, world, attacker, params):
+    client.force_login(attacker)
+    assert client.get(_metric_url(), params).status_code == 400
+    answer = _api(attacker).get("/api/v1/metrics/contacts/", params)
+    assert answer.status_code == 400

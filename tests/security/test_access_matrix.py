@@ -65,6 +65,16 @@ PROBES: dict[str, dict] = {
     "audit:export": {},
     "audit:verify": {"method": "post"},
     "casework:break_glass_review": {},
+    # Correcting someone else's contact: supervisors only (services.may_correct).
+    "casework:contact_correct": {
+        "kwargs": lambda w: {"pk": w.contact.pk},
+        "refused": "casework.supervise_case",
+    },
+    "casework:contact_link": {
+        "kwargs": lambda w: {"pk": w.anonymous.pk},
+        "method": "post",
+        "data_from": lambda w: {"case_code": w.case.code},
+    },
     "casework:follow_up_done": {
         "kwargs": lambda w: {"pk": w.contact.pk},
         "method": "post",
@@ -280,6 +290,7 @@ def scene(world):
     contact = services.log_contact(
         author, case=case, follow_up_due=timezone.localdate(), summary="記録"
     )
+    anonymous = services.log_contact(author, summary="匿名の記録")
     referral = referral_services.create_referral(
         author, case, to_organisation=elsewhere, kind="residence", purpose="目的"
     )
@@ -330,6 +341,7 @@ def scene(world):
         action=action,
         case=case,
         contact=contact,
+        anonymous=anonymous,
         referral=referral,
         transfer=transfer,
         visit=visit,
@@ -344,7 +356,8 @@ def _request(client, name: str, probe: dict, scene):
     if probe.get("method") == "post" and probe.get("json"):
         return client.post(url, probe.get("data", {}), content_type="application/json")
     if probe.get("method") == "post":
-        return client.post(url, probe.get("data", {}))
+        data = probe["data_from"](scene) if "data_from" in probe else probe.get("data", {})
+        return client.post(url, data)
     return client.get(url, probe["query"]() if "query" in probe else None)
 
 
@@ -365,6 +378,8 @@ def test_each_role_gets_exactly_what_the_matrix_allows(client, scene, role, name
     needs_object = probe.get("object")
     if allowed and needs_object and (needs_object == "grant" or not user.has_perm(needs_object)):
         assert response.status_code == 404
+    elif allowed and "refused" in probe and not user.has_perm(probe["refused"]):
+        assert response.status_code == 403  # the object rule refuses what the matrix allows
     elif allowed:
         assert response.status_code in (200, 201, 302), response.status_code
         if response.status_code == 302:  # a redirect, but not the one that asks for login

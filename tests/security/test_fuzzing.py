@@ -1,4 +1,4 @@
-"""Generated input thrown at 42 forms and URL parameter sets (listed in the parametrize
+"""Generated input thrown at 44 forms and URL parameter sets (listed in the parametrize
 below: every view that reads request data; sign-in, the second factor and
 re-authentication are left to their own tests, since failures there lock the account
 out): never a 500, never a partial write.
@@ -88,6 +88,7 @@ def targets(world):
     """The world's centre with one record of every kind a fuzzed form writes to."""
     from django.utils import timezone
 
+    from casework import services as casework_services
     from meetings import services as meeting_services
     from outreach import services as outreach_services
 
@@ -119,6 +120,7 @@ def targets(world):
         "session": outreach_services.add_session(
             supervisor, programme, held_on=timezone.localdate()
         ),
+        "anonymous": casework_services.log_contact(supervisor, summary="ファズ対象の匿名相談"),
         "elsewhere": world.other,
         "auditor": world.auditor,
         "admin": admin,
@@ -276,6 +278,16 @@ def _endpoints(w):
                 "follow_up_due",
                 "referring_organisation",
             ],
+        ),
+        "contact_correct": (
+            "post",
+            reverse("casework:contact_correct", args=[w["anonymous"].pk]),
+            ["occurred_at", "channel", "minutes", "summary", "follow_up_due", "correction_reason"],
+        ),
+        "contact_link": (
+            "post",
+            reverse("casework:contact_link", args=[w["anonymous"].pk]),
+            ["case_code"],
         ),
         "case_search": (
             "post",

@@ -5,6 +5,7 @@ An operator runs `--audit` before giving a statistics viewer access."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
@@ -14,6 +15,8 @@ from indicators import metrics
 from indicators.disclosure.publication import audit, publish
 from indicators.models import Publication
 from indicators.periods import fiscal_year
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -47,9 +50,16 @@ class Command(BaseCommand):
         if options["audit"]:
             self._audit(keys, years)
             return
+        failed = []
         for key in keys:
             for year in years:
-                publication = publish(key, year, revise=options["revise"])
+                try:
+                    publication = publish(key, year, revise=options["revise"])
+                except Exception as error:  # one metric's failure stops no other
+                    logger.exception("publishing %s %s failed", key, year)
+                    self.stderr.write(f"{key} {year}: failed ({type(error).__name__})")
+                    failed.append(f"{key} {year}")
+                    continue
                 if publication is None:
                     self.stdout.write(f"{key} {year}: nothing to publish yet")
                     continue
@@ -57,6 +67,8 @@ class Command(BaseCommand):
                     f"{key} {year} (to {publication.as_of}): {len(publication.figures)} figures, "
                     f"{publication.hidden} hidden, {publication.seconds:.1f} s"
                 )
+        if failed:
+            raise CommandError(f"not published (the last publication stays): {', '.join(failed)}")
 
     def _audit(self, keys: list[str], years: list[int]) -> None:
         exposed = stale = 0

@@ -1,0 +1,184 @@
+"""Correcting a saved contact and linking an anonymous one to its case: who may, what
+stays in the history, what the timeline shows, what the statistics keep."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.roles import Role
+from audit.models import Action, Event
+from casework import services
+from casework.models import Contact
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def case(world):
+    return services.open_case(
+        world.counsellor,
+        identity={"name": "訂正 試験", "name_kana": "テイセイ シケン"},
+        client_attributes={"gender": "female"},
+    )
+
+
+@pytest.fixture
+def contact(world, case):
+    return services.log_contact(
+        world.counsellor, case=case, summary="母から電話。来週来所予定。", minutes=15
+    )
+
+
+def _correct_url(contact) -> str:
+    return reverse("casework:contact_correct", args=[contact.pk])
+
+
+def _form_data(contact, **changes) -> dict:
+    data = {
+        "occurred_at": timezone.localtime(contact.occurred_at).strftime("%Y-%m-%dT%H:%M"),
+        "channel": contact.channel,
+        "consulter": contact.consulter,
+        "kind": contact.kind,
+        "minutes": contact.minutes,
+        "summary": contact.summary or "",
+        "follow_up": "",
+        "follow_up_due": "",
+        "referring_organisation": "",
+        "correction_reason": "",
+    }
+    data.update(changes)
+    return data
+
+
+def test_the_author_corrects_with_a_reason_and_the_history_keeps_the_earlier_text(
+    client, world, case, contact
+):
+    client.force_login(world.counsellor)
+    page = client.get(_correct_url(contact))
+    assert page.status_code == 200 and "来週来所予定" in page.content.decode()
+
+    refused = client.post(_correct_url(contact), _form_data(contact, summary="父から電話。"))
+    assert refused.status_code == 400 and "訂正の理由" in refused.content.decode()
+    contact.refresh_from_db()
+    assert contact.summary == "母から電話。来週来所予定。" and contact.corrected_at is None
+
+    done = client.post(
+        _correct_url(contact),
+        _form_data(contact, summary="父から電話。来週来所予定。", correction_reason="相談者の誤り"),
+    )
+    assert done.status_code == 302
+    contact.refresh_from_db()
+    assert contact.summary == "父から電話。来週来所予定。"
+    assert contact.corrected_by == world.counsellor and contact.corrected_at is not None
+    assert contact.correction_reason == "相談者の誤り"
+    earlier = [h.summary for h in contact.history.all()]
+    assert "母から電話。来週来所予定。" in earlier
+    event = Event.objects.filter(action=Action.UPDATE, object_ref=str(contact.pk)).latest("pk")
+    assert event.detail["correction"] == ["summary"]
+    assert "父から電話" not in str(event.detail) and "誤り" not in str(event.detail)
+
+    timeline = client.get(reverse("casework:case_detail", args=[case.code])).content.decode()
+    assert "訂正あり" in timeline and str(world.counsellor) in timeline
+
+
+def test_the_author_may_not_correct_after_the_window_a_supervisor_may(
+    client, world, contact, settings
+):
+    settings.CONTACT_CORRECTION_DAYS = 7
+    Contact.objects.filter(pk=contact.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=8)
+    )
+    contact.refresh_from_db()
+    client.force_login(world.counsellor)
+    assert client.get(_correct_url(contact)).status_code == 403
+    with pytest.raises(PermissionDenied):
+        services.correct_contact(world.counsellor, contact, reason="遅い", minutes=20)
+    # A colleague who did not write it, even within the window, neither.
+    fresh = services.log_contact(world.colleague, case=contact.case, summary="同僚の記録")
+    assert client.get(_correct_url(fresh)).status_code == 403
+
+    client.force_login(world.supervisor)
+    response = client.post(
+        _correct_url(contact), _form_data(contact, minutes=45, correction_reason="時間の誤り")
+    )
+    assert response.status_code == 302
+    contact.refresh_from_db()
+    assert contact.minutes == 45 and contact.corrected_by == world.supervisor
+
+
+def test_another_organisation_never_reaches_the_contact(client, world, contact):
+    other_supervisor = world.user(Role.SUPERVISOR, organisation=world.other)
+    client.force_login(other_supervisor)
+    assert client.get(_correct_url(contact)).status_code == 404
+    assert client.post(_correct_url(contact), _form_data(contact)).status_code == 404
+
+
+def test_a_correction_keeps_the_rules_of_a_new_contact(world, contact):
+    with pytest.raises(ValidationError):
+        services.correct_contact(
+            world.counsellor,
+            contact,
+            reason="日付",
+            occurred_at=timezone.now() + datetime.timedelta(days=3),
+        )
+    contact.refresh_from_db()
+    assert contact.corrected_at is None
+    with pytest.raises(ValidationError):
+        services.correct_contact(world.counsellor, contact, reason="  ", minutes=5)
+
+
+def test_an_anonymous_contact_is_linked_to_the_case_opened_after_it(client, world, case):
+    anonymous = services.log_contact(
+        world.counsellor,
+        summary="名乗らずに電話。",
+        age_band="20s",
+        gender="male",
+        municipality=world.town,
+    )
+    year_key = anonymous.data_key_id
+    client.force_login(world.counsellor)
+    dashboard = client.get(reverse("home")).content.decode()
+    assert _correct_url(anonymous) in dashboard
+    page = client.get(_correct_url(anonymous))
+    assert "ケースに紐付ける" in page.content.decode()
+    wrong = client.post(
+        reverse("casework:contact_link", args=[anonymous.pk]), {"case_code": "C-NOPE"}
+    )
+    assert wrong.status_code == 400 and "見つかりません" in wrong.content.decode()
+
+    linked = client.post(
+        reverse("casework:contact_link", args=[anonymous.pk]), {"case_code": case.code}
+    )
+    assert linked.status_code == 302
+    anonymous.refresh_from_db()
+    assert anonymous.case == case and anonymous.data_key_id == case.data_key_id != year_key
+    assert anonymous.summary == "名乗らずに電話。"  # encrypted again under the case's key
+    # The statistics of its date keep the snapshot it was counted with.
+    assert (anonymous.age_band, anonymous.gender, anonymous.municipality) == (
+        "20s",
+        "male",
+        world.town,
+    )
+    assert Event.objects.filter(detail__linked_to=case.code).exists()
+    timeline = client.get(reverse("casework:case_detail", args=[case.code])).content.decode()
+    assert "名乗らずに電話。" in timeline
+    again = client.post(
+        reverse("casework:contact_link", args=[anonymous.pk]), {"case_code": case.code}
+    )
+    assert again.status_code == 403  # linked already: no link form any more
+
+
+def test_a_contact_cannot_be_linked_to_another_organisations_case(world, case):
+    other = world.user(Role.COUNSELLOR, organisation=world.other)
+    anonymous = services.log_contact(other, summary="他組織の匿名相談")
+    with pytest.raises((PermissionDenied, ValidationError)):
+        services.link_contact(other, anonymous, case)
+    with pytest.raises(PermissionDenied):
+        services.link_contact(world.counsellor, anonymous, case)
+    anonymous.refresh_from_db()
+    assert anonymous.case is None
