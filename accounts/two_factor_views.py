@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import base64
 
+import segno
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -24,6 +27,20 @@ def _secret(device: TOTPDevice) -> str:
     """The key in base32, in groups of four, as authenticator apps ask for it."""
     text = base64.b32encode(device.bin_key).decode().rstrip("=")
     return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
+
+
+def _qr_code(config_url: str) -> SafeString:
+    """The authenticator's set-up address as an inline SVG QR code, drawn here (segno):
+    no script, no image request, nothing leaves the server."""
+    svg = segno.make(config_url, error="m", micro=False).svg_inline(
+        scale=4,
+        border=4,
+        svgclass="qr",
+        lineclass=None,
+        light="#fff",
+        title=escape(_("認証アプリ設定用のQRコード")),
+    )
+    return mark_safe(svg)  # noqa: S308 - segno's markup, the title escaped above
 
 
 @never_cache
@@ -57,6 +74,7 @@ def setup(request: HttpRequest) -> HttpResponse:
         {
             "secret": _secret(device),
             "config_url": device.config_url,
+            "qr_code": _qr_code(device.config_url),
             "required": two_factor.required_for(request.user),
             "enrolled": two_factor.enrolled(request.user),
         },

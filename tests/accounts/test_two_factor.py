@@ -221,3 +221,44 @@ def test_the_recovery_codes_are_shown_even_when_the_mail_server_is_down(
     assert len(re.findall(r"<li><code>([a-z0-9]+)</code></li>", done.content.decode())) == 10
     assert Event.objects.filter(action=Action.FACTOR_ENROL).count() == 1
     assert not Event.objects.filter(action=Action.NOTICE).exists()
+
+
+def _dark_modules(svg: str, scale: int = 4) -> set[tuple[int, int]]:
+    """The dark modules an inline SVG QR code draws: its path is horizontal runs
+    ("M x y h n m dx dy h n ..."), in module units (the path is scaled)."""
+    path = re.search(r'<path[^>]*stroke="#000"[^>]* d="([^"]+)"', svg).group(1)
+    x = y = 0.0
+    dark = set()
+    for command, numbers in re.findall(r"([MmHhVv])([-\d. ]+)", path.replace("m", " m")):
+        values = [float(n) for n in numbers.split()]
+        if command == "M":
+            x, y = values
+        elif command == "m":
+            x, y = x + values[0], y + values[1]
+        elif command == "h":
+            for i in range(int(values[0])):
+                dark.add((int(y - 0.5), int(x) + i))
+            x += values[0]
+    return dark
+
+
+def test_the_set_up_page_draws_the_key_as_a_qr_code_on_the_server(client, supervisor):
+    """The authenticator reads the set-up address from a QR code drawn inline (no
+    script, no image request); the code holds the same key the page writes out."""
+    import segno
+
+    _login(client, supervisor)
+    html = client.get(reverse("accounts:two_factor_setup")).content.decode()
+    svg = re.search(r'<svg[^>]*class="qr".*?</svg>', html, re.S).group(0)
+    assert "<title>" in svg and "<image" not in svg and "style=" not in svg
+    from accounts.two_factor import DEVICE_NAME
+
+    # The device an authenticator would set up from the key written on the page.
+    device = TOTPDevice(user=supervisor, name=DEVICE_NAME, key=_key_on_page(html).hex())
+    expected = {
+        (row, col)
+        for row, line in enumerate(segno.make(device.config_url, error="m").matrix)
+        for col, module in enumerate(line)
+        if module
+    }
+    assert _dark_modules(svg) == {(r + 4, c + 4) for r, c in expected}  # a 4-module border
