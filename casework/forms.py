@@ -30,6 +30,7 @@ from .models import (
 from .periods import AgeBand
 from .search import Terms
 from .selectors import find_visible_case
+from .services import CORRECTABLE
 
 
 class DateInput(forms.DateInput):
@@ -172,24 +173,7 @@ class ContactCorrectionForm(ContactForm):
     )
 
     def __init__(self, *args: Any, contact: Contact, **kwargs: Any) -> None:
-        initial = {
-            name: getattr(contact, name)
-            for name in (
-                "occurred_at",
-                "channel",
-                "consulter",
-                "kind",
-                "minutes",
-                "topics",
-                "summary",
-                "follow_up",
-                "follow_up_due",
-                "referring_organisation",
-                "age_band",
-                "gender",
-                "municipality",
-            )
-        }
+        initial = {name: getattr(contact, name) for name in CORRECTABLE}
         initial["occurred_at"] = timezone.localtime(contact.occurred_at).replace(tzinfo=None)
         super().__init__(*args, initial=initial, **kwargs)
         del self.fields["case_code"]

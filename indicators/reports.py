@@ -459,6 +459,20 @@ class Breakdown:
     dimensions: list[DimensionFigures] = field(default_factory=list)
 
 
+def _breakdown_table(
+    metric: metrics.Metric, dimension: metrics.Dimension, heading: list[str]
+) -> Table:
+    """The empty table of one breakdown, as exact and published breakdowns show it."""
+    return Table(
+        title=f"{metric.label}（{dimension.label}）",
+        heading=heading,
+        columns=[
+            str(dimension.label).removesuffix("別") or str(dimension.label),
+            f"{metric.label}（{metric.unit}）",
+        ],
+    )
+
+
 @longer_statement_timeout()
 def metric_breakdown(
     cell: metrics.Cell,
@@ -485,14 +499,7 @@ def metric_breakdown(
         heading.append(_("条件：%(params)s") % {"params": metric.describe_params(cell.param_dict)})
     for dimension in metric.dimensions:
         rows = metrics.breakdown(cell, scope, dimension.key)
-        table = Table(
-            title=f"{metric.label}（{dimension.label}）",
-            heading=heading,
-            columns=[
-                str(dimension.label).removesuffix("別") or str(dimension.label),
-                f"{metric.label}（{metric.unit}）",
-            ],
-        )
+        table = _breakdown_table(metric, dimension, heading)
         for row in rows:
             table.rows.append([row.label, row.value])
         table.rows.append([_("合計"), total_value])
@@ -550,14 +557,7 @@ def published_breakdown(cell: metrics.Cell, *, scope: metrics.Scope) -> Breakdow
             )
             for key in keys
         ]
-        table = Table(
-            title=f"{metric.label}（{dimension.label}）",
-            heading=heading,
-            columns=[
-                str(dimension.label).removesuffix("別") or str(dimension.label),
-                f"{metric.label}（{metric.unit}）",
-            ],
-        )
+        table = _breakdown_table(metric, dimension, heading)
         for row, shown in rows:
             table.rows.append([row.label, shown.shown])
         table.rows.append([_("合計"), total.shown])
