@@ -37,6 +37,11 @@ def seed(context: SeedContext) -> None:
     context.counts["attendance"] = _programmes(context, centre, rng)
 
 
+def _working_hours(day: datetime.datetime, hour: int) -> datetime.datetime:
+    """`day` at `hour` o'clock local time (visits happen in working hours)."""
+    return timezone.localtime(day).replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
 def _visit(context: SeedContext, worker: User, case: Case, i: int, now: datetime.datetime) -> None:
     """The `i`th case's visit: the first 20 done in the past weeks, the next 7 planned for
     this week, the rest started hours ago and never checked in (shown as overdue)."""
@@ -50,7 +55,7 @@ def _visit(context: SeedContext, worker: User, case: Case, i: int, now: datetime
     age = (context.today - case.opened_on).days
     if i < 20 and age >= 3:  # done in the past weeks
         back = rng.randint(1, min(60, age - 2))
-        when = now - datetime.timedelta(days=back, hours=rng.randint(0, 5))
+        when = _working_hours(now - datetime.timedelta(days=back), 10 + rng.randint(0, 5))
         visit = services.plan_visit(
             worker, case, planned_start=when, workers=[worker], kind=kind, destination=destination
         )
@@ -65,17 +70,25 @@ def _visit(context: SeedContext, worker: User, case: Case, i: int, now: datetime
             consulter=rng.choice(["self", "parent"]),
         )
     elif i < 27:  # planned this week
-        when = (now + datetime.timedelta(days=i - 21)).replace(hour=10 + i % 5, minute=0)
+        when = _working_hours(now + datetime.timedelta(days=i - 21), 10 + i % 5)
         services.plan_visit(
             worker,
             case,
-            planned_start=max(when, now + datetime.timedelta(hours=1)),
+            planned_start=when
+            if when > now + datetime.timedelta(hours=1)
+            else when + datetime.timedelta(days=1),
             workers=[worker],
             kind=kind,
             destination=destination,
         )
     else:  # started hours ago and never checked in: shows as overdue
-        when = now - datetime.timedelta(hours=4 + i - 27)
+        # In working hours, at least three hours before now (the check-in is due after two).
+        latest = now - datetime.timedelta(hours=3 + i - 27)
+        when = (
+            latest
+            if 9 <= timezone.localtime(latest).hour < 17
+            else _working_hours(latest - datetime.timedelta(days=1), 14)
+        )
         visit = services.plan_visit(worker, case, planned_start=when, workers=[worker], kind=kind)
         services.start_visit(worker, visit, now=when)
 

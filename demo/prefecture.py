@@ -28,33 +28,34 @@ PARTNERS = [
 ]
 
 # One demo user per role: (username, role, display name, profession, organisation key).
+# Fictional staff with ordinary names (the role is the account's, not the name's).
 DEMO_USERS = [
-    ("counsellor", Role.COUNSELLOR, "相談員 デモ花子", User.Profession.COUNSELLOR, "centre"),
+    ("counsellor", Role.COUNSELLOR, "佐藤 花子", User.Profession.COUNSELLOR, "centre"),
     (
         "outreach",
         Role.OUTREACH_WORKER,
-        "支援員 デモ太郎",
+        "鈴木 太郎",
         User.Profession.OUTREACH_WORKER,
         "centre",
     ),
-    ("mdt", Role.MDT_MEMBER, "医師 デモ一郎", User.Profession.PSYCHIATRIST, "centre"),
-    ("supervisor", Role.SUPERVISOR, "センター長 デモ次郎", User.Profession.PSW, "centre"),
+    ("mdt", Role.MDT_MEMBER, "高橋 一郎", User.Profession.PSYCHIATRIST, "centre"),
+    ("supervisor", Role.SUPERVISOR, "田中 次郎", User.Profession.PSW, "centre"),
     (
         "liaison",
         Role.MUNICIPAL_LIAISON,
-        "津市 デモ三郎",
+        "伊藤 三郎",
         User.Profession.PUBLIC_HEALTH_NURSE,
         "242012",
     ),
     (
         "statistics",
         Role.STATISTICS_VIEWER,
-        "県庁 デモ四郎",
+        "渡辺 四郎",
         User.Profession.ADMINISTRATIVE,
         "centre",
     ),
-    ("auditor", Role.AUDITOR, "監査 デモ五郎", User.Profession.ADMINISTRATIVE, "centre"),
-    ("sysadmin", Role.SYSTEM_ADMIN, "管理者 デモ六郎", User.Profession.ADMINISTRATIVE, "centre"),
+    ("auditor", Role.AUDITOR, "山本 五郎", User.Profession.ADMINISTRATIVE, "centre"),
+    ("sysadmin", Role.SYSTEM_ADMIN, "中村 六郎", User.Profession.ADMINISTRATIVE, "centre"),
 ]
 
 

@@ -331,3 +331,16 @@ def test_seeding_again_adds_nothing(seeded):
     call_command("seed_demo", stdout=io.StringIO())
     assert snapshot() == before
     assert context.counts == {}
+
+
+def test_visits_fall_in_working_hours_and_staff_have_ordinary_names(seeded):
+    """What a counsellor opening the demo sees first: no visit at midnight, and no
+    colleague whose family name is a role (相談員, 監査, 管理者)."""
+    from outreach.models import Visit
+
+    hours = {timezone.localtime(v.planned_start).hour for v in Visit.objects.all()}
+    assert hours and all(9 <= hour < 17 for hour in hours), sorted(hours)
+    roles = ("相談員", "支援員", "医師", "センター長", "監査", "管理者", "県庁", "津市")
+    for username, *_rest in DEMO_USERS:
+        family = User.objects.get(username=username).display_name.split()[0]
+        assert family not in roles, username
