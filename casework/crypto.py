@@ -312,7 +312,7 @@ def normalise_text(value: str) -> str:
 
 
 # Small kana and their full-size letters (hiragana; katakana are folded first).
-_SMALL_KANA = str.maketrans("ぁぃぅぇぉっゃゅょゎゕゖ", "あいうえおつやゆよわかけ")
+_SMALL_KANA = str.maketrans("ぁぃぅぇぉっゃゅょゎゕゖぢづゐゑ", "あいうえおつやゆよわかけじずいえ")
 _DASHES = dict.fromkeys(map(ord, "－―‐-−〜～"), "ー")  # typed for the long vowel mark
 # The vowel each hiragana ends in, to fold long vowels (ユーコ, ユウコ; オーノ, オオノ, オウノ).
 _VOWEL_OF = {
@@ -332,7 +332,8 @@ _LENGTHENING = {"あ": "あ", "い": "い", "う": "う", "え": "えい", "お"
 
 def normalise_kana(value: str) -> str:
     """A name in kana as people type it, folded for search: `normalise_text` (width,
-    spaces, katakana to hiragana, case), small kana made full size, and long vowels
+    spaces, katakana to hiragana, case), small kana made full size, ぢ/づ read じ/ず
+    (and ゐ/ゑ い/え), and long vowels
     folded: a long vowel mark, or a vowel letter that only lengthens the one before it,
     is dropped. ﾕｰｺ, ゆうこ and ユウコ all read ゆこ; オオノ, オウノ and オーノ read おの.
     Names that differ only in a long vowel meet (ゆこ finds ゆうこ): a search shows

@@ -475,16 +475,27 @@ class IdentityExportForm(ExportForm):
 class SearchForm(forms.Form):
     """What a caller gives to find their case: any of the three, together narrowing."""
 
+    # Not remembered by the browser: a shared office PC would offer the names to the next.
     name_kana = forms.CharField(
         label=_("氏名（カナ）"),
         required=False,
         max_length=100,
         help_text=_(
-            "フルネームまたは姓。全角・半角、ひらがな・カタカナ、小さい文字、長音は区別しません。"
+            "カナで、フルネームまたは姓（姓と名の間に空白を入れて登録された人）。"
+            "全角・半角、ひらがな・カタカナ、小さい文字、長音は区別しません。"
+            "漢字や名だけでは探せません。"
         ),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
     )
-    phone = forms.CharField(label=_("電話番号"), required=False, max_length=30)
-    birth_date = forms.DateField(label=_("生年月日"), required=False, widget=DateInput())
+    phone = forms.CharField(
+        label=_("電話番号"),
+        required=False,
+        max_length=30,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "type": "tel"}),
+    )
+    birth_date = forms.DateField(
+        label=_("生年月日"), required=False, widget=DateInput(attrs={"autocomplete": "off"})
+    )
 
     def clean_phone(self) -> str:
         phone = self.cleaned_data["phone"]

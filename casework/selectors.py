@@ -226,6 +226,12 @@ def find_duplicates(
     phone_index = Client._meta.get_field("phone_index").compute(probe)
     if kana_birth:
         indexes |= Q(kana_birth_index=kana_birth)
+        # The search's folding too (long vowels, small kana): ヨーコ and ヨウコ born the
+        # same day are the same person to a counsellor, so to the check as well.
+        kana = Client._meta.get_field("kana_index").compute(probe)
+        born = Client._meta.get_field("birth_index").compute(probe)
+        if kana and born:
+            indexes |= Q(kana_index=kana, birth_index=born)
     if phone_index:
         indexes |= Q(phone_index=phone_index)
     if not indexes:

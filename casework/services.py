@@ -32,6 +32,7 @@ from .break_glass import approve_break_glass as approve_break_glass
 from .break_glass import break_glass as break_glass
 from .break_glass import refuse_break_glass as refuse_break_glass
 from .break_glass import review_break_glass as review_break_glass
+from .fields import Erased
 from .models import Case, CaseReadBack, Client, Contact, DataKey, Milestone, Versioned
 from .periods import fiscal_year
 from .selectors import find_duplicates, require_visible
@@ -403,6 +404,10 @@ def _require_contact_access(actor: User, contact: Contact) -> None:
         raise PermissionDenied
 
 
+def _same_fiscal_year(a: datetime.datetime, b: datetime.datetime) -> bool:
+    return fiscal_year(timezone.localtime(a).date()) == fiscal_year(timezone.localtime(b).date())
+
+
 def may_correct(actor: User, contact: Contact) -> bool:
     """Supervisors correct any contact they may write; its author within
     CONTACT_CORRECTION_DAYS of saving it."""
@@ -429,10 +434,22 @@ def correct_contact(
     unknown = set(fields) - set(CORRECTABLE)
     if unknown:
         raise ValidationError(_("訂正できない項目です：%(fields)s") % {"fields": sorted(unknown)})
+    _refuse_erased(contact)
+    occurred = fields.get("occurred_at")
+    if occurred is not None and not _same_fiscal_year(occurred, contact.occurred_at):
+        # Moving a contact into another fiscal year would change a closed year's
+        # figures (and its key); record it anew in that year instead.
+        raise ValidationError({"occurred_at": _("相談日時は同じ年度の中でだけ訂正できます。")})
     changed = sorted(name for name, value in fields.items() if getattr(contact, name) != value)
+    snapshot = {name: getattr(contact, name) for name in ("age_band", "gender", "municipality_id")}
     for name, value in fields.items():
         setattr(contact, name, value)
-    writers.apply_contact_rules(contact)  # the year's key and the person's snapshot
+    writers.apply_contact_rules(contact)  # the key of the contact's case or year
+    if contact.case is not None and contact.case.client_id is not None:
+        # The person's attributes as counted on the day stay (the client's record may
+        # have changed since; the published figures of that month do not move).
+        for name, value in snapshot.items():
+            setattr(contact, name, value)
     contact.correction_reason = reason.strip()
     contact.corrected_at = timezone.now()
     contact.corrected_by = actor
@@ -448,6 +465,24 @@ def correct_contact(
     return contact
 
 
+ENCRYPTED_CONTACT_FIELDS = ("summary", "follow_up", "correction_reason")
+
+
+def _encrypt_again(row: Any, data_key_id: uuid.UUID) -> None:
+    """Point `row` (a contact or one of its history rows) at another data key, its text
+    read and assigned again so that saving encrypts it under that key."""
+    plain = {name: getattr(row, name) for name in ENCRYPTED_CONTACT_FIELDS}
+    row.data_key_id = data_key_id
+    for name, value in plain.items():
+        setattr(row, name, value)
+
+
+def _refuse_erased(contact: Contact) -> None:
+    """A contact whose key was destroyed (retention, erasure) is not written again."""
+    if any(isinstance(getattr(contact, n), Erased) for n in ENCRYPTED_CONTACT_FIELDS):
+        raise ValidationError(_("消去済みの相談記録は変更できません。"))
+
+
 @transaction.atomic
 def link_contact(actor: User, contact: Contact, case: Case) -> Contact:
     """Link an anonymous contact to the case opened after it. The contact keeps the
@@ -460,12 +495,13 @@ def link_contact(actor: User, contact: Contact, case: Case) -> Contact:
     require_visible(actor, case, capability=WRITE)
     if case.organisation_id != contact.organisation_id:
         raise ValidationError(_("同じ組織のケースにだけ紐付けられます。"))
-    summary, follow_up, reason = contact.summary, contact.follow_up, contact.correction_reason
+    _refuse_erased(contact)
     contact.case = case
-    contact.data_key_id = case.data_key_id
-    # Plaintexts assigned again are encrypted under the new key on save.
-    contact.summary, contact.follow_up = summary, follow_up
-    contact.correction_reason = reason
+    _encrypt_again(contact, case.data_key_id)
+    # Its history too: the text before the link must go with the case when it is shredded.
+    for row in Contact.history.model.objects.filter(id=contact.pk):
+        _encrypt_again(row, case.data_key_id)
+        row.save(update_fields=[*ENCRYPTED_CONTACT_FIELDS, "data_key"])
     _touch(contact, actor)
     contact._change_reason = "linked to a case"  # type: ignore[attr-defined]
     contact.save()

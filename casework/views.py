@@ -44,6 +44,7 @@ from .forms import (
     SearchForm,
 )
 from .models import Case
+from .search import LIMIT as SEARCH_LIMIT
 from .search import search_cases
 
 PAGE_SIZE = 50
@@ -202,7 +203,10 @@ def case_search(request: HttpRequest) -> HttpResponse:
         else:
             status = 400
     return render(
-        request, "casework/case_search.html", {"form": form, "cases": cases}, status=status
+        request,
+        "casework/case_search.html",
+        {"form": form, "cases": cases, "limit": SEARCH_LIMIT},
+        status=status,
     )
 
 

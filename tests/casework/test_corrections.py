@@ -182,3 +182,46 @@ def test_a_contact_cannot_be_linked_to_another_organisations_case(world, case):
         services.link_contact(world.counsellor, anonymous, case)
     anonymous.refresh_from_db()
     assert anonymous.case is None
+
+
+def test_a_linked_contact_is_shredded_with_its_case_history_included(world, case):
+    """Outside review: the text before the link stayed under the year's key, readable
+    after the case's key was destroyed."""
+    from casework.fields import Erased
+
+    anonymous = services.log_contact(world.counsellor, summary="名乗らずに電話。")
+    services.link_contact(world.counsellor, anonymous, case)
+    services.purge_case(case)
+    anonymous.refresh_from_db()
+    assert isinstance(anonymous.summary, Erased)
+    assert all(isinstance(row.summary, Erased) for row in anonymous.history.all())
+
+
+def test_a_correction_keeps_the_attributes_the_contact_was_counted_with(world, case, contact):
+    counted = (contact.age_band, contact.gender, contact.municipality_id)
+    client = case.client
+    client.gender = "male"
+    client.municipality = world.village
+    client.save()
+    services.correct_contact(world.counsellor, contact, reason="誤字", summary="訂正後")
+    contact.refresh_from_db()
+    assert (contact.age_band, contact.gender, contact.municipality_id) == counted
+
+
+def test_a_correction_stays_in_the_contacts_fiscal_year_and_never_writes_erased_text(
+    world, contact
+):
+    from casework.models import DataKey
+
+    with pytest.raises(ValidationError):
+        services.correct_contact(
+            world.counsellor,
+            contact,
+            reason="日付",
+            occurred_at=contact.occurred_at - datetime.timedelta(days=800),
+        )
+    anonymous = services.log_contact(world.supervisor, summary="古い匿名相談")
+    services.purge_year_key(DataKey.objects.get(pk=anonymous.data_key_id))
+    anonymous.refresh_from_db()
+    with pytest.raises(ValidationError):
+        services.correct_contact(world.supervisor, anonymous, reason="上書き", summary="新しい")

@@ -169,3 +169,23 @@ def test_reindexing_recomputes_what_a_save_computes(world, yuko):
         client.phone_index,
     ) == saved
     assert _codes(search_cases(world.counsellor, Terms(kana="ヤマダ"))) == {yuko.code}
+
+
+def test_the_duplicate_check_folds_names_as_the_search_does(world, yuko):
+    from casework.selectors import find_duplicates
+
+    check = find_duplicates(world.counsellor, name_kana="ヤマダ ユーコ", birth_date=BORN)
+    assert yuko.code in {case.code for case in check.same_organisation}
+
+
+def test_voiced_dots_on_chi_and_tsu_fold_and_a_long_list_says_it_is_cut(client, world):
+    from casework.search import LIMIT
+
+    mizuno = _open(world.counsellor, "ミヅノ ハナ")
+    assert _codes(search_cases(world.counsellor, Terms(kana="みずの はな"))) == {mizuno.code}
+    for i in range(LIMIT + 1):
+        _open(world.counsellor, f"タナカ {chr(ord('ア') + 2 * (i % 20))}{i}")
+    client.force_login(world.counsellor)
+    page = client.post(URL, {"name_kana": "たなか", "phone": "", "birth_date": ""})
+    assert len(page.context["cases"]) == LIMIT
+    assert f"最初の{LIMIT}件だけ" in page.content.decode()
