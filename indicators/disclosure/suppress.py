@@ -222,21 +222,21 @@ def protect_with_insiders(
     while changed:
         changed = False
         for view in views:
-            while found := shown_sensitive(view, hidden) or leaks(
-                view, hidden, protection, exact=True
-            ):
-                # Shown figures sensitive to this insider are hidden first (primary).
-                added = {leak.key for leak in found if leak.key not in hidden and allowed(leak.key)}
+            while True:
+                # Figures sensitive to this insider are hidden first (primary); hiding
+                # them may already protect them, so complements follow the audit only.
+                primary = {leak.key for leak in shown_sensitive(view, hidden)}
+                if any(allowed(key) for key in primary - hidden):
+                    hidden |= {key for key in primary if allowed(key)}
+                    changed = True
+                found = leaks(view, hidden, protection, exact=True)
+                if not found:
+                    break
+                added: set[Key] = set()
                 for leak in found:
                     figure = view.figures[leak.key]
                     added |= _complements(
-                        view,
-                        hidden | added,
-                        figure,
-                        protection,
-                        allowed,
-                        low=leak.low,
-                        high=leak.high,
+                        view, hidden, figure, protection, allowed, low=leak.low, high=leak.high
                     )
                 if not added - hidden:
                     _unprotectable(found)
