@@ -121,7 +121,13 @@ def contact_correct(request: HttpRequest, pk: str) -> HttpResponse:
     may_correct = services.may_correct(user, contact)
     link_form = _link_form(user, contact)
     if not may_correct and (link_form is None or request.method == "POST"):
-        raise PermissionDenied
+        # Say why: the author's window has passed, or it is someone else's record.
+        return render(
+            request,
+            "casework/correction_refused.html",
+            {"contact": contact, "days": settings.CONTACT_CORRECTION_DAYS},
+            status=403,
+        )
     form = (
         ContactCorrectionForm(request.POST or None, user=user, contact=contact)
         if may_correct

@@ -95,7 +95,8 @@ def test_the_author_may_not_correct_after_the_window_a_supervisor_may(
     )
     contact.refresh_from_db()
     client.force_login(world.counsellor)
-    assert client.get(_correct_url(contact)).status_code == 403
+    refused = client.get(_correct_url(contact))
+    assert refused.status_code == 403 and "保存してから7日以内" in refused.content.decode()
     with pytest.raises(PermissionDenied):
         services.correct_contact(world.counsellor, contact, reason="遅い", minutes=20)
     # A colleague who did not write it, even within the window, neither.
