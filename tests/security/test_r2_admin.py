@@ -10,6 +10,7 @@ does not get aggregate statistics).
 from __future__ import annotations
 
 import re
+import time
 from html.parser import HTMLParser
 from types import SimpleNamespace
 
@@ -62,11 +63,15 @@ def sign_in(user: User, *, password: str = PASSWORD) -> Client:
 
 def step_up(client, user: User) -> None:
     """Re-authenticate with the password and the next code (accounts:reauthenticate); the
-    code of the sign-in cannot be used twice."""
+    code of the sign-in cannot be used twice. "Next" is the time step after the one the
+    sign-in used (the device's `last_t`), whatever the clock did in between: a sign-in
+    verified just after a 30-second boundary leaves the device synchronised one step
+    back, and a code two steps ahead of it would be refused."""
     device = TOTPDevice.objects.get(user=user, confirmed=True)
+    now = (int(time.time()) - device.t0) // device.step
     response = client.post(
         reverse("accounts:reauthenticate"),
-        {"password": PASSWORD, "token": _code(device, 1), "next": "/"},
+        {"password": PASSWORD, "token": _code(device, device.last_t + 1 - now), "next": "/"},
     )
     assert response.status_code == 302
     assert reverse("accounts:reauthenticate") not in response["Location"]
