@@ -17,6 +17,7 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 
 from accounts.models import User
@@ -93,7 +94,11 @@ def matching_clients(terms: Terms) -> QuerySet[Client] | None:
 
 def search_cases(user: User, terms: Terms) -> list[Case]:
     """The visible cases of the clients matching `terms`, most recently contacted first;
-    audited with the kinds of term and the number found, never the terms."""
+    audited with the kinds of term and the number found, never the terms. Searching by
+    identity is for those who may see cases and reveal identity (else PermissionDenied),
+    whoever calls."""
+    if not user.has_perms(["casework.view_case", "casework.reveal_identity"]):
+        raise PermissionDenied
     clients = matching_clients(terms)
     cases: list[Case] = []
     if clients is not None:

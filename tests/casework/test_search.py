@@ -189,3 +189,13 @@ def test_voiced_dots_on_chi_and_tsu_fold_and_a_long_list_says_it_is_cut(client, 
     page = client.post(URL, {"name_kana": "たなか", "phone": "", "birth_date": ""})
     assert len(page.context["cases"]) == LIMIT
     assert f"最初の{LIMIT}件だけ" in page.content.decode()
+
+
+@pytest.mark.parametrize("role", [Role.STATISTICS_VIEWER, Role.AUDITOR, Role.MDT_MEMBER])
+def test_the_search_itself_refuses_roles_that_may_not_reveal_identity(world, yuko, role):
+    """Not only the page: any caller of the search (an API, a command) gets the refusal."""
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        search_cases(world.user(role), Terms(kana="ヤマダ"))
+    assert not Event.objects.filter(object_ref="search").exists()
