@@ -37,15 +37,14 @@ def main() -> None:
     from _common import plan_with_every_metric
 
     from accounts.models import Organisation
-    from indicators import metrics
-    from indicators.disclosure.publication import publish
+    from indicators.disclosure.publication import publish, published_metrics
     from indicators.models import Publication
     from indicators.reports import progress_report
 
     centre = Organisation.objects.filter(kind=Organisation.Kind.PREFECTURE_CENTRE).first()
     years = [args.year - 2, args.year - 1, args.year]
     plan = plan_with_every_metric(centre, years[0], args.year, args.year)
-    protected = [key for key, metric in metrics.REGISTRY.items() if metric.about_people]
+    protected = published_metrics()
     print(f"load average before: {os.getloadavg()}")
 
     def exact() -> None:

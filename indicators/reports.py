@@ -345,7 +345,9 @@ def progress_report(
     the year's end or, for the current year, at the last month end; an earlier as-of
     date is not published (NotPublished).
     """
-    period = Period.fiscal(year, as_of) if exact else _published_cut(year, as_of)
+    from .disclosure.publication import published_cut
+
+    period = Period.fiscal(year, as_of) if exact else published_cut(year, as_of)
     indicators = list(
         Indicator.objects.of_plan(plan)
         .select_related("direction")
@@ -367,22 +369,6 @@ def progress_report(
         for indicator in indicators
     ]
     return ProgressReport(plan, year, period, rows, exact, snapshot, records.snapshots)
-
-
-def _published_cut(year: int, as_of: datetime.date | None) -> Period:
-    """The period the publications of `year` cover today; an as-of date before it is a
-    question they do not answer."""
-    from .disclosure.publication import NotPublished, published_period
-
-    period = published_period(year)
-    if period is None:  # nothing of the year has ended yet: every counted figure hidden
-        return Period.fiscal(year, as_of)
-    if as_of is not None and as_of < period.end:
-        raise NotPublished(
-            _("公表値は%(date)s現在の数値です。それより前の基準日は指定できません。")
-            % {"date": period.end.strftime("%Y/%m/%d")}
-        )
-    return period
 
 
 def _progress_row(

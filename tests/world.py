@@ -114,8 +114,7 @@ class World:
         """Store the publications of `year` (every count about people when no metric
         is named), as the month-end `publish_statistics` run does: what viewers outside
         an organisation read."""
-        from indicators import metrics
-        from indicators.disclosure.publication import publish
+        from indicators.disclosure.publication import publish, published_metrics
 
-        for key in metric_keys or [k for k, m in metrics.REGISTRY.items() if m.about_people]:
+        for key in metric_keys or published_metrics():
             publish(key, year)

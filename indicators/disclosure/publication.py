@@ -28,6 +28,12 @@ from . import space as query_space
 from .suppress import protect_with_insiders
 
 
+def published_metrics() -> list[str]:
+    """The metrics that are published (counts about people); the others are counted for
+    everyone."""
+    return [key for key, metric in metrics.REGISTRY.items() if metric.about_people]
+
+
 def published_period(year: int, today: datetime.date | None = None) -> Period | None:
     """The period a publication of fiscal `year` covers: the whole year once it is over,
     else up to the last month end (None before the year's first month has ended)."""
@@ -234,12 +240,29 @@ def for_period(metric_key: str, period: Period, scope: metrics.Scope) -> Publish
             _("この年度の公表値はまだ作成されていません（月末ごとに作成されます）。"),
             missing=True,
         )
-    if period.end < found.period.end:
+    _refuse_earlier(period.end, found.period)
+    return found
+
+
+def published_cut(year: int, as_of: datetime.date | None) -> Period:
+    """The period the publications of `year` cover today, for a report read from them:
+    an as-of date before it is a question they do not answer (NotPublished); before the
+    year's first month end, the year as asked (every counted figure hidden)."""
+    period = published_period(year)
+    if period is None:
+        return Period.fiscal(year, as_of)
+    if as_of is not None:
+        _refuse_earlier(as_of, period)
+    return period
+
+
+def _refuse_earlier(asked_end: datetime.date, published: Period) -> None:
+    """Two cuts of one year would give what happened between them."""
+    if asked_end < published.end:
         raise NotPublished(
             _("公表値は%(date)s現在の数値です。それより前の基準日は指定できません。")
-            % {"date": found.period.end.strftime("%Y/%m/%d")}
+            % {"date": published.end.strftime("%Y/%m/%d")}
         )
-    return found
 
 
 @dataclass

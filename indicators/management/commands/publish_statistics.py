@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from indicators import metrics
-from indicators.disclosure.publication import audit, publish
+from indicators.disclosure.publication import audit, publish, published_metrics
 from indicators.models import Publication
 from indicators.periods import fiscal_year
 
@@ -43,7 +43,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         this_year = fiscal_year(timezone.localdate())
         years = options["years"] or [this_year - 2, this_year - 1, this_year]
-        keys = options["metric_keys"] or [k for k, m in metrics.REGISTRY.items() if m.about_people]
+        keys = options["metric_keys"] or published_metrics()
         for key in keys:
             if key not in metrics.REGISTRY:
                 raise CommandError(f"unknown metric {key!r}")
