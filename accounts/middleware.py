@@ -18,6 +18,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from .access import is_api_path, is_token_request, rule_for
@@ -53,7 +54,7 @@ class SessionPolicyMiddleware:
         if SIGNED_IN not in session:  # a session from before this policy
             start_clock(session)
         signed_in, last_seen = session[SIGNED_IN], session[LAST_SEEN]
-        idle = getattr(settings, "SESSION_IDLE_MINUTES", 15) * 60
+        idle = idle_seconds()
         absolute = getattr(settings, "SESSION_ABSOLUTE_HOURS", 10) * 3600
         if now - last_seen > idle:
             return _("一定時間操作がなかったため、ログアウトしました。")
@@ -61,9 +62,40 @@ class SessionPolicyMiddleware:
             return _(
                 "ログインから時間が経過したため、ログアウトしました。再度ログインしてください。"
             )
-        if now - last_seen > RESOLUTION_SECONDS:
+        if now - last_seen > RESOLUTION_SECONDS and not _asks_only_how_long(request):
             session[LAST_SEEN] = now
         return ""
+
+
+def _asks_only_how_long(request: HttpRequest) -> bool:
+    # A page asking how long its session has left is no sign of someone at the keyboard.
+    return request.path == reverse("accounts:session_status")
+
+
+def idle_seconds() -> int:
+    return getattr(settings, "SESSION_IDLE_MINUTES", 15) * 60
+
+
+def remaining_seconds(request: HttpRequest) -> int:
+    """Seconds until the idle timeout ends this session, unless something happens."""
+    last_seen = request.session.get(LAST_SEEN, time.time())
+    return max(0, int(idle_seconds() - (time.time() - last_seen)))
+
+
+def session_policy(request: HttpRequest) -> dict[str, int]:
+    """Template context: the page warns before the idle timeout (static/js/session.js)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"session_remaining": 0, "session_warning": 0, "session_idle": 0}
+    return {
+        "session_idle": idle_seconds(),
+        "session_remaining": remaining_seconds(request),
+        "session_warning": getattr(settings, "SESSION_WARNING_SECONDS", 120),
+    }
+
+
+def start_idle_clock(session) -> None:
+    session[LAST_SEEN] = time.time()
 
 
 def start_clock(session) -> None:

@@ -10,10 +10,11 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from . import credentials, services
 from .access import is_api_path, signed_in
+from .middleware import remaining_seconds, start_idle_clock
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
@@ -65,3 +66,18 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     def form_valid(self, form):
         credentials.change_own_password(self.request, form)
         return HttpResponseRedirect(self.get_success_url())
+
+
+@never_cache
+@require_GET
+def session_status(request: HttpRequest) -> HttpResponse:
+    """How long this session has left; asking does not extend it (middleware)."""
+    return JsonResponse({"remaining": remaining_seconds(request)})
+
+
+@never_cache
+@require_POST
+def session_extend(request: HttpRequest) -> HttpResponse:
+    """The warning's 「延長する」 button: someone is at the keyboard, the idle clock restarts."""
+    start_idle_clock(request.session)
+    return JsonResponse({"remaining": remaining_seconds(request)})

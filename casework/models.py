@@ -485,3 +485,31 @@ class Milestone(ScopedModel, EncryptedRecord):
 
     def __str__(self) -> str:
         return f"{self.achieved_on} {self.get_kind_display()}"
+
+
+class Draft(EncryptedRecord):
+    """What someone is typing into a form, kept on the server as they type (casework.drafts).
+
+    Encrypted like the record it will become: under its case's data key when the form
+    belongs to a case (so erasing the case shreds the draft), else under the organisation's
+    key of the year for records without a case. Only its author ever reads it back, into
+    the same form, and only after that form's own access checks have passed.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # The form's page (path and query), as its view was asked for it.
+    path = models.CharField(max_length=300)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, null=True, related_name="+")
+    payload = EncryptedTextField(_("下書き"))
+    saved_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("下書き")
+        verbose_name_plural = _("下書き")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "path"], name="draft_one_per_user_form")
+        ]
+        indexes = [models.Index(fields=["saved_at"], name="draft_saved_at")]
+
+    def __str__(self) -> str:
+        return self.path

@@ -33,7 +33,7 @@ from .break_glass import break_glass as break_glass
 from .break_glass import refuse_break_glass as refuse_break_glass
 from .break_glass import review_break_glass as review_break_glass
 from .fields import Erased
-from .models import Case, CaseReadBack, Client, Contact, DataKey, Milestone, Versioned
+from .models import Case, CaseReadBack, Client, Contact, DataKey, Draft, Milestone, Versioned
 from .periods import fiscal_year
 from .selectors import find_duplicates, require_visible
 
@@ -642,6 +642,8 @@ def purge_case(case: Case) -> int:
                 cleared = dict.fromkeys(Client.blind_index_fields(), None)
                 Client.objects.filter(pk=client.pk).update(**cleared)
                 Client.history.model.objects.filter(id=client.pk).update(**cleared)
+        # Drafts under these keys would read as erased: they go at once.
+        Draft.objects.filter(data_key__in=keys).delete()
         destroyed = 0
         for key in keys:
             if key.destroyed_at is None:
@@ -661,6 +663,7 @@ def purge_case(case: Case) -> int:
 
 def purge_year_key(key: DataKey) -> None:
     with transaction.atomic():
+        Draft.objects.filter(data_key=key).delete()
         key.destroy()
         record(
             Action.ERASURE,

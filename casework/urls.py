@@ -8,6 +8,8 @@ app_name = "casework"
 
 urlpatterns = [
     path("contacts/new/", views.contact_new, name="contact_new"),
+    path("drafts/save/", views.draft_save, name="draft_save"),
+    path("drafts/discard/", views.draft_discard, name="draft_discard"),
     path("contacts/<uuid:pk>/follow-up-done/", views.follow_up_done, name="follow_up_done"),
     path("contacts/<uuid:pk>/correct/", views.contact_correct, name="contact_correct"),
     path("contacts/<uuid:pk>/link/", views.contact_link, name="contact_link"),

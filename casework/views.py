@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -23,7 +23,7 @@ from audit.models import Action
 from audit.services import record
 
 from . import access_review as access_reviews
-from . import selectors, services, signals
+from . import drafts, selectors, services, signals
 from .access import Capability, cached_access
 from .exports import FORMATS, case_record, export_cases, export_contacts
 from .filters import CaseFilter
@@ -74,11 +74,21 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "casework/dashboard.html", context)
 
 
+def _writable_case_in_query(user, query, **kwargs) -> Case | None:
+    """contact_new's case: the one its link names (?case=), which the user must write to."""
+    code = query.get("case", "")
+    if not code:
+        return None
+    return get_object_or_404(selectors.visible_cases(user, capability=Capability.WRITE), code=code)
+
+
+@drafts.keeps_draft(case_of=_writable_case_in_query)
 @never_cache
 @require_http_methods(["GET", "POST"])
 def contact_new(request: HttpRequest) -> HttpResponse:
     initial = {"case_code": request.GET.get("case", "")}
     form = ContactForm(request.POST or None, user=request.user, initial=initial)
+    draft = drafts.restore(request, form)
     if request.method == "POST" and form.is_valid():
         try:
             contact = services.log_contact(request.user, case=form.case, **form.service_fields())
@@ -89,7 +99,7 @@ def contact_new(request: HttpRequest) -> HttpResponse:
             if contact.case is not None:
                 return redirect("casework:case_detail", code=contact.case.code)
             return redirect("casework:contact_new")
-    return render(request, "casework/contact_form.html", {"form": form})
+    return render(request, "casework/contact_form.html", {"form": form, "draft": draft})
 
 
 @never_cache
@@ -330,10 +340,12 @@ def _identity_export_post(request: HttpRequest) -> HttpResponse:
     )
 
 
+@drafts.keeps_draft(case_of=drafts.no_case)
 @never_cache
 @require_http_methods(["GET", "POST"])
 def case_new(request: HttpRequest) -> HttpResponse:
     form = CaseOpenForm(request.POST or None)
+    draft = drafts.restore(request, form)
     duplicates = None
     if request.method == "POST" and form.is_valid():
         try:
@@ -354,7 +366,41 @@ def case_new(request: HttpRequest) -> HttpResponse:
             _notice_matches_elsewhere(request, form)
             messages.success(request, _("ケースを登録しました（%(code)s）。") % {"code": case.code})
             return redirect("casework:case_detail", code=case.code)
-    return render(request, "casework/case_form.html", {"form": form, "duplicates": duplicates})
+    return render(
+        request,
+        "casework/case_form.html",
+        {"form": form, "duplicates": duplicates, "draft": draft},
+    )
+
+
+@never_cache
+@require_POST
+def draft_save(request: HttpRequest) -> HttpResponse:
+    """Keep what is being typed (htmx, a second after each keystroke); answers the line the
+    form shows under its buttons, or 4xx with the reason."""
+    user = signed_in(request)
+    try:
+        draft = drafts.save(user, request.POST.get(drafts.PATH_FIELD, ""), request.POST)
+    except ValidationError as exc:
+        return HttpResponse(" ".join(exc.messages), status=400, content_type="text/plain")
+    saved = timezone.localtime(draft.saved_at)
+    return HttpResponse(
+        _("下書きを保存しました（%(time)s）") % {"time": saved.strftime("%H:%M:%S")},
+        content_type="text/plain",
+    )
+
+
+@never_cache
+@require_POST
+def draft_discard(request: HttpRequest) -> HttpResponse:
+    """Throw the restored draft away and show the form empty again."""
+    user = signed_in(request)
+    path = request.POST.get(drafts.PATH_FIELD, "")
+    if not url_has_allowed_host_and_scheme(path, allowed_hosts=None) or not path.startswith("/"):
+        return HttpResponse(_("戻り先が正しくありません。"), status=400, content_type="text/plain")
+    drafts.discard(user, path)
+    messages.info(request, _("下書きを破棄しました。"))
+    return redirect(path)
 
 
 def _notice_matches_elsewhere(request: HttpRequest, form: CaseOpenForm) -> None:

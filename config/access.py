@@ -36,6 +36,9 @@ MATRIX: dict[str, Rule] = {
     "accounts:password_change": AUTHENTICATED,
     "accounts:password_change_done": AUTHENTICATED,
     "home": AUTHENTICATED,
+    # The idle-timeout warning: how long the own session has left, and extending it.
+    "accounts:session_status": AUTHENTICATED,
+    "accounts:session_extend": AUTHENTICATED,
     # The second factor: enrolment and verification (accounts.two_factor).
     "accounts:two_factor_setup": AUTHENTICATED,
     "accounts:two_factor_verify": AUTHENTICATED,
@@ -53,6 +56,10 @@ MATRIX: dict[str, Rule] = {
     ),
     # Casework. Which case: selectors.visible_cases (own organisation by role, restricted
     # cases only for lead workers and supervisors, plus object grants); others get 404.
+    # Drafts of record forms: only the author's own, only for a form whose own rule and
+    # object check (its view's case_of) admit the user (casework.drafts).
+    "casework:draft_save": Rule(object_rule="the form's own rule and case (casework.drafts)"),
+    "casework:draft_discard": Rule(object_rule="the author's own draft"),
     "casework:case_list": needs("casework.view_case", object_rule=VISIBLE),
     "casework:case_detail": needs("casework.view_case", object_rule=VISIBLE),
     # Finding a case by name, phone or birth date: identity, so only for those who may

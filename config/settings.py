@@ -128,6 +128,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accounts.middleware.session_policy",
             ],
         },
     },
@@ -282,6 +283,8 @@ AXES_USERNAME_CALLABLE = "audit.signals.axes_username"
 # Session policy (accounts.middleware): idle and absolute timeouts; the cookie itself
 # expires with the browser and after the absolute limit.
 SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=15)
+# Pages warn this long before the idle timeout, with a button that extends the session.
+SESSION_WARNING_SECONDS = env.int("SESSION_WARNING_SECONDS", default=120)
 # Roles that must pass a second factor (TOTP or a recovery code) in every session.
 # Holders of accounts.requires_two_factor (supervisors, auditors, administrators) must pass
 # a second factor; switch off only for a demo without a phone.
@@ -302,6 +305,10 @@ TRANSFER_READ_BACK_DAYS = env.int("TRANSFER_READ_BACK_DAYS", default=90)
 RETENTION_YEARS = env.int("RETENTION_YEARS", default=5)
 # How long after saving a contact its author may correct it (supervisors: any time).
 CONTACT_CORRECTION_DAYS = env.int("CONTACT_CORRECTION_DAYS", default=7)
+# Drafts of record forms (casework.drafts): kept this long after the last keystroke, then
+# ignored and deleted by `purge_expired`; the most text one draft may hold.
+DRAFT_RETENTION_HOURS = env.int("DRAFT_RETENTION_HOURS", default=72)
+DRAFT_MAX_BYTES = 64 * 1024
 # Largest export of records in one file; beyond it the user is asked to narrow the filters.
 EXPORT_MAX_ROWS = env.int("EXPORT_MAX_ROWS", default=100_000)
 SESSION_ABSOLUTE_HOURS = env.int("SESSION_ABSOLUTE_HOURS", default=10)

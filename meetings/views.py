@@ -13,7 +13,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import signed_in
+from casework import drafts
 from casework.access import Capability
+from casework.models import Case
 
 from . import selectors, services
 from .forms import (
@@ -192,6 +194,12 @@ def agenda_drop(request: HttpRequest, pk: str) -> HttpResponse:
     return redirect("meetings:detail", pk=item.meeting_id)
 
 
+def _minutes_case(user, query, *, pk: str) -> Case:
+    """minutes' case, for a draft: an item whose minutes the user may write."""
+    return selectors.minutes_item_for(user, pk, write=True).case
+
+
+@drafts.keeps_draft(case_of=_minutes_case)
 @never_cache
 @require_http_methods(["GET", "POST"])
 def minutes(request: HttpRequest, pk: str) -> HttpResponse:
@@ -201,6 +209,7 @@ def minutes(request: HttpRequest, pk: str) -> HttpResponse:
     item = selectors.minutes_item_for(user, pk, write=request.method == "POST")
     form_options = _minutes_form_options(request, item)
     form = MinutesForm(request.POST or None, **form_options)
+    draft = drafts.restore(request, form)
     stale = False
     if request.method == "POST" and form.is_valid():
         refused, stale = _save_minutes(request, item, form, form_options)
@@ -225,6 +234,7 @@ def minutes(request: HttpRequest, pk: str) -> HttpResponse:
             "not_yet_held": timezone.localdate() < services.meeting_day(item.meeting),
             # Someone saved these minutes while this person was writing (_save_minutes).
             "stale": stale,
+            "draft": draft,
         },
     )
 

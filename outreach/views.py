@@ -17,6 +17,8 @@ from accounts.access import signed_in
 from accounts.selectors import municipalities
 from audit.models import Action
 from audit.services import record
+from casework import drafts
+from casework.models import Case
 
 from . import selectors, services
 from .forms import SessionForm, VisitCompleteForm, VisitPlanForm
@@ -85,6 +87,12 @@ def visit_new(request: HttpRequest) -> HttpResponse:
     return render(request, "outreach/visit_form.html", {"form": form})
 
 
+def _visit_case(user, query, *, pk: str) -> Case:
+    """visit_detail's case, for a draft of its result form: a visit the user may see."""
+    return get_object_or_404(selectors.visible_visits(user).select_related("case"), pk=pk).case
+
+
+@drafts.keeps_draft(case_of=_visit_case)
 @never_cache
 @require_http_methods(["GET", "POST"])
 def visit_detail(request: HttpRequest, pk: str) -> HttpResponse:
@@ -93,6 +101,7 @@ def visit_detail(request: HttpRequest, pk: str) -> HttpResponse:
     if request.method == "GET":  # the page shows the visit's notes: a read of content
         record(Action.VIEW, obj=visit, detail={"case": visit.case.code})
     form = VisitCompleteForm(request.POST or None)
+    draft = drafts.restore(request, form)
     if request.method == "POST" and form.is_valid():
         try:
             services.complete_visit(user, visit, **form.cleaned_data)
@@ -109,6 +118,7 @@ def visit_detail(request: HttpRequest, pk: str) -> HttpResponse:
             "form": form,
             "workers": list(visit.workers.all()),
             "overdue": visit.is_overdue(timezone.now()),
+            "draft": draft,
         },
     )
 

@@ -289,6 +289,11 @@ def _endpoints(w):
             reverse("casework:contact_link", args=[w["anonymous"].pk]),
             ["case_code"],
         ),
+        "draft_save": (
+            "post",
+            reverse("casework:draft_save"),
+            ["_draft_path", "summary", "minutes", "channel"],
+        ),
         "case_search": (
             "post",
             reverse("casework:case_search"),
@@ -369,6 +374,7 @@ def _endpoints(w):
     [
         "case_list",
         "contact_new",
+        "draft_save",
         "case_new",
         "milestone",
         "break_glass",

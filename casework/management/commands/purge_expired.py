@@ -1,5 +1,6 @@
 """Crypto-shred what is past retention: closed cases RETENTION_YEARS (default 5) after
-closure, and anonymous contacts of fiscal years that ended before then.
+closure, and anonymous contacts of fiscal years that ended before then; and delete drafts
+older than DRAFT_RETENTION_HOURS (casework.drafts).
 
 Destroys data keys only; rows stay, so statistics are unchanged, while the sensitive text
 of those records reads as erased everywhere, history tables and backups taken afterwards
@@ -14,7 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
-from casework import services
+from casework import drafts, services
 
 
 class Command(BaseCommand):
@@ -32,6 +33,9 @@ class Command(BaseCommand):
         self, *args: Any, dry_run: bool, today: datetime.date | None, **options: Any
     ) -> None:
         cutoff = services.retention_cutoff(today)
+        if not dry_run:
+            stale = drafts.purge_stale()
+            self.stdout.write(f"{stale} drafts older than DRAFT_RETENTION_HOURS deleted.")
         cases = list(services.expired_cases(cutoff))
         year_keys = list(services.expired_year_keys(cutoff))
         self.stdout.write(

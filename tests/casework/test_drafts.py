@@ -1,0 +1,197 @@
+"""Drafts of record forms (casework.drafts): kept encrypted as the person types, given back
+only to them in the same form, refused for forms and cases they may not write, gone with
+a successful save, with time, and with their case."""
+
+from __future__ import annotations
+
+import datetime
+import time
+
+import pytest
+from django.db import connection
+from django.http import HttpResponse
+from django.test import override_settings
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.middleware import LAST_SEEN
+from casework import drafts, services
+from casework.models import Contact, Draft
+from outreach import services as outreach_services
+
+pytestmark = pytest.mark.django_db
+
+NOTE = "母から電話。本人は最近夜に散歩できている。"
+CONTACT_NEW = "/contacts/new/"
+
+
+@pytest.fixture
+def case(world):
+    return services.open_case(
+        world.counsellor,
+        identity={"name": "下書 試験", "name_kana": "シタガキ シケン"},
+        client_attributes={"gender": "male"},
+    )
+
+
+def _save(client, path: str, **fields) -> HttpResponse:
+    return client.post(reverse("casework:draft_save"), {drafts.PATH_FIELD: path, **fields})
+
+
+def _stored_payloads() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT payload FROM {Draft._meta.db_table}")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_a_draft_is_kept_encrypted_and_given_back_in_the_same_form(client, world, case):
+    client.force_login(world.counsellor)
+    path = f"{CONTACT_NEW}?case={case.code}"
+    response = _save(client, path, summary=NOTE, minutes="25", channel="phone")
+    assert response.status_code == 200
+    assert "下書きを保存しました" in response.content.decode()
+
+    [stored] = _stored_payloads()
+    assert NOTE not in stored and stored.startswith("e1.")
+    draft = Draft.objects.get()
+    assert draft.case == case and draft.data_key_id == case.data_key_id  # the case's key
+
+    page = client.get(path).content.decode()
+    assert NOTE in page  # in the summary's textarea
+    assert 'value="25"' in page
+    assert "に保存した下書きを表示しています" in page
+
+
+def test_nobody_else_gets_the_draft(client, world, case):
+    client.force_login(world.counsellor)
+    assert _save(client, CONTACT_NEW, summary=NOTE).status_code == 200
+    client.force_login(world.colleague)
+    page = client.get(CONTACT_NEW).content.decode()
+    assert NOTE not in page and "下書きを表示しています" not in page
+
+
+def test_a_successful_save_discards_the_draft(client, world, case):
+    client.force_login(world.counsellor)
+    path = f"{CONTACT_NEW}?case={case.code}"
+    _save(client, path, summary=NOTE)
+    form = {
+        "case_code": case.code,
+        "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "channel": "phone",
+        "consulter": "parent",
+        "kind": "continuing",
+        "minutes": "20",
+        "summary": NOTE,
+    }
+    response = client.post(path, form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Contact.objects.filter(case=case).count() == 1
+    assert not Draft.objects.exists()
+
+
+def test_a_failed_save_keeps_the_draft(client, world, case):
+    client.force_login(world.counsellor)
+    path = f"{CONTACT_NEW}?case={case.code}"
+    _save(client, path, summary=NOTE)
+    response = client.post(path, {"case_code": case.code, "summary": NOTE})  # no channel
+    assert response.status_code == 200
+    assert Draft.objects.count() == 1
+
+
+def test_a_draft_for_a_case_the_user_may_not_write_is_refused(client, world, case):
+    client.force_login(world.other_counsellor)
+    response = _save(client, f"{CONTACT_NEW}?case={case.code}", summary=NOTE)
+    assert response.status_code == 404
+    assert not Draft.objects.exists()
+
+
+def test_a_role_that_may_not_use_the_form_cannot_keep_a_draft_of_it(client, world):
+    client.force_login(world.statistics)
+    assert _save(client, CONTACT_NEW, summary=NOTE).status_code == 403
+    assert not Draft.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/cases/",  # a page without a draftable form
+        "https://elsewhere.example/contacts/new/",
+        "//elsewhere.example/contacts/new/",
+        "/no/such/page/",
+        "",
+        "/contacts/new/" + "x" * 400,
+    ],
+)
+def test_only_the_forms_that_keep_drafts_do(client, world, path):
+    client.force_login(world.counsellor)
+    response = _save(client, path, summary=NOTE)
+    assert response.status_code == 400
+    assert response.content.decode()  # the reason
+    assert not Draft.objects.exists()
+
+
+def test_a_draft_too_long_is_refused_with_the_reason(client, world):
+    client.force_login(world.counsellor)
+    response = _save(client, CONTACT_NEW, summary="あ" * 30_000)
+    assert response.status_code == 400
+    assert "長すぎる" in response.content.decode()
+    assert not Draft.objects.exists()
+
+
+def test_drafts_expire(client, world):
+    client.force_login(world.counsellor)
+    _save(client, CONTACT_NEW, summary=NOTE)
+    Draft.objects.update(saved_at=timezone.now() - datetime.timedelta(hours=5))
+    with override_settings(DRAFT_RETENTION_HOURS=4):
+        assert NOTE not in client.get(CONTACT_NEW).content.decode()
+        assert drafts.purge_stale() == 1
+    assert not Draft.objects.exists()
+
+
+def test_erasing_the_case_erases_its_drafts(client, world, case):
+    client.force_login(world.counsellor)
+    _save(client, f"{CONTACT_NEW}?case={case.code}", summary=NOTE)
+    services.purge_case(case)  # what purge_expired does once retention ends
+    assert not Draft.objects.exists()
+
+
+def test_discarding_shows_the_form_empty(client, world):
+    client.force_login(world.counsellor)
+    _save(client, CONTACT_NEW, summary=NOTE)
+    response = client.post(reverse("casework:draft_discard"), {drafts.PATH_FIELD: CONTACT_NEW})
+    assert response.status_code == 302 and response["Location"] == CONTACT_NEW
+    assert not Draft.objects.exists()
+    assert NOTE not in client.get(CONTACT_NEW).content.decode()
+    elsewhere = client.post(
+        reverse("casework:draft_discard"), {drafts.PATH_FIELD: "https://elsewhere.example/"}
+    )
+    assert elsewhere.status_code == 400
+
+
+def test_the_visit_result_form_keeps_a_draft_for_its_workers_only(client, world, case):
+    visit = outreach_services.plan_visit(
+        world.counsellor,
+        case,
+        planned_start=timezone.now() + datetime.timedelta(hours=1),
+        workers=[world.counsellor],
+    )
+    path = reverse("outreach:visit_detail", args=[visit.pk])
+    client.force_login(world.counsellor)
+    assert _save(client, path, notes=NOTE).status_code == 200
+    assert Draft.objects.get().case == case
+    assert NOTE in client.get(path).content.decode()
+    client.force_login(world.other_counsellor)
+    assert _save(client, path, notes=NOTE).status_code == 404
+
+
+def test_asking_how_long_is_left_does_not_extend_the_session(client, world):
+    client.force_login(world.counsellor)
+    assert client.get("/").status_code == 200
+    session = client.session
+    session[LAST_SEEN] = time.time() - 10 * 60
+    session.save()
+    left = client.get(reverse("accounts:session_status")).json()["remaining"]
+    assert 4 * 60 <= left <= 5 * 60
+    assert client.get(reverse("accounts:session_status")).json()["remaining"] <= left
+    extended = client.post(reverse("accounts:session_extend")).json()["remaining"]
+    assert extended >= 14 * 60 + 55
