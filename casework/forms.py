@@ -237,6 +237,15 @@ class LinkContactForm(forms.Form):
         return code
 
 
+class UnlinkContactForm(forms.Form):
+    reason = forms.CharField(
+        label=_("取り消しの理由"),
+        max_length=NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("取り消しの理由を入れてください。")},
+    )
+
+
 class IdentityFields(forms.Form):
     name = forms.CharField(label=_("氏名"), required=False, max_length=100)
     name_kana = forms.CharField(label=_("氏名（カナ）"), required=False, max_length=100)

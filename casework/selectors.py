@@ -107,6 +107,22 @@ def visible_contacts(user: User, *, cases: QuerySet[Case] | None = None) -> Quer
     return Contact.objects.visible_to(user, cases)
 
 
+# How far back the anonymous contacts offered for linking to a case go.
+ANONYMOUS_LINK_DAYS = 90
+
+
+def recent_anonymous_contacts(user: User) -> QuerySet[Contact]:
+    """The anonymous contacts of the user's organisation from the last ANONYMOUS_LINK_DAYS,
+    newest first: those a case opened after the call may be linked to."""
+    since = timezone.now() - datetime.timedelta(days=ANONYMOUS_LINK_DAYS)
+    return (
+        visible_contacts(user)
+        .filter(case__isnull=True, organisation=user.organisation, occurred_at__gte=since)
+        .select_related("staff")
+        .order_by("-occurred_at")
+    )
+
+
 @dataclass(frozen=True)
 class TimelineEntry:
     when: datetime.datetime

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any, TypedDict, TypeVar, Unpack
+from typing import Any, TypedDict, TypeVar, Unpack, cast
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -503,10 +503,55 @@ def link_contact(actor: User, contact: Contact, case: Case) -> Contact:
         _encrypt_again(row, case.data_key_id)
         row.save(update_fields=[*ENCRYPTED_CONTACT_FIELDS, "data_key"])
     _touch(contact, actor)
-    contact._change_reason = "linked to a case"  # type: ignore[attr-defined]
+    contact._change_reason = LINKED  # type: ignore[attr-defined]
     contact.save()
     writers.refresh_last_contact([case.pk])
     record(Action.UPDATE, obj=contact, detail={"linked_to": case.code})
+    return contact
+
+
+LINKED = "linked to a case"
+
+
+def was_linked(contact: Contact) -> bool:
+    """The contact was taken anonymously and linked to its case later (link_contact)."""
+    return (
+        contact.case_id is not None
+        and Contact.history.filter(id=contact.pk, history_change_reason=LINKED).exists()
+    )
+
+
+@transaction.atomic
+def unlink_contact(actor: User, contact: Contact, *, reason: str) -> Contact:
+    """Undo a link made in error: the contact is anonymous again, its text under its
+    organisation's key of its year (history too), with the reason, audited. Only a contact
+    that was linked, by those who may correct it (its author within the window,
+    supervisors); its attribute snapshot never changed, so no figure moves."""
+    _require_contact_access(actor, contact)
+    if not may_correct(actor, contact):
+        raise PermissionDenied
+    if not was_linked(contact):
+        raise ValidationError(_("ケースに紐付けた匿名の相談だけ、紐付けを取り消せます。"))
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("取り消しの理由を入れてください。")})
+    _refuse_erased(contact)
+    case = cast(Case, contact.case)  # was_linked: it has one
+    key = DataKey.for_organisation_year(
+        contact.organisation_id, fiscal_year(timezone.localtime(contact.occurred_at).date())
+    )
+    contact.case = None
+    _encrypt_again(contact, key.pk)
+    for row in Contact.history.model.objects.filter(id=contact.pk):
+        _encrypt_again(row, key.pk)
+        row.save(update_fields=[*ENCRYPTED_CONTACT_FIELDS, "data_key"])
+    contact.correction_reason = reason.strip()
+    contact.corrected_at = timezone.now()
+    contact.corrected_by = actor
+    _touch(contact, actor)
+    contact._change_reason = "link undone"  # type: ignore[attr-defined]
+    contact.save()
+    writers.refresh_last_contact([case.pk])
+    record(Action.UPDATE, obj=contact, detail={"unlinked_from": case.code})
     return contact
 
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("contacts/<uuid:pk>/follow-up-done/", views.follow_up_done, name="follow_up_done"),
     path("contacts/<uuid:pk>/correct/", views.contact_correct, name="contact_correct"),
     path("contacts/<uuid:pk>/link/", views.contact_link, name="contact_link"),
+    path("contacts/<uuid:pk>/unlink/", views.contact_unlink, name="contact_unlink"),
     path("cases/", views.case_list, name="case_list"),
     path("cases/export.<str:fmt>", views.case_export, name="case_export"),
     path("contacts/export/", views.contact_export, name="contact_export"),
@@ -29,5 +30,10 @@ urlpatterns = [
     path("cases/<str:code>/identity/edit/", views.identity_edit, name="identity_edit"),
     path("cases/<str:code>/close/", views.case_close, name="case_close"),
     path("cases/<str:code>/merge/", views.case_merge, name="case_merge"),
+    path(
+        "cases/<str:code>/link-anonymous/",
+        views.case_link_anonymous,
+        name="case_link_anonymous",
+    ),
     path("cases/<str:code>/milestones/", views.milestone_new, name="milestone_new"),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 
 from django.conf import settings
 from django.contrib import messages
@@ -42,8 +43,9 @@ from .forms import (
     MergeForm,
     MilestoneForm,
     SearchForm,
+    UnlinkContactForm,
 )
-from .models import Case
+from .models import Case, Contact
 from .search import LIMIT as SEARCH_LIMIT
 from .search import search_cases
 
@@ -117,20 +119,38 @@ def case_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@never_cache
-@require_http_methods(["GET", "POST"])
-def contact_correct(request: HttpRequest, pk: str) -> HttpResponse:
-    """Correct a saved contact (its author within the window, supervisors any time),
-    with the reason; the earlier text stays in the history."""
-    user = signed_in(request)
+def _contact_for_writing(user, pk: str) -> Contact:
+    """A contact the user may write to: of a case they write to, or anonymous of their own
+    organisation (services check again); others are a 404."""
     contact = get_object_or_404(
         selectors.visible_contacts(user).select_related("case__client"), pk=pk
     )
     if contact.case is not None and not cached_access(user, contact.case).allows(Capability.WRITE):
         raise Http404
+    return contact
+
+
+def _contact_case(user, query, *, pk: str) -> Case | None:
+    """contact_correct's case, for a draft of the correction."""
+    return _contact_for_writing(user, pk).case
+
+
+def _may_link(user, contact: Contact) -> bool:
+    return contact.case_id is None and user.has_perm("casework.change_contact")
+
+
+@drafts.keeps_draft(case_of=_contact_case)
+@never_cache
+@require_http_methods(["GET", "POST"])
+def contact_correct(request: HttpRequest, pk: str) -> HttpResponse:
+    """Correct a saved contact (its author within the window, supervisors any time),
+    with the reason; the earlier text stays in the history. Linking it to a case, or
+    undoing a link, are pages of their own (nothing typed here is lost)."""
+    user = signed_in(request)
+    contact = _contact_for_writing(user, pk)
     may_correct = services.may_correct(user, contact)
-    link_form = _link_form(user, contact)
-    if not may_correct and (link_form is None or request.method == "POST"):
+    may_link = _may_link(user, contact)
+    if not may_correct and (not may_link or request.method == "POST"):
         # Say why: the author's window has passed, or it is someone else's record.
         return render(
             request,
@@ -143,6 +163,7 @@ def contact_correct(request: HttpRequest, pk: str) -> HttpResponse:
         if may_correct
         else None
     )
+    draft = drafts.restore(request, form) if form is not None else None
     if request.method == "POST" and form is not None and form.is_valid():
         try:
             services.correct_contact(
@@ -162,28 +183,27 @@ def contact_correct(request: HttpRequest, pk: str) -> HttpResponse:
     return render(
         request,
         "casework/contact_correct.html",
-        {"form": form, "contact": contact, "link_form": link_form},
+        {
+            "form": form,
+            "contact": contact,
+            "may_link": may_link,
+            "may_unlink": may_correct and services.was_linked(contact),
+            "draft": draft,
+        },
         status=status,
     )
 
 
-def _link_form(user, contact, data=None) -> LinkContactForm | None:
-    """The form linking an anonymous contact to a case, for those who may."""
-    if contact.case_id is not None or not user.has_perm("casework.change_contact"):
-        return None
-    return LinkContactForm(data, user=user)
-
-
 @never_cache
-@require_POST
+@require_http_methods(["GET", "POST"])
 def contact_link(request: HttpRequest, pk: str) -> HttpResponse:
     """Link an anonymous contact to the case opened after it (audited)."""
     user = signed_in(request)
-    contact = get_object_or_404(selectors.visible_contacts(user), pk=pk)
-    form = _link_form(user, contact, request.POST)
-    if form is None:
+    contact = _contact_for_writing(user, pk)
+    if not _may_link(user, contact):
         raise PermissionDenied
-    if form.is_valid() and form.case is not None:
+    form = LinkContactForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid() and form.case is not None:
         try:
             services.link_contact(user, contact, form.case)
         except ValidationError as exc:
@@ -193,15 +213,66 @@ def contact_link(request: HttpRequest, pk: str) -> HttpResponse:
             return redirect("casework:case_detail", code=form.case.code)
     return render(
         request,
-        "casework/contact_correct.html",
-        {
-            "form": ContactCorrectionForm(user=user, contact=contact)
-            if services.may_correct(user, contact)
-            else None,
-            "contact": contact,
-            "link_form": form,
-        },
-        status=400,
+        "casework/contact_link.html",
+        {"contact": contact, "form": form, "unlink": False},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def contact_unlink(request: HttpRequest, pk: str) -> HttpResponse:
+    """Undo a link made in error, with the reason (services.unlink_contact)."""
+    user = signed_in(request)
+    contact = _contact_for_writing(user, pk)
+    if not (services.may_correct(user, contact) and services.was_linked(contact)):
+        raise PermissionDenied
+    case_code = contact.case.code if contact.case else ""
+    form = UnlinkContactForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.unlink_contact(user, contact, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            _form_errors_from(exc, form)
+        else:
+            messages.success(request, _("紐付けを取り消しました。匿名の相談に戻りました。"))
+            return redirect("casework:case_detail", code=case_code)
+    return render(
+        request,
+        "casework/contact_link.html",
+        {"contact": contact, "form": form, "unlink": True},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def case_link_anonymous(request: HttpRequest, code: str) -> HttpResponse:
+    """The organisation's recent anonymous contacts, to link one to this case: found by
+    date, method and who took it, never by its text."""
+    user = signed_in(request)
+    case = get_object_or_404(selectors.visible_cases(user, capability=Capability.WRITE), code=code)
+    anonymous = selectors.recent_anonymous_contacts(user)
+    if request.method == "POST":
+        try:
+            pk = uuid.UUID(request.POST.get("contact", ""))
+        except ValueError:
+            return HttpResponse(
+                _("相談記録を選んでください。"), status=400, content_type="text/plain"
+            )
+        contact = get_object_or_404(anonymous, pk=pk)
+        try:
+            services.link_contact(user, contact, case)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("相談記録をケースに紐付けました。"))
+            return redirect("casework:case_detail", code=case.code)
+    return render(
+        request,
+        "casework/case_link_anonymous.html",
+        {"case": case, "contacts": anonymous[:100], "days": selectors.ANONYMOUS_LINK_DAYS},
     )
 
 

@@ -89,6 +89,12 @@ MATRIX: dict[str, Rule] = {
     "casework:contact_link": needs(
         "casework.change_contact", object_rule="visible anonymous contacts, visible case"
     ),
+    # Undoing a link made in error: those who may correct the contact, a linked one only.
+    "casework:contact_unlink": needs(
+        "casework.change_contact", object_rule="services.may_correct; services.was_linked"
+    ),
+    # From the case: the organisation's recent anonymous contacts, to link one to it.
+    "casework:case_link_anonymous": needs("casework.change_contact", object_rule=CASE_WRITABLE),
     "casework:milestone_new": needs("casework.add_milestone", object_rule=VISIBLE),
     # Exports: pseudonymous for the staff who keep cases; with identity only for
     # supervisors, on a stated purpose and a recent password (casework.exports).

@@ -146,7 +146,8 @@ def test_an_anonymous_contact_is_linked_to_the_case_opened_after_it(client, worl
     dashboard = client.get(reverse("home")).content.decode()
     assert _correct_url(anonymous) in dashboard
     page = client.get(_correct_url(anonymous))
-    assert "ケースに紐付ける" in page.content.decode()
+    assert reverse("casework:contact_link", args=[anonymous.pk]) in page.content.decode()
+    assert client.get(reverse("casework:contact_link", args=[anonymous.pk])).status_code == 200
     wrong = client.post(
         reverse("casework:contact_link", args=[anonymous.pk]), {"case_code": "C-NOPE"}
     )
@@ -226,3 +227,71 @@ def test_a_correction_stays_in_the_contacts_fiscal_year_and_never_writes_erased_
     anonymous.refresh_from_db()
     with pytest.raises(ValidationError):
         services.correct_contact(world.supervisor, anonymous, reason="上書き", summary="新しい")
+
+
+def test_a_link_made_in_error_is_undone_with_the_reason(client, world, case):
+    anonymous = services.log_contact(
+        world.counsellor, summary="名乗らずに電話。", age_band="20s", gender="male"
+    )
+    year_key = anonymous.data_key_id
+    services.link_contact(world.counsellor, anonymous, case)
+    url = reverse("casework:contact_unlink", args=[anonymous.pk])
+    client.force_login(world.counsellor)
+    assert url in client.get(_correct_url(anonymous)).content.decode()
+    assert client.get(url).status_code == 200
+    missing = client.post(url, {"reason": ""})
+    assert missing.status_code == 400 and "取り消しの理由" in missing.content.decode()
+    assert Contact.objects.get(pk=anonymous.pk).case == case  # nothing changed
+
+    assert client.post(url, {"reason": "別の方のケースだった"}).status_code == 302
+    anonymous.refresh_from_db()
+    assert anonymous.case is None and anonymous.data_key_id == year_key
+    assert anonymous.summary == "名乗らずに電話。"
+    assert all(row.data_key_id == year_key for row in anonymous.history.all())
+    assert (anonymous.age_band, anonymous.gender) == ("20s", "male")  # still counted so
+    assert anonymous.correction_reason == "別の方のケースだった"
+    assert Event.objects.filter(detail__unlinked_from=case.code).exists()
+    timeline = client.get(reverse("casework:case_detail", args=[case.code])).content.decode()
+    assert "名乗らずに電話。" not in timeline
+    # Back to anonymous: it may be linked again, and a contact never linked is not undone.
+    services.link_contact(world.counsellor, anonymous, case)
+    own = services.log_contact(world.counsellor, case=case, summary="ケースの記録")
+    assert client.get(reverse("casework:contact_unlink", args=[own.pk])).status_code == 403
+    with pytest.raises(ValidationError):
+        services.unlink_contact(world.supervisor, own, reason="誤り")
+
+
+def test_only_those_who_may_correct_undo_a_link(client, world, case):
+    anonymous = services.log_contact(world.counsellor, summary="名乗らずに電話。")
+    services.link_contact(world.counsellor, anonymous, case)
+    url = reverse("casework:contact_unlink", args=[anonymous.pk])
+    client.force_login(world.colleague)  # not the author, not a supervisor
+    assert client.post(url, {"reason": "誤り"}).status_code == 403
+    client.force_login(world.other_counsellor)
+    assert client.post(url, {"reason": "誤り"}).status_code == 404
+    assert Contact.objects.get(pk=anonymous.pk).case == case
+    client.force_login(world.supervisor)
+    assert client.post(url, {"reason": "誤り"}).status_code == 302
+
+
+def test_a_case_offers_the_organisations_recent_anonymous_contacts_to_link(client, world, case):
+    taken_by_colleague = services.log_contact(world.colleague, summary="匿名の電話の内容")
+    elsewhere = services.log_contact(world.other_counsellor, summary="他組織")
+    old = services.log_contact(world.counsellor, summary="古い")
+    Contact.objects.filter(pk=old.pk).update(
+        occurred_at=timezone.now() - datetime.timedelta(days=120)
+    )
+    url = reverse("casework:case_link_anonymous", args=[case.code])
+    client.force_login(world.counsellor)
+    assert url in client.get(reverse("casework:case_detail", args=[case.code])).content.decode()
+    page = client.get(url).content.decode()
+    assert str(taken_by_colleague.pk) in page
+    assert str(elsewhere.pk) not in page and str(old.pk) not in page
+    assert "匿名の電話の内容" not in page  # chosen by date, method and staff, not by text
+
+    assert client.post(url, {"contact": str(elsewhere.pk)}).status_code == 404
+    assert client.post(url, {"contact": "not-a-uuid"}).status_code == 400
+    assert client.post(url, {"contact": str(taken_by_colleague.pk)}).status_code == 302
+    assert Contact.objects.get(pk=taken_by_colleague.pk).case == case
+    client.force_login(world.other_counsellor)
+    assert client.get(url).status_code == 404

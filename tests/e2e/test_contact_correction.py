@@ -32,6 +32,7 @@ def test_correct_a_contact_and_link_an_anonymous_call(
 
     # The anonymous call, from the dashboard's recent contacts, linked to the case.
     page.get_by_role("link", name="訂正・ケースに紐付け").click()
+    page.get_by_role("link", name="この匿名の相談をケースに紐付ける").click()
     page.get_by_label("ケースコード").fill(case.code)
     page.get_by_role("button", name="紐付ける").click()
     expect(page.get_by_text("相談記録をケースに紐付けました。")).to_be_visible()

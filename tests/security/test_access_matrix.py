@@ -81,6 +81,11 @@ PROBES: dict[str, dict] = {
         "method": "post",
         "data_from": lambda w: {"case_code": w.case.code},
     },
+    "casework:contact_unlink": {
+        "kwargs": lambda w: {"pk": w.linked.pk},
+        "refused": "casework.supervise_case",
+    },
+    "casework:case_link_anonymous": CASE,
     "casework:follow_up_done": {
         "kwargs": lambda w: {"pk": w.contact.pk},
         "method": "post",
@@ -299,6 +304,7 @@ def scene(world):
         author, case=case, follow_up_due=timezone.localdate(), summary="記録"
     )
     anonymous = services.log_contact(author, summary="匿名の記録")
+    linked = services.link_contact(author, services.log_contact(author, summary="後で"), case)
     referral = referral_services.create_referral(
         author, case, to_organisation=elsewhere, kind="residence", purpose="目的"
     )
@@ -350,6 +356,7 @@ def scene(world):
         case=case,
         contact=contact,
         anonymous=anonymous,
+        linked=linked,
         referral=referral,
         transfer=transfer,
         visit=visit,
