@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import re
+import time
 
 import pytest
 from django.urls import reverse
@@ -37,6 +38,15 @@ def _code(device: TOTPDevice, offset: int = 0) -> str:
     """The code an authenticator app shows now (offset: time steps ahead)."""
     code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=offset)
     return f"{code:06d}"
+
+
+def _next_code(device: TOTPDevice) -> str:
+    """The code of the time step after the last one the device accepted (a code is never
+    accepted twice), whatever the clock did in between; a fixed "one step ahead" fails
+    when the device was synchronised one step back (tests/security/test_r2_admin.py)."""
+    device.refresh_from_db()
+    now = (int(time.time()) - device.t0) // device.step
+    return _code(device, max(0, device.last_t + 1 - now))
 
 
 def _key_on_page(html: str) -> bytes:
@@ -123,8 +133,7 @@ def test_enrol_with_a_real_code_then_sign_in_again_with_a_code_or_a_recovery_cod
     # A fresh TOTP code from the app works (the next time step: a code is not reused).
     device = TOTPDevice.objects.get(user=supervisor, confirmed=True)
     device.throttle_reset()
-    # Codes are time-based; drift=1 is the next step, which the device still accepts.
-    response = client.post(reverse("accounts:two_factor_verify"), {"token": _code(device, 1)})
+    response = client.post(reverse("accounts:two_factor_verify"), {"token": _next_code(device)})
     assert response.status_code == 302
     assert client.get(reverse("home")).status_code == 200
 
@@ -138,7 +147,7 @@ def test_verification_does_not_redirect_off_site(client, supervisor):
     device = TOTPDevice.objects.get(user=supervisor, confirmed=True)
     response = client.post(
         reverse("accounts:two_factor_verify"),
-        {"token": _code(device, 1), "next": "https://evil.example/"},
+        {"token": _next_code(device), "next": "https://evil.example/"},
     )
     assert response["Location"] == "/"
 
@@ -191,7 +200,7 @@ def test_an_optional_factor_is_replaced_only_after_a_step_up_that_includes_it(cl
     device = TOTPDevice.objects.get(user=counsellor)
     response = client.post(
         reverse("accounts:reauthenticate"),
-        {"password": PASSWORD, "token": _code(device, 1), "next": setup},
+        {"password": PASSWORD, "token": _next_code(device), "next": setup},
     )
     assert response["Location"] == setup
     new_key = _key_on_page(client.get(setup).content.decode())

@@ -1,4 +1,4 @@
-"""Generated input thrown at 44 forms and URL parameter sets (listed in the parametrize
+"""Generated input thrown at 47 forms and URL parameter sets (listed in the parametrize
 below: every view that reads request data; sign-in, the second factor and
 re-authentication are left to their own tests, since failures there lock the account
 out): never a 500, never a partial write.
@@ -121,6 +121,9 @@ def targets(world):
             supervisor, programme, held_on=timezone.localdate()
         ),
         "anonymous": casework_services.log_contact(supervisor, summary="ファズ対象の匿名相談"),
+        "linked": casework_services.link_contact(
+            supervisor, casework_services.log_contact(supervisor, summary="紐付け済み"), case
+        ),
         "elsewhere": world.other,
         "auditor": world.auditor,
         "admin": admin,
@@ -289,6 +292,16 @@ def _endpoints(w):
             reverse("casework:contact_link", args=[w["anonymous"].pk]),
             ["case_code"],
         ),
+        "contact_unlink": (
+            "post",
+            reverse("casework:contact_unlink", args=[w["linked"].pk]),
+            ["reason"],
+        ),
+        "case_link_anonymous": (
+            "post",
+            reverse("casework:case_link_anonymous", args=[case.code]),
+            ["contact"],
+        ),
         "draft_save": (
             "post",
             reverse("casework:draft_save"),
@@ -375,6 +388,8 @@ def _endpoints(w):
         "case_list",
         "contact_new",
         "draft_save",
+        "contact_unlink",
+        "case_link_anonymous",
         "case_new",
         "milestone",
         "break_glass",
