@@ -416,6 +416,7 @@ def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
         },
         "lead_workers": list(case.lead_workers.all()),
         "milestone_form": MilestoneForm(),
+        "era_dates": False,  # the timeline's dates as on every screen (the print: 令和)
         **extra,
     }
 
@@ -429,7 +430,7 @@ def case_print(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request,
         "casework/case_print.html",
-        {"record": case_record(request.user, case), "no_links": set()},
+        {"record": case_record(request.user, case), "no_links": set(), "era_dates": True},
     )
 
 
