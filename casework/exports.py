@@ -6,9 +6,11 @@ a purpose, with a recent password — the client's identity and the records' tex
 Every export is one audit event with its row count, the filters and, for identity, the
 purpose; never a value from the file.
 
-The printable case record (`case_record`) is an export of one case for the staff who keep
-it: pseudonymous like the meeting pack (the case code, no identity), with the case's text,
-printed on paper marked 取扱注意; one audit event naming the minutes it shows.
+The printable case record (`case_record`, 相談記録票) is an export of one case for the staff
+who keep it: pseudonymous like the meeting pack (the case code, no identity) unless a holder
+of casework.export_identity prints it with the identity after a fresh step-up, with the
+case's text, printed on paper marked 取扱注意; one audit event naming the minutes and the
+visits it shows.
 """
 
 from __future__ import annotations
@@ -271,32 +273,55 @@ def _render(user, table, fmt, object_type, rows, identity, purpose, filters) -> 
 
 @dataclass(frozen=True)
 class CaseRecord:
-    """A case's printable record: pseudonymous (the case code, coded attributes; no name,
-    birth date, phone or address), with its summary and the whole timeline: contacts,
-    milestones, and other apps' entries such as the meetings that discussed it with their
-    decisions and actions."""
+    """A case's printable record (相談記録票): pseudonymous (the case code, coded
+    attributes; no name, birth date, phone or address) unless printed with the identity,
+    with its summary and the whole timeline: contacts, milestones, and other apps' entries
+    such as visits with their place, purpose and notes and the meetings that discussed it
+    with their decisions and actions (each for a viewer allowed to read them)."""
 
     case: Case
     age_band: str
     lead_workers: list
     timeline: list[TimelineEntry]
     printed_at: datetime.datetime
+    # The client's identity (casework.services.IDENTITY_FIELDS) when printed with it.
+    identity: dict[str, Any] | None = None
 
 
-def case_record(user, case: Case) -> CaseRecord:
+def case_record(
+    user, case: Case, *, identity: bool = False, step_up: StepUp = NO_STEP_UP
+) -> CaseRecord:
     """The record of `case` for printing: an export, so casework.export_records and
     Capability.EXPORT on the case (the owner kinds; not an MDT member's agenda grant, a
-    transfer read-back or a break-glass); one audit event naming the minutes it shows."""
+    transfer read-back or a break-glass); one audit event naming the minutes and visits
+    it shows.
+
+    With `identity`, an export of identity: casework.export_identity, and the reveal of
+    the case page (`services.reveal_identity`: casework.reveal_identity, Capability.
+    IDENTITY and a fresh step-up in this session, else StepUpRequired), audited as a
+    reveal too."""
+    from .services import reveal_identity  # services imports the selectors this module uses
+
     if not user.has_perm("casework.export_records"):
         raise PermissionDenied
     require_visible(user, case, capability=Capability.EXPORT)
+    revealed = None
+    if identity:
+        if not user.has_perm("casework.export_identity"):
+            raise PermissionDenied
+        revealed = reveal_identity(user, case, step_up=step_up) or None  # {}: no client
     timeline = case_timeline(case, viewer=user)
     client = case.client
     record(
         Action.EXPORT,
         obj=case,
         actor=user,
-        detail={"format": "print", "entries": len(timeline), **timeline_shows(timeline)},
+        detail={
+            "format": "print",
+            "entries": len(timeline),
+            "identity": revealed is not None,
+            **timeline_shows(timeline),
+        },
     )
     return CaseRecord(
         case=case,
@@ -306,4 +331,5 @@ def case_record(user, case: Case) -> CaseRecord:
         lead_workers=list(case.lead_workers.all()),
         timeline=timeline,
         printed_at=timezone.localtime(),
+        identity=revealed,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from django.db.models import F, Prefetch, Q, QuerySet
@@ -133,6 +133,11 @@ class TimelineEntry:
     # event of the page that shows it: ("minutes", "<agenda item id>").
     template: str = ""
     shows: tuple[str, str] | None = None
+    # An app's entry about one of the case's contacts (outreach: the visit that logged it)
+    # names that contact's pk and is shown inside the contact's entry, among its `details`,
+    # rather than as an entry of its own.
+    contact: Any = None
+    details: tuple[TimelineEntry, ...] = ()
 
 
 def case_timeline(case: Case, *, viewer: User | None = None) -> list[TimelineEntry]:
@@ -160,6 +165,7 @@ def case_timeline(case: Case, *, viewer: User | None = None) -> list[TimelineEnt
         for m in milestones
     ]
     if not outsider:
+        details: dict[Any, list[TimelineEntry]] = {}
         for _receiver, rows in signals.case_timeline_entries.send(
             sender=None, case=case, viewer=viewer
         ):
@@ -168,17 +174,32 @@ def case_timeline(case: Case, *, viewer: User | None = None) -> list[TimelineEnt
             for row in cast(Iterable[TimelineEntry | tuple[datetime.datetime, Any]], rows):
                 if not isinstance(row, TimelineEntry):  # a (when, text) pair
                     row = TimelineEntry(row[0], "event", row[1])
-                entries.append(row)
+                if row.contact is not None:
+                    details.setdefault(row.contact, []).append(row)
+                else:
+                    entries.append(row)
+        entries = [_with_details(entry, details) for entry in entries]
+        # Details of a contact not on the timeline stand as entries of their own.
+        entries += [row for rows in details.values() for row in rows]
     return sorted(entries, key=lambda entry: entry.when, reverse=True)
+
+
+def _with_details(entry: TimelineEntry, details: dict[Any, list[TimelineEntry]]) -> TimelineEntry:
+    """A contact's entry with the other apps' details about it (taken out of `details`)."""
+    if entry.kind != "contact" or entry.item.pk not in details:
+        return entry
+    return replace(entry, details=tuple(details.pop(entry.item.pk)))
 
 
 def timeline_shows(timeline: list[TimelineEntry]) -> dict[str, list[str]]:
     """What content beyond the case's own records a timeline shows, for the audit event of
-    the page showing it: {"minutes": [agenda item ids]}; empty when nothing."""
+    the page showing it: {"minutes": [agenda item ids], "visits": [visit ids]}; empty when
+    nothing."""
     shown: dict[str, list[str]] = {}
     for entry in timeline:
-        if entry.shows is not None:
-            shown.setdefault(entry.shows[0], []).append(entry.shows[1])
+        for part in (entry, *entry.details):
+            if part.shows is not None:
+                shown.setdefault(part.shows[0], []).append(part.shows[1])
     return shown
 
 

@@ -45,7 +45,9 @@ Arguments: `case` (the Case), `viewer` (the User looking, or None for no one in
 particular); a receiver shows `viewer` only what their access to the case allows
 (meetings: decisions and actions need Capability.MINUTES).
 Returns: a list of `casework.selectors.TimelineEntry`, or of (when, text) pairs shown as
-plain events; casework sorts all entries by time, newest first.
+plain events; casework sorts all entries by time, newest first. An entry naming one of
+the case's contacts (`TimelineEntry.contact`, outreach: the visit that logged it) is shown
+inside that contact's entry.
 """
 
 dashboard_panel = Signal()

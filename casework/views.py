@@ -519,8 +519,15 @@ def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
         # refuse the rest anyway.
         "can_write": access.allows(Capability.WRITE),
         "can_reveal": access.allows(Capability.IDENTITY),
-        "can_print": access.allows(Capability.EXPORT)
-        and request.user.has_perm("casework.export_records"),
+        "can_print": (
+            can_print := access.allows(Capability.EXPORT)
+            and request.user.has_perm("casework.export_records")
+        ),
+        # Printing with the identity is an identity export (casework.exports.case_record).
+        "can_print_identity": can_print
+        and case.client_id is not None
+        and access.allows(Capability.IDENTITY)
+        and request.user.has_perms(["casework.export_identity", "casework.reveal_identity"]),
         "own_records_only": access.own_records_only,
         "timeline": (timeline := selectors.case_timeline(case, viewer=request.user)),
         # The contacts this viewer may correct (services.may_correct), for their links.
@@ -533,6 +540,7 @@ def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
         },
         "lead_workers": list(case.lead_workers.all()),
         "milestone_form": MilestoneForm(),
+        "era_dates": False,  # the timeline's dates as on every screen (the print: 令和)
         **extra,
     }
 
@@ -540,13 +548,20 @@ def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
 @never_cache
 @require_http_methods(["GET"])
 def case_print(request: HttpRequest, code: str) -> HttpResponse:
-    """The case's printable record, pseudonymous, with its timeline and meeting decisions;
-    an audited export (casework.exports.case_record)."""
+    """The case's printable record (相談記録票), pseudonymous unless `?identity=1` (which
+    needs a fresh step-up, casework.exports.case_record), with its timeline: visits,
+    meeting decisions and the rest; an audited export."""
     case = selectors.get_visible_case(request.user, code)
+    record = case_record(
+        request.user,
+        case,
+        identity=request.GET.get("identity") == "1",
+        step_up=reauth.step_up_of(request),
+    )
     return render(
         request,
         "casework/case_print.html",
-        {"record": case_record(request.user, case), "no_links": set()},
+        {"record": record, "no_links": set(), "era_dates": True},
     )
 
 

@@ -21,6 +21,13 @@ class VisitPlanForm(forms.Form):
     case_code = forms.CharField(label=_("ケースコード"), max_length=12)
     kind = forms.ChoiceField(label=_("種別"), choices=Visit.Kind.choices)
     destination = forms.ChoiceField(label=_("行き先"), choices=Visit.Destination.choices)
+    purpose = forms.CharField(
+        label=_("目的"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("例：主治医への受診同行、本人と初めて会う。"),
+    )
     planned_start = forms.DateTimeField(label=_("予定日時"), widget=DateTimeInput())
     workers = forms.ModelMultipleChoiceField(
         label=_("訪問者（2人まで）"),

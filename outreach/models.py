@@ -113,6 +113,9 @@ class Visit(ScopedModel, EncryptedRecord):
     destination = models.CharField(
         _("行き先"), max_length=20, choices=Destination.choices, default=Destination.HOME
     )
+    # What the visit is for, in the worker's words: may name people and places (a
+    # clinic, a school), so encrypted under the case's key like the notes.
+    purpose = EncryptedTextField(_("目的"))
     planned_start = models.DateTimeField(_("予定日時"))
     workers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="visits", verbose_name=_("訪問者")

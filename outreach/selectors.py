@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.http import Http404
@@ -10,6 +11,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import holders_of
+from casework.access import Capability, cached_access
+from casework.models import Case
+from casework.selectors import TimelineEntry
 
 from .models import Attendance, Programme, Session, Visit
 
@@ -52,6 +56,55 @@ def session_for(user: User, pk: int | str) -> Session:
     if session is None:
         raise Http404
     return session
+
+
+def may_read_visits(viewer: User | None, case: Case) -> bool:
+    """Whether `viewer` may read what the visits of `case` say (place, purpose, notes):
+    whoever may open their visit pages (`outreach.view_visit`, and reading the case by
+    casework.access). Not an MDT member on an agenda grant (no visit permission), nor
+    anyone who does not reach the case; no one for "no one in particular"."""
+    return (
+        viewer is not None
+        and viewer.has_perm("outreach.view_visit")
+        and cached_access(viewer, case).allows(Capability.READ)
+    )
+
+
+@dataclass(frozen=True)
+class CaseVisit:
+    """A visit on its case's timeline; `content` says whether its place, purpose, result
+    and notes are shown (`may_read_visits`)."""
+
+    visit: Visit
+    content: bool
+
+
+VISIT_TEMPLATE = "outreach/_case_visit.html"
+
+
+def case_timeline_entries(case: Case, *, viewer: User | None) -> list[TimelineEntry]:
+    """The visits of `case` for its timeline (one query). A done visit is shown inside
+    the contact it logged (`TimelineEntry.contact`), and only to a viewer who may read its
+    content (the contact says the rest); a planned, ongoing or cancelled one stands on its
+    own with its kind and state, and its place and purpose for such a viewer. The entries
+    that show content name the visit for the page's audit event."""
+    content = may_read_visits(viewer, case)
+    entries = []
+    for visit in case.visits.order_by("planned_start"):
+        done = visit.status == V.DONE and visit.contact_id is not None
+        if done and not content:
+            continue
+        entries.append(
+            TimelineEntry(
+                visit.planned_start,
+                "event",
+                CaseVisit(visit, content),
+                template=VISIT_TEMPLATE,
+                shows=("visits", str(visit.pk)) if content else None,
+                contact=visit.contact_id if done else None,
+            )
+        )
+    return entries
 
 
 def week_schedule(user: User, *, monday: datetime.date, team: bool = False) -> QuerySet[Visit]:

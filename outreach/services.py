@@ -44,6 +44,7 @@ def plan_visit(
     workers: Iterable[User],
     kind: str = Visit.Kind.HOME_VISIT,
     destination: str = Visit.Destination.HOME,
+    purpose: str = "",
 ) -> Visit:
     if not actor.has_perm("outreach.add_visit"):
         raise PermissionDenied
@@ -60,6 +61,7 @@ def plan_visit(
         organisation_id=organisation_id,
         kind=kind,
         destination=destination,
+        purpose=purpose.strip() or None,
         planned_start=planned_start,
         created_by=actor,
     )

@@ -78,6 +78,7 @@ def visit_new(request: HttpRequest) -> HttpResponse:
                 workers=data["workers"],
                 kind=data["kind"],
                 destination=data["destination"],
+                purpose=data["purpose"],
             )
         except ValidationError as exc:
             form.add_error(None, exc)

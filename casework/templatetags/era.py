@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django import template
+from django.template.defaultfilters import date as date_format
 from django.utils import timezone
 
 from casework.periods import era_date as _era_date
@@ -41,3 +42,21 @@ def era_datetime(value) -> str:
         return era_date(value)
     local = timezone.localtime(value) if timezone.is_aware(value) else value
     return f"{_era_date(local.date())} {local:%H:%M}"
+
+
+@register.filter
+def record_date(value, era: bool = False) -> str:
+    """A day of the case's record: 2025/05/12 on screen, 令和7年5月12日 on paper (`era`,
+    the printed 相談記録票); "" for no date."""
+    if era:
+        return era_date(value)
+    return date_format(value, "Y/m/d") if value else ""
+
+
+@register.filter
+def record_datetime(value, era: bool = False) -> str:
+    """A time of the case's record: 2025/05/12 14:00 on screen, 令和7年5月12日 14:00 on
+    paper (`era`); "" for no time."""
+    if era:
+        return era_datetime(value)
+    return date_format(value, "Y/m/d H:i") if value else ""

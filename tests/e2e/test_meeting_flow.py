@@ -128,7 +128,7 @@ def test_prepare_print_and_minute_an_mdt_meeting(live_server, transactional_db, 
     expect(timeline).to_contain_text("未完了")
     screenshot(page, "08c-decision-on-timeline")
     # ...and in its printed record, which names nobody.
-    page.get_by_role("link", name="記録を印刷").click()
+    page.get_by_role("link", name="相談記録票を印刷").click()
     expect(page.locator("body")).to_contain_text("来月から訪問を開始する")
     expect(page.locator("body")).to_contain_text("取扱注意")
     assert "会議 四郎" not in page.content()

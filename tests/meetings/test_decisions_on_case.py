@@ -19,6 +19,7 @@ from django.utils import timezone
 from audit.models import Action, Event
 from casework import services as casework
 from casework.models import Case
+from casework.periods import era_date
 from meetings import services
 from meetings.models import ActionItem, Meeting
 
@@ -72,11 +73,16 @@ def case_page(client, user, case: Case, name: str = "case_detail"):
     return client.get(reverse(f"casework:{name}", kwargs={"code": case.code}))
 
 
-def shows_the_minutes(w, html: str) -> None:
+def shows_the_minutes(w, html: str, *, printed: bool = False) -> None:
+    """The decision and the action with their dates: on paper in the Japanese era."""
+
+    def day(value: datetime.date) -> str:
+        return era_date(value) if printed else f"{value:%Y/%m/%d}"
+
     assert DECISIONS in html and ACTION in html
     assert "個別ケース会議" in html  # the meeting's kind
-    assert f"{w.meeting.held_at.astimezone(TZ):%Y/%m/%d}" in html  # and date
-    assert "担当 花子" in html and f"{w.due:%Y/%m/%d}" in html  # the assignee, the due date
+    assert day(w.meeting.held_at.astimezone(TZ).date()) in html  # and date
+    assert "担当 花子" in html and day(w.due) in html  # the assignee, the due date
     assert "未完了" in html
 
 
@@ -153,7 +159,7 @@ def test_the_printable_record_carries_the_decisions_without_identity_and_is_audi
     page = case_page(client, w.counsellor, w.case, "case_print")
     assert page.status_code == 200
     html = page.content.decode()
-    shows_the_minutes(w, html)
+    shows_the_minutes(w, html, printed=True)
     assert w.case.code in html and "取扱注意" in html
     assert NAME not in html
     event = Event.objects.get(action=Action.EXPORT, object_ref=w.case.code)

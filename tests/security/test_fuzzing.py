@@ -377,7 +377,7 @@ def _endpoints(w):
         "visit_new": (
             "post",
             reverse("outreach:visit_new"),
-            ["case_code", "kind", "destination", "planned_start", "workers"],
+            ["case_code", "kind", "destination", "purpose", "planned_start", "workers"],
         ),
     }
 
