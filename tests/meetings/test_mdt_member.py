@@ -37,11 +37,13 @@ def centre(world):
         confirm_duplicate=True,
         case_fields={"mdt_supported": True},
     )
-    # Held an hour ago, so minutes may be recorded on it.
+    # Held earlier today, so minutes may be recorded on it and the dashboard (today on)
+    # lists it: an hour ago, or at midnight if the test runs in the first hour of the day.
+    midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     c.meeting = services.plan_meeting(
         c.supervisor,
         kind=Meeting.Kind.MDT_MONTHLY,
-        held_at=timezone.now() - datetime.timedelta(hours=1),
+        held_at=max(timezone.now() - datetime.timedelta(hours=1), midnight),
         legal_basis=Meeting.LegalBasis.SUPPORT_MEETING,
         place="第二会議室",
         attendees=[c.supervisor, c.mdt],
