@@ -11,6 +11,7 @@ urlpatterns = [
     path("contacts/<uuid:pk>/follow-up-done/", views.follow_up_done, name="follow_up_done"),
     path("contacts/<uuid:pk>/correct/", views.contact_correct, name="contact_correct"),
     path("contacts/<uuid:pk>/link/", views.contact_link, name="contact_link"),
+    path("queue/", views.work_queue_page, name="work_queue"),
     path("cases/", views.case_list, name="case_list"),
     path("cases/export.<str:fmt>", views.case_export, name="case_export"),
     path("contacts/export/", views.contact_export, name="contact_export"),

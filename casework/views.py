@@ -46,6 +46,10 @@ from .forms import (
 from .models import Case
 from .search import LIMIT as SEARCH_LIMIT
 from .search import search_cases
+from .work_queue import work_queue
+
+# How many items of each kind the dashboard shows (the queue page shows all).
+DASHBOARD_QUEUE_ITEMS = 5
 
 PAGE_SIZE = 50
 
@@ -64,6 +68,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {"roles": user.roles, "organisation": user.organisation}
     if user.has_perm("casework.view_org_cases"):  # roles that keep cases (not MDT members)
         context["board"] = selectors.dashboard(user)
+    # The top of the work queue (empty for a user who may not view cases).
+    context["queue"] = work_queue(user).top(DASHBOARD_QUEUE_ITEMS)
     if user.has_perm("casework.supervise_case"):
         context["break_glass_pending"] = selectors.break_glass_queue(user).count()
     # Other apps add panels through the signal `signals.dashboard_panel` (user) returning
@@ -72,6 +78,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         panel for _receiver, panel in signals.dashboard_panel.send(sender=None, user=user) if panel
     ]
     return render(request, "casework/dashboard.html", context)
+
+
+@never_cache
+def work_queue_page(request: HttpRequest) -> HttpResponse:
+    """The whole work queue: every item due today or overdue, grouped by kind."""
+    return render(request, "casework/work_queue.html", {"queue": work_queue(signed_in(request))})
 
 
 @never_cache

@@ -54,6 +54,13 @@ MATRIX: dict[str, Rule] = {
     # Casework. Which case: selectors.visible_cases (own organisation by role, restricted
     # cases only for lead workers and supervisors, plus object grants); others get 404.
     "casework:case_list": needs("casework.view_case", object_rule=VISIBLE),
+    # The work queue (casework.work_queue): items only from what the user may see (own
+    # follow-ups on visible contacts, own cases among the visible ones, own actions on
+    # cases whose minutes they read, own visits of visible cases, the own organisation's
+    # referral inbox); roles that may not view cases have none.
+    "casework:work_queue": needs(
+        "casework.view_case", object_rule=VISIBLE + ", and the user's own items on them"
+    ),
     "casework:case_detail": needs("casework.view_case", object_rule=VISIBLE),
     # Finding a case by name, phone or birth date: identity, so only for those who may
     # reveal it; the results are visible cases only (casework.search).

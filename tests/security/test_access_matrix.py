@@ -45,6 +45,7 @@ EMPTY_TABLE = {"title": "t", "heading": [], "columns": [], "rows": []}
 UPLOAD = {"kwargs": lambda w: {"pk": uuid.uuid4()}, "object": "grant"}
 PROBES: dict[str, dict] = {
     "casework:case_list": {},
+    "casework:work_queue": {},
     "casework:case_new": {},
     "casework:case_search": {"method": "post", "data": {"name_kana": "ケンサク"}},
     "casework:contact_new": {},
