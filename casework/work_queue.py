@@ -1,5 +1,5 @@
-"""The user's work queue: what is due today or overdue, for the dashboard and the queue
-page (`casework:work_queue`).
+"""The user's work queue: what is due today or overdue, for the dashboard, the queue page
+(`casework:work_queue`) and the daily e-mail digest (`manage.py send_work_digest`).
 
 Every item is taken from a queryset the user may see, so the check lives in the
 mechanism rather than in the pages that show it: casework's own items from
@@ -21,10 +21,12 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from accounts.notices import notify
 
 from . import signals
 from .models import Case, Contact, without_contact_since
@@ -188,3 +190,70 @@ def work_queue(user: User, *, now: datetime.datetime | None = None) -> WorkQueue
         if mine:
             groups.append(WorkGroup(kind, mine, len(mine), sum(item.overdue for item in mine)))
     return WorkQueue(groups)
+
+
+# --- the daily digest -------------------------------------------------------------------
+
+# Codes named per kind in a digest; beyond them, only the count.
+DIGEST_CODES = 30
+
+
+def digest(queue: WorkQueue, *, today: datetime.date) -> tuple[str, str]:
+    """The subject and plain-text body of a digest: per kind, its count, how many are
+    overdue and the case codes. Nothing else leaves the system: no name, no text of a
+    record, no date of a person's life."""
+    subject = gettext("やることリスト %(day)s：%(total)s件（期限超過 %(overdue)s件）") % {
+        "day": f"{today:%Y/%m/%d}",
+        "total": queue.total,
+        "overdue": queue.overdue,
+    }
+    lines = [
+        gettext("%(day)s 時点で期限が来ている作業です（ケースコードと件数のみ）。")
+        % {"day": f"{today:%Y/%m/%d}"},
+        "",
+    ]
+    for group in queue.groups:
+        codes = [item.case_code or gettext("匿名") for item in group.items[:DIGEST_CODES]]
+        if group.count > DIGEST_CODES:
+            codes.append(gettext("ほか %(n)s件") % {"n": group.count - DIGEST_CODES})
+        lines.append(
+            gettext("%(kind)s %(count)s件（うち期限超過 %(overdue)s件）: %(codes)s")
+            % {
+                "kind": group.label,
+                "count": group.count,
+                "overdue": group.overdue,
+                "codes": ", ".join(codes),
+            }
+        )
+    lines += ["", gettext("詳しくはシステムにログインして、やることリストをご覧ください。")]
+    lines.append(gettext("このメールが不要になったら、個人設定で受け取りをやめられます。"))
+    return subject, "\n".join(lines) + "\n"
+
+
+def digest_recipients() -> QuerySet[User]:
+    """Active users who opted in and have an e-mail address."""
+    return User.objects.filter(is_active=True, work_digest=True).exclude(email="")
+
+
+def send_digests(*, now: datetime.datetime | None = None) -> int:
+    """E-mail each recipient their queue at `now`, one message each, if it holds anything;
+    each message is an audit event (accounts.notices: topic "work_digest", the recipient's
+    id and the counts by kind). Returns how many were sent."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    sent = 0
+    with translation.override(settings.LANGUAGE_CODE):
+        for user in digest_recipients().order_by("pk"):
+            queue = work_queue(user, now=now)
+            if not queue.total:
+                continue
+            subject, body = digest(queue, today=today)
+            counts = {group.kind.value: group.count for group in queue.groups}
+            sent += notify(
+                [user],
+                subject=subject,
+                body=body,
+                topic="work_digest",
+                detail={"user": user.pk, "counts": counts, "overdue": queue.overdue},
+            )
+    return sent

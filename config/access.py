@@ -35,6 +35,8 @@ MATRIX: dict[str, Rule] = {
     "accounts:logout": AUTHENTICATED,
     "accounts:password_change": AUTHENTICATED,
     "accounts:password_change_done": AUTHENTICATED,
+    # The user's own settings (the daily work-queue digest); nobody else's.
+    "accounts:preferences": AUTHENTICATED,
     "home": AUTHENTICATED,
     # The second factor: enrolment and verification (accounts.two_factor).
     "accounts:two_factor_setup": AUTHENTICATED,

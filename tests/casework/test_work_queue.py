@@ -1,5 +1,6 @@
 """The work queue (casework.work_queue): the user's items due today or overdue, from
-every app, only from what the user may see; its page and the dashboard's top of it."""
+every app, only from what the user may see; its page, the dashboard's top of it, and the
+opt-in daily digest of codes and counts."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import datetime
 from types import SimpleNamespace
 
 import pytest
+from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
+from audit.models import Action, Event
 from casework import services
-from casework.work_queue import Kind, WorkQueue, work_queue
+from casework.work_queue import Kind, WorkQueue, send_digests, work_queue
 from meetings import services as meeting_services
 from outreach import services as outreach_services
 from referrals import services as referral_services
@@ -241,3 +244,53 @@ def test_roles_that_may_not_view_cases_get_no_queue(client, scene):
     client.force_login(scene.world.statistics)
     assert client.get("/queue/").status_code == 403
     assert "やることリスト" not in client.get("/").content.decode()
+
+
+# --- the digest -----------------------------------------------------------------------
+
+
+def test_the_digest_holds_codes_and_counts_and_nothing_of_the_person(scene, mailoutbox):
+    me = scene.world.named(scene.me, "相談員 一郎", email="counsellor@example.jp", work_digest=True)
+    assert send_digests() == 1
+    [mail] = mailoutbox
+    assert mail.to == ["counsellor@example.jp"]
+    text = mail.subject + "\n" + mail.body
+    assert f"{scene.today:%Y/%m/%d}" in mail.subject
+    assert "フォローアップ 2件（うち期限超過 1件）" in mail.body
+    assert "連絡が途絶えている担当ケース 4件" in mail.body
+    assert scene.cases.followed.code in mail.body and scene.theirs.code in mail.body
+    for secret in (NAME, "他所 花子", SUMMARY, FOLLOW_UP, "記録を確認", me.display_name):
+        assert secret not in text
+    event = Event.objects.get(action=Action.NOTICE, object_ref="work_digest")
+    assert event.detail["user"] == me.pk and event.detail["counts"]["follow_up"] == 2
+    assert SUMMARY not in str(event.detail) and NAME not in str(event.detail)
+
+
+def test_only_active_opted_in_users_with_an_address_get_a_digest(scene, mailoutbox):
+    w = scene.world
+    w.named(w.counsellor, "a", email="opted-out@example.jp")  # has items, did not opt in
+    w.named(w.colleague, "b", email="", work_digest=True)  # no address
+    w.named(w.other_counsellor, "c", email="gone@example.jp", work_digest=True, is_active=False)
+    w.named(w.statistics, "d", email="stats@example.jp", work_digest=True)  # nothing to do
+    assert send_digests() == 0
+    assert mailoutbox == []
+
+
+def test_the_command_sends_the_digests(scene, mailoutbox, capsys):
+    scene.world.named(scene.me, "x", email="counsellor@example.jp", work_digest=True)
+    call_command("send_work_digest")
+    assert "Work digests sent: 1" in capsys.readouterr().out
+    assert len(mailoutbox) == 1
+
+
+def test_users_opt_in_and_out_themselves(client, world):
+    client.force_login(world.counsellor)
+    assert client.get("/accounts/preferences/").status_code == 200
+    assert client.post("/accounts/preferences/", {"work_digest": "on"}).status_code == 302
+    world.counsellor.refresh_from_db()
+    assert world.counsellor.work_digest is True
+    client.post("/accounts/preferences/", {})
+    world.counsellor.refresh_from_db()
+    assert world.counsellor.work_digest is False
+    changes = Event.objects.filter(action=Action.UPDATE, object_type="accounts.User")
+    assert [e.detail["work_digest"] for e in changes.order_by("seq")] == [True, False]

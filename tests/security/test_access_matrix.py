@@ -194,6 +194,7 @@ PROBES: dict[str, dict] = {
     "accounts:two_factor_verify": {},
     "accounts:reauthenticate": {},
     "accounts:password_change_done": {},
+    "accounts:preferences": {},
     "set_language": {"method": "post", "data": {"language": "en"}},
     "api_tokens:list": {},
     "api_tokens:create": {"method": "post", "data": {"name": "連携", "days": "30"}},
