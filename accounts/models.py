@@ -160,6 +160,11 @@ class User(AbstractUser):
     must_change_password = models.BooleanField(
         _("次回ログイン時にパスワードの変更が必要"), default=False, editable=False
     )
+    # Opted in by the user themselves (accounts:preferences): the daily work-queue digest
+    # (casework's `send_work_digest`), case codes and counts only.
+    work_digest = models.BooleanField(
+        _("やることリストを毎朝メールで受け取る"), default=False, editable=False
+    )
 
     history = HistoricalRecords(excluded_fields=["password", "last_login"])
 

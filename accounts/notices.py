@@ -4,6 +4,7 @@ content, because a message leaves the system. Each notice sent is an audit event
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.core.mail import send_mail
 
@@ -13,9 +14,17 @@ from audit.services import record
 from .models import User
 
 
-def notify(users: Iterable[User], *, subject: str, body: str, topic: str) -> int:
+def notify(
+    users: Iterable[User],
+    *,
+    subject: str,
+    body: str,
+    topic: str,
+    detail: dict[str, Any] | None = None,
+) -> int:
     """E-mail `users` who have an address; returns how many were told. `topic` names the
-    notice in the audit event (e.g. "factor_replace"); the text itself is not recorded."""
+    notice in the audit event (e.g. "factor_replace"), with `detail` (ids and counts);
+    the text itself is not recorded."""
     recipients = sorted({u.email for u in users if getattr(u, "email", "") and u.is_active})
     if recipients:
         send_mail(subject, body, None, recipients)
@@ -23,6 +32,6 @@ def notify(users: Iterable[User], *, subject: str, body: str, topic: str) -> int
         Action.NOTICE,
         object_type="notice",
         object_ref=topic,
-        detail={"recipients": len(recipients)},
+        detail={**(detail or {}), "recipients": len(recipients)},
     )
     return len(recipients)

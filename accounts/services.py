@@ -136,3 +136,14 @@ def unlock(actor: User, *, kind: str, value: str) -> Lockout:
             detail={"kind": ADDRESS, "ip_address": lock.value or None, "failures": lock.failures},
         )
     return lock
+
+
+@transaction.atomic
+def set_work_digest(actor: User, *, enabled: bool) -> None:
+    """The user opts in to (or out of) the daily work-queue digest, for themselves only;
+    audited when it changes."""
+    if actor.work_digest == enabled:
+        return
+    actor.work_digest = enabled
+    actor.save(update_fields=["work_digest"])
+    record(Action.UPDATE, obj=actor, detail={"work_digest": enabled})

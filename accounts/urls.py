@@ -27,6 +27,7 @@ urlpatterns = [
     path("lockouts/", views.lockouts, name="lockouts"),
     path("lockouts/unlock/", views.unlock, name="unlock"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("preferences/", views.preferences, name="preferences"),
     path("approvals/", approval_views.approval_list, name="approvals"),
     path("approvals/<int:pk>/decide/", approval_views.approval_decide, name="approval_decide"),
     path(

@@ -10,10 +10,11 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import credentials, services
 from .access import is_api_path, signed_in
+from .forms import PreferencesForm
 from .middleware import remaining_seconds, start_idle_clock
 
 
@@ -81,3 +82,17 @@ def session_extend(request: HttpRequest) -> HttpResponse:
     """The warning's 「延長する」 button: someone is at the keyboard, the idle clock restarts."""
     start_idle_clock(request.session)
     return JsonResponse({"remaining": remaining_seconds(request)})
+
+
+@require_http_methods(["GET", "POST"])
+def preferences(request: HttpRequest) -> HttpResponse:
+    """The user's own settings (the daily work-queue digest)."""
+    user = signed_in(request)
+    # Bound on every POST: unticking the only box posts no field at all.
+    data = request.POST if request.method == "POST" else None
+    form = PreferencesForm(data, initial={"work_digest": user.work_digest})
+    if request.method == "POST" and form.is_valid():
+        services.set_work_digest(user, enabled=form.cleaned_data["work_digest"])
+        messages.success(request, _("個人設定を保存しました。"))
+        return redirect("accounts:preferences")
+    return render(request, "accounts/preferences.html", {"form": form})

@@ -16,6 +16,7 @@ from django.core.validators import MaxLengthValidator, MaxValueValidator
 from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import LessThan
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -132,6 +133,14 @@ NEVER_CONTACTED = datetime.datetime(1, 1, 1, tzinfo=datetime.UTC)
 def last_contact_key() -> Coalesce:
     """A case's last contact as the case list orders and filters by it."""
     return Coalesce("last_contact_at", Value(NEVER_CONTACTED, output_field=models.DateTimeField()))
+
+
+def without_contact_since(cutoff: datetime.datetime) -> Q:
+    """Cases with no contact since `cutoff` that were already open on its day: the one
+    test of "no contact for N days" that flags a case (the work queue, the meeting pack).
+    A case opened after `cutoff` has not gone without contact that long, so a new case
+    is left out until its first contact is due (opened N days ago)."""
+    return Q(LessThan(last_contact_key(), cutoff), opened_on__lte=timezone.localtime(cutoff).date())
 
 
 class Case(ScopedModel, PseudonymousRecord, Versioned):

@@ -58,6 +58,18 @@ Returns: (template name, context dict) for the panel, or None for no panel (a us
 without the app's permission gets none).
 """
 
+work_queue_items = Signal()
+"""Items another app adds to the user's work queue (`casework.work_queue.work_queue`: the
+dashboard, the queue page and the daily digest).
+
+Arguments: `user` (the User whose queue it is), `today` (the local date) and `now` (the
+time) the queue is read at. A receiver takes its items only from querysets `user` may
+see (meetings: the user's open actions on cases whose minutes they may read; outreach:
+the user's visits of visible cases; referrals: the organisation's inbox), and returns
+none to a user without its app's permission.
+Returns: a list of `casework.work_queue.WorkItem`, due today or earlier.
+"""
+
 referral_scope_cases = Signal()
 """The cases a user's organisation reaches through the consented referral grants it
 holds, for case conferences about referred cases (`meetings.selectors.referral_scope`,

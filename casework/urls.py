@@ -14,6 +14,7 @@ urlpatterns = [
     path("contacts/<uuid:pk>/correct/", views.contact_correct, name="contact_correct"),
     path("contacts/<uuid:pk>/link/", views.contact_link, name="contact_link"),
     path("contacts/<uuid:pk>/unlink/", views.contact_unlink, name="contact_unlink"),
+    path("queue/", views.work_queue_page, name="work_queue"),
     path("cases/", views.case_list, name="case_list"),
     path("cases/export.<str:fmt>", views.case_export, name="case_export"),
     path("contacts/export/", views.contact_export, name="contact_export"),

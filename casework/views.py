@@ -48,6 +48,10 @@ from .forms import (
 from .models import Case, Contact
 from .search import LIMIT as SEARCH_LIMIT
 from .search import search_cases
+from .work_queue import work_queue
+
+# How many items of each kind the dashboard shows (the queue page shows all).
+DASHBOARD_QUEUE_ITEMS = 5
 
 PAGE_SIZE = 50
 
@@ -66,6 +70,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {"roles": user.roles, "organisation": user.organisation}
     if user.has_perm("casework.view_org_cases"):  # roles that keep cases (not MDT members)
         context["board"] = selectors.dashboard(user)
+    # The top of the work queue (empty for a user who may not view cases).
+    context["queue"] = work_queue(user).top(DASHBOARD_QUEUE_ITEMS)
     if user.has_perm("casework.supervise_case"):
         context["break_glass_pending"] = selectors.break_glass_queue(user).count()
     # Other apps add panels through the signal `signals.dashboard_panel` (user) returning
@@ -85,6 +91,12 @@ def _writable_case_in_query(user, query, **kwargs) -> Case | None:
 
 
 @drafts.keeps_draft(case_of=_writable_case_in_query)
+@never_cache
+def work_queue_page(request: HttpRequest) -> HttpResponse:
+    """The whole work queue: every item due today or overdue, grouped by kind."""
+    return render(request, "casework/work_queue.html", {"queue": work_queue(signed_in(request))})
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def contact_new(request: HttpRequest) -> HttpResponse:

@@ -35,6 +35,8 @@ MATRIX: dict[str, Rule] = {
     "accounts:logout": AUTHENTICATED,
     "accounts:password_change": AUTHENTICATED,
     "accounts:password_change_done": AUTHENTICATED,
+    # The user's own settings (the daily work-queue digest); nobody else's.
+    "accounts:preferences": AUTHENTICATED,
     "home": AUTHENTICATED,
     # The idle-timeout warning: how long the own session has left, and extending it.
     "accounts:session_status": AUTHENTICATED,
@@ -61,6 +63,13 @@ MATRIX: dict[str, Rule] = {
     "casework:draft_save": Rule(object_rule="the form's own rule and case (casework.drafts)"),
     "casework:draft_discard": Rule(object_rule="the author's own draft"),
     "casework:case_list": needs("casework.view_case", object_rule=VISIBLE),
+    # The work queue (casework.work_queue): items only from what the user may see (own
+    # follow-ups on visible contacts, own cases among the visible ones, own actions on
+    # cases whose minutes they read, own visits of visible cases, the own organisation's
+    # referral inbox); roles that may not view cases have none.
+    "casework:work_queue": needs(
+        "casework.view_case", object_rule=VISIBLE + ", and the user's own items on them"
+    ),
     "casework:case_detail": needs("casework.view_case", object_rule=VISIBLE),
     # Finding a case by name, phone or birth date: identity, so only for those who may
     # reveal it; the results are visible cases only (casework.search).

@@ -309,6 +309,17 @@ CONTACT_CORRECTION_DAYS = env.int("CONTACT_CORRECTION_DAYS", default=7)
 # ignored and deleted by `purge_expired`; the most text one draft may hold.
 DRAFT_RETENTION_HOURS = env.int("DRAFT_RETENTION_HOURS", default=72)
 DRAFT_MAX_BYTES = 64 * 1024
+# The work queue (casework.work_queue): a lead worker's case with no contact for this
+# many days, by the case's status, is listed (closed cases never); a new case is left out
+# until its first contact is due, this many days after it opened. Overridable per status,
+# e.g. NO_CONTACT_DAYS_INTAKE=10.
+NO_CONTACT_DAYS_BY_STATUS = {
+    "intake": env.int("NO_CONTACT_DAYS_INTAKE", default=14),
+    "active": env.int("NO_CONTACT_DAYS_ACTIVE", default=30),
+    "monitoring": env.int("NO_CONTACT_DAYS_MONITORING", default=90),
+}
+# A referral sent to the organisation and not answered after this many days is overdue.
+REFERRAL_ANSWER_DAYS = env.int("REFERRAL_ANSWER_DAYS", default=14)
 # Largest export of records in one file; beyond it the user is asked to narrow the filters.
 EXPORT_MAX_ROWS = env.int("EXPORT_MAX_ROWS", default=100_000)
 SESSION_ABSOLUTE_HOURS = env.int("SESSION_ABSOLUTE_HOURS", default=10)

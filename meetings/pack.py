@@ -48,7 +48,7 @@ from accounts.models import User
 from audit.models import Action
 from audit.services import record
 from casework.access import Capability
-from casework.models import Case, Contact, Milestone, last_contact_key
+from casework.models import Case, Contact, Milestone, last_contact_key, without_contact_since
 from casework.periods import age_band
 
 from .models import ActionItem, AgendaItem, Meeting
@@ -224,7 +224,7 @@ def _scored(
         # A case opened within the window has not gone without contact that long.
         "no_contact": _weight(
             "no_contact",
-            when=Q(LessThan(last_contact_key(), cutoff), opened_on__lte=cutoff.date()),
+            when=without_contact_since(cutoff),
         ),
         "referral_waiting": _weight(
             "referral_waiting", when=Q(referral_sent_at__lt=referral_cutoff)

@@ -3,15 +3,18 @@ importing this module in MeetingsConfig.ready()."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.dispatch import receiver
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
 from casework import signals
 from casework.models import Case
 from casework.selectors import TimelineEntry
+from casework.work_queue import Kind, WorkItem
 
 from . import selectors, services
 from .models import Meeting
@@ -38,6 +41,25 @@ def dashboard_panel(sender: Any, *, user: User, **kwargs: Any) -> tuple[str, dic
         "meetings": list(selectors.upcoming_meetings(user, since=today)[:10]),
         "agenda": list(selectors.open_agenda_items(user, cases=cases)[:20]),
     }
+
+
+@receiver(signals.work_queue_items, dispatch_uid="meetings.work_queue_items")
+def work_queue_items(
+    sender: Any, *, user: User, today: datetime.date, **kwargs: Any
+) -> list[WorkItem]:
+    """The user's open actions due today or earlier, on cases whose minutes they may
+    read (selectors.my_open_actions); linked to the minutes, where their text is read."""
+    if not user.has_perm("meetings.view_meeting"):
+        return []
+    rows = (
+        selectors.my_open_actions(user)
+        .filter(due_on__lte=today)
+        .values_list("agenda_item_id", "due_on", "case__code")
+    )
+    return [
+        WorkItem(Kind.ACTION, code, due, due < today, reverse("meetings:minutes", args=[item]))
+        for item, due, code in rows
+    ]
 
 
 @receiver(signals.case_ended, dispatch_uid="meetings.case_ended")

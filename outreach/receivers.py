@@ -3,17 +3,21 @@ importing this module in OutreachConfig.ready()."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.dispatch import receiver
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
 from casework import signals
 from casework.models import Case
 from casework.selectors import TimelineEntry
+from casework.work_queue import Kind, WorkItem
 
 from . import selectors
+from .models import Visit
 
 
 @receiver(signals.dashboard_panel, dispatch_uid="outreach.dashboard_panel")
@@ -27,6 +31,34 @@ def dashboard_panel(sender: Any, *, user: User, **kwargs: Any) -> tuple[str, dic
         "today": list(selectors.my_visits_today(user)),
         "overdue": overdue,
     }
+
+
+@receiver(signals.work_queue_items, dispatch_uid="outreach.work_queue_items")
+def work_queue_items(
+    sender: Any, *, user: User, today: datetime.date, now: datetime.datetime, **kwargs: Any
+) -> list[WorkItem]:
+    """The user's visits past their planned start without check-in: overdue once the
+    check-in deadline has passed, or when a visit planned before today never started."""
+    if not user.has_perm("outreach.view_visit"):
+        return []
+    items = []
+    for visit in (
+        selectors.my_unchecked_visits(user, now=now)
+        .only("pk", "planned_start", "status", "checked_in_at", "checkin_due_at", "case__code")
+        .select_related("case")
+    ):
+        day = timezone.localtime(visit.planned_start).date()
+        late = visit.is_overdue(now) or (visit.status == Visit.Status.PLANNED and day < today)
+        items.append(
+            WorkItem(
+                Kind.VISIT,
+                visit.case.code,
+                day,
+                late,
+                reverse("outreach:visit_detail", args=[visit.pk]),
+            )
+        )
+    return items
 
 
 @receiver(signals.case_timeline_entries, dispatch_uid="outreach.case_timeline_entries")

@@ -133,6 +133,21 @@ def overdue_visits(*, now: datetime.datetime, user: User | None = None) -> Query
     )
 
 
+def my_unchecked_visits(user: User, *, now: datetime.datetime) -> QuerySet[Visit]:
+    """The user's visits (as a worker, of visible cases) past their planned start and
+    not checked in: not yet started, or started and not back."""
+    return (
+        visible_visits(user)
+        .filter(
+            workers=user,
+            planned_start__lt=now,
+            checked_in_at__isnull=True,
+            status__in=[V.PLANNED, V.IN_PROGRESS],
+        )
+        .order_by("planned_start")
+    )
+
+
 def my_visits_today(user: User) -> QuerySet[Visit]:
     today = timezone.localdate()
     return (

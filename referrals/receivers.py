@@ -6,12 +6,16 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.dispatch import receiver
+from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
 from casework import signals
 from casework.models import Case
+from casework.work_queue import Kind, WorkItem
 
 from . import selectors
 from .models import Referral
@@ -46,3 +50,23 @@ def dashboard_panel(sender: Any, *, user: User, **kwargs: Any) -> tuple[str, dic
     if not user.has_perm("referrals.view_referral"):
         return None
     return "referrals/_dashboard_panel.html", {"awaiting": selectors.awaiting_response(user)}
+
+
+@receiver(signals.work_queue_items, dispatch_uid="referrals.work_queue_items")
+def work_queue_items(
+    sender: Any, *, user: User, today: datetime.date, **kwargs: Any
+) -> list[WorkItem]:
+    """Referrals waiting for the organisation's answer, dated by when they were sent;
+    overdue after REFERRAL_ANSWER_DAYS."""
+    if not user.has_perm("referrals.view_referral"):
+        return []
+    latest = today - datetime.timedelta(days=settings.REFERRAL_ANSWER_DAYS)
+    items = []
+    for pk, sent_at, created_at, code in selectors.awaiting_answer(user).values_list(
+        "pk", "sent_at", "created_at", "case__code"
+    ):
+        day = timezone.localtime(sent_at or created_at).date()
+        items.append(
+            WorkItem(Kind.REFERRAL, code, day, day < latest, reverse("referrals:detail", args=[pk]))
+        )
+    return items

@@ -186,8 +186,13 @@ def counts(
     }
 
 
+def awaiting_answer(user: User) -> QuerySet[Referral]:
+    """Referrals sent to the user's organisation that it has not yet accepted or declined."""
+    return inbox(user).filter(status=S.SENT)
+
+
 def awaiting_response(user: User) -> int:
-    return inbox(user).filter(status=S.SENT).count()
+    return awaiting_answer(user).count()
 
 
 class SentAt(TypedDict):

@@ -10,6 +10,7 @@ import inspect
 import pytest
 from django.apps import apps
 from django.dispatch import Signal
+from django.utils import timezone
 
 from casework import signals
 from tests.factories import make_case
@@ -27,6 +28,11 @@ def test_each_hook_is_answered_by_its_apps_in_installed_apps_order(world):
     every = ["outreach.receivers", "meetings.receivers", "referrals.receivers"]
     assert answering_apps(signals.dashboard_panel, user=user) == every
     assert answering_apps(signals.case_timeline_entries, case=case, viewer=user) == every
+    now = timezone.now()
+    assert (
+        answering_apps(signals.work_queue_items, user=user, today=timezone.localdate(), now=now)
+        == every
+    )
     assert answering_apps(signals.referral_scope_cases, user=user) == ["referrals.receivers"]
     assert answering_apps(
         signals.referral_unanswered_since, organisation_id=case.organisation_id
@@ -43,6 +49,7 @@ def test_no_app_config_carries_a_hook_or_a_query():
         "case_ended",
         "case_timeline_entries",
         "dashboard_panel",
+        "work_queue_items",
         "referral_scope_cases",
         "referral_unanswered_since",
         "case_meeting_decisions",

@@ -175,12 +175,18 @@ PAGES = {
     # 15: a page that decrypts under a cached data key first reads the newest key
     # destruction once (casework.crypto._Destructions, security round 2 finding 11).
     # +2 (issue 19 point 4): the meetings the user attends and the cases under review there.
-    "dashboard (counsellor)": ("home", "counsellor", None, 17),
+    # +8 (issue 20, the work queue): the user's grants, their follow-ups due and their
+    # silent cases; the actions (with the minutes cases' grants), the visits (with the
+    # visible cases' grants) and the referral inbox, each app's from its own selectors.
+    "dashboard (counsellor)": ("home", "counsellor", None, 25),
     # 18: open actions are listed only on cases whose minutes the user may read (one more
     # query for the visible cases; security round 2 finding 5).
     # +2 (issue 19 point 4), as for the counsellor.
-    "dashboard (supervisor)": ("home", "supervisor", None, 20),
-    "dashboard (MDT member)": ("home", "mdt", None, 10),
+    # +8 (issue 20), as for the counsellor.
+    "dashboard (supervisor)": ("home", "supervisor", None, 28),
+    # +5 (issue 20): the work queue's reads, though an MDT member keeps no case.
+    "dashboard (MDT member)": ("home", "mdt", None, 15),
+    "work queue (counsellor)": ("casework:work_queue", "counsellor", None, 13),
     "case list (counsellor)": ("casework:case_list", "counsellor", None, 12),
     "case list (supervisor)": ("casework:case_list", "supervisor", None, 12),
     "case detail": (

@@ -45,6 +45,7 @@ EMPTY_TABLE = {"title": "t", "heading": [], "columns": [], "rows": []}
 UPLOAD = {"kwargs": lambda w: {"pk": uuid.uuid4()}, "object": "grant"}
 PROBES: dict[str, dict] = {
     "casework:case_list": {},
+    "casework:work_queue": {},
     "casework:case_new": {},
     "casework:case_search": {"method": "post", "data": {"name_kana": "ケンサク"}},
     "casework:contact_new": {},
@@ -206,6 +207,7 @@ PROBES: dict[str, dict] = {
     "accounts:session_status": {},
     "accounts:session_extend": {"method": "post"},
     "accounts:password_change_done": {},
+    "accounts:preferences": {},
     "set_language": {"method": "post", "data": {"language": "en"}},
     "api_tokens:list": {},
     "api_tokens:create": {"method": "post", "data": {"name": "連携", "days": "30"}},

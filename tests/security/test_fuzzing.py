@@ -223,6 +223,7 @@ def _endpoints(w):
         "access_review": ("get", reverse("casework:access_review"), ["start", "end"]),
         "break_glass_review": ("post", reverse("casework:break_glass_review"), ["grant", "note"]),
         "unlock": ("post", reverse("accounts:unlock"), ["kind", "value"]),
+        "preferences": ("post", reverse("accounts:preferences"), ["work_digest"]),
         "progress_print": (
             "get",
             reverse("indicators:progress_print", args=[plan.pk]),
@@ -417,6 +418,7 @@ def _endpoints(w):
         "access_review",
         "break_glass_review",
         "unlock",
+        "preferences",
         "progress_print",
         "metric_export",
         "audit_browser",
