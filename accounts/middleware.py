@@ -68,8 +68,12 @@ class SessionPolicyMiddleware:
 
 
 def _asks_only_how_long(request: HttpRequest) -> bool:
-    # A page asking how long its session has left is no sign of someone at the keyboard.
-    return request.path == reverse("accounts:session_status")
+    # No sign of someone at the keyboard: a page asking how long its session has left, or
+    # a request another site started (refused anyway by CrossSiteReadMiddleware; counting
+    # it would let any page keep an unattended session alive).
+    return request.path == reverse("accounts:session_status") or request.headers.get(
+        "Sec-Fetch-Site"
+    ) in ("cross-site", "same-site")
 
 
 def idle_seconds() -> int:

@@ -489,6 +489,7 @@ def link_contact(actor: User, contact: Contact, case: Case) -> Contact:
     attribute snapshot it was counted with (statistics of its date do not move); its
     text is encrypted again under the case's key, so it is shredded with the case."""
     _require(actor, "casework.change_contact")
+    _lock_unchanged(contact)
     if contact.case_id is not None:
         raise ValidationError(_("この相談記録はすでにケースに紐付いています。"))
     _require_contact_access(actor, contact)
@@ -504,6 +505,7 @@ def link_contact(actor: User, contact: Contact, case: Case) -> Contact:
         row.save(update_fields=[*ENCRYPTED_CONTACT_FIELDS, "data_key"])
     _touch(contact, actor)
     contact._change_reason = LINKED  # type: ignore[attr-defined]
+    contact._history_user = actor  # type: ignore[attr-defined]  # who linked (may_unlink)
     contact.save()
     writers.refresh_last_contact([case.pk])
     record(Action.UPDATE, obj=contact, detail={"linked_to": case.code})
@@ -513,12 +515,39 @@ def link_contact(actor: User, contact: Contact, case: Case) -> Contact:
 LINKED = "linked to a case"
 
 
+def _lock_unchanged(contact: Contact) -> None:
+    """Lock the contact's row for this transaction; refuse if its case changed since it
+    was read (two people linking one call at once: the second is told, nothing moves)."""
+    locked = Contact.objects.unscoped().select_for_update().only("case_id").get(pk=contact.pk)
+    if locked.case_id != contact.case_id:
+        raise ValidationError(
+            _("この相談記録は他の人が先に変更しました。画面を開き直してください。")
+        )
+
+
+def _last_link(contact: Contact) -> Any:
+    return (
+        Contact.history.filter(id=contact.pk, history_change_reason=LINKED)
+        .order_by("-history_date")
+        .first()
+    )
+
+
 def was_linked(contact: Contact) -> bool:
     """The contact was taken anonymously and linked to its case later (link_contact)."""
-    return (
-        contact.case_id is not None
-        and Contact.history.filter(id=contact.pk, history_change_reason=LINKED).exists()
-    )
+    return contact.case_id is not None and _last_link(contact) is not None
+
+
+def may_unlink(actor: User, contact: Contact) -> bool:
+    """Those who may correct the contact, and whoever made the link, within
+    CONTACT_CORRECTION_DAYS of making it."""
+    if not was_linked(contact) or not actor.has_perm("casework.change_contact"):
+        return False
+    if may_correct(actor, contact):
+        return True
+    link = _last_link(contact)
+    window = datetime.timedelta(days=settings.CONTACT_CORRECTION_DAYS)
+    return bool(link.history_user_id == actor.pk and timezone.now() - link.history_date <= window)
 
 
 @transaction.atomic
@@ -526,12 +555,14 @@ def unlink_contact(actor: User, contact: Contact, *, reason: str) -> Contact:
     """Undo a link made in error: the contact is anonymous again, its text under its
     organisation's key of its year (history too), with the reason, audited. Only a contact
     that was linked, by those who may correct it (its author within the window,
-    supervisors); its attribute snapshot never changed, so no figure moves."""
+    supervisors) and whoever made the link within the same window (may_unlink); its
+    attribute snapshot never changed, so no figure moves."""
     _require_contact_access(actor, contact)
-    if not may_correct(actor, contact):
-        raise PermissionDenied
+    _lock_unchanged(contact)
     if not was_linked(contact):
         raise ValidationError(_("ケースに紐付けた匿名の相談だけ、紐付けを取り消せます。"))
+    if not may_unlink(actor, contact):
+        raise PermissionDenied
     if not (reason or "").strip():
         raise ValidationError({"reason": _("取り消しの理由を入れてください。")})
     _refuse_erased(contact)
@@ -549,6 +580,7 @@ def unlink_contact(actor: User, contact: Contact, *, reason: str) -> Contact:
     contact.corrected_by = actor
     _touch(contact, actor)
     contact._change_reason = "link undone"  # type: ignore[attr-defined]
+    contact._history_user = actor  # type: ignore[attr-defined]
     contact.save()
     writers.refresh_last_contact([case.pk])
     record(Action.UPDATE, obj=contact, detail={"unlinked_from": case.code})

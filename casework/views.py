@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -82,21 +82,27 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "casework/dashboard.html", context)
 
 
-def _writable_case_in_query(user, query, **kwargs) -> Case | None:
-    """contact_new's case: the one its link names (?case=), which the user must write to."""
+def _contact_new_case(user, query, typed, **kwargs) -> Case | None:
+    """contact_new's case for a draft: the one its link names (?case=), which the user must
+    write to (else 404, as the form would say); or, on the bare form, the one typed into
+    its case code if the user may write to it, so that the draft goes with that case."""
+    writable = selectors.visible_cases(user, capability=Capability.WRITE)
     code = query.get("case", "")
-    if not code:
-        return None
-    return get_object_or_404(selectors.visible_cases(user, capability=Capability.WRITE), code=code)
+    if code:
+        return get_object_or_404(writable, code=code.strip().upper()[:12])
+    typed_code = (typed.get("case_code", "") if typed is not None else "").strip().upper()
+    if typed_code and "\x00" not in typed_code:
+        return writable.filter(code=typed_code[:12]).first()
+    return None
 
 
-@drafts.keeps_draft(case_of=_writable_case_in_query)
 @never_cache
 def work_queue_page(request: HttpRequest) -> HttpResponse:
     """The whole work queue: every item due today or overdue, grouped by kind."""
     return render(request, "casework/work_queue.html", {"queue": work_queue(signed_in(request))})
 
 
+@drafts.keeps_draft(case_of=_contact_new_case, query=("case",))
 @never_cache
 @require_http_methods(["GET", "POST"])
 def contact_new(request: HttpRequest) -> HttpResponse:
@@ -142,7 +148,7 @@ def _contact_for_writing(user, pk: str) -> Contact:
     return contact
 
 
-def _contact_case(user, query, *, pk: str) -> Case | None:
+def _contact_case(user, query, typed, *, pk: str) -> Case | None:
     """contact_correct's case, for a draft of the correction."""
     return _contact_for_writing(user, pk).case
 
@@ -199,7 +205,7 @@ def contact_correct(request: HttpRequest, pk: str) -> HttpResponse:
             "form": form,
             "contact": contact,
             "may_link": may_link,
-            "may_unlink": may_correct and services.was_linked(contact),
+            "may_unlink": services.may_unlink(user, contact),
             "draft": draft,
         },
         status=status,
@@ -237,8 +243,18 @@ def contact_unlink(request: HttpRequest, pk: str) -> HttpResponse:
     """Undo a link made in error, with the reason (services.unlink_contact)."""
     user = signed_in(request)
     contact = _contact_for_writing(user, pk)
-    if not (services.may_correct(user, contact) and services.was_linked(contact)):
-        raise PermissionDenied
+    if not services.may_unlink(user, contact):
+        # Say why: never linked, or someone else's link past the window.
+        return render(
+            request,
+            "casework/unlink_refused.html",
+            {
+                "contact": contact,
+                "linked": services.was_linked(contact),
+                "days": settings.CONTACT_CORRECTION_DAYS,
+            },
+            status=403,
+        )
     case_code = contact.case.code if contact.case else ""
     form = UnlinkContactForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -276,15 +292,22 @@ def case_link_anonymous(request: HttpRequest, code: str) -> HttpResponse:
         try:
             services.link_contact(user, contact, case)
         except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
+            errors = exc.messages
         else:
             messages.success(request, _("相談記録をケースに紐付けました。"))
             return redirect("casework:case_detail", code=case.code)
+    else:
+        errors = []
     return render(
         request,
         "casework/case_link_anonymous.html",
-        {"case": case, "contacts": anonymous[:100], "days": selectors.ANONYMOUS_LINK_DAYS},
+        {
+            "case": case,
+            "contacts": anonymous[:100],
+            "days": selectors.ANONYMOUS_LINK_DAYS,
+            "errors": errors,
+        },
+        status=400 if errors else 200,
     )
 
 
@@ -465,12 +488,13 @@ def draft_save(request: HttpRequest) -> HttpResponse:
     try:
         draft = drafts.save(user, request.POST.get(drafts.PATH_FIELD, ""), request.POST)
     except ValidationError as exc:
-        return HttpResponse(" ".join(exc.messages), status=400, content_type="text/plain")
+        return _text(" ".join(exc.messages), status=400)
     saved = timezone.localtime(draft.saved_at)
-    return HttpResponse(
-        _("下書きを保存しました（%(time)s）") % {"time": saved.strftime("%H:%M:%S")},
-        content_type="text/plain",
-    )
+    return _text(_("下書きを保存しました（%(time)s）") % {"time": saved.strftime("%H:%M:%S")})
+
+
+def _text(message: str, *, status: int = 200) -> HttpResponse:
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
 
 
 @never_cache
@@ -478,12 +502,12 @@ def draft_save(request: HttpRequest) -> HttpResponse:
 def draft_discard(request: HttpRequest) -> HttpResponse:
     """Throw the restored draft away and show the form empty again."""
     user = signed_in(request)
-    path = request.POST.get(drafts.PATH_FIELD, "")
-    if not url_has_allowed_host_and_scheme(path, allowed_hosts=None) or not path.startswith("/"):
-        return HttpResponse(_("戻り先が正しくありません。"), status=400, content_type="text/plain")
-    drafts.discard(user, path)
+    try:
+        page = drafts.discard(user, request.POST.get(drafts.PATH_FIELD, ""))
+    except ValidationError:
+        return _text(_("戻り先が正しくありません。"), status=400)
     messages.info(request, _("下書きを破棄しました。"))
-    return redirect(path)
+    return redirect(page)
 
 
 def _notice_matches_elsewhere(request: HttpRequest, form: CaseOpenForm) -> None:

@@ -309,6 +309,8 @@ CONTACT_CORRECTION_DAYS = env.int("CONTACT_CORRECTION_DAYS", default=7)
 # ignored and deleted by `purge_expired`; the most text one draft may hold.
 DRAFT_RETENTION_HOURS = env.int("DRAFT_RETENTION_HOURS", default=72)
 DRAFT_MAX_BYTES = 64 * 1024
+# The most drafts one person keeps (one per form being typed into); the oldest go first.
+DRAFT_MAX_PER_USER = 20
 # The work queue (casework.work_queue): a lead worker's case with no contact for this
 # many days, by the case's status, is listed (closed cases never); a new case is left out
 # until its first contact is due, this many days after it opened. Overridable per status,

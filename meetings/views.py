@@ -194,7 +194,7 @@ def agenda_drop(request: HttpRequest, pk: str) -> HttpResponse:
     return redirect("meetings:detail", pk=item.meeting_id)
 
 
-def _minutes_case(user, query, *, pk: str) -> Case:
+def _minutes_case(user, query, typed, *, pk: str) -> Case:
     """minutes' case, for a draft: an item whose minutes the user may write."""
     return selectors.minutes_item_for(user, pk, write=True).case
 

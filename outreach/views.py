@@ -18,7 +18,9 @@ from accounts.selectors import municipalities
 from audit.models import Action
 from audit.services import record
 from casework import drafts
+from casework.access import Capability
 from casework.models import Case
+from casework.selectors import require_visible
 
 from . import selectors, services
 from .forms import SessionForm, VisitCompleteForm, VisitPlanForm
@@ -88,9 +90,12 @@ def visit_new(request: HttpRequest) -> HttpResponse:
     return render(request, "outreach/visit_form.html", {"form": form})
 
 
-def _visit_case(user, query, *, pk: str) -> Case:
-    """visit_detail's case, for a draft of its result form: a visit the user may see."""
-    return get_object_or_404(selectors.visible_visits(user).select_related("case"), pk=pk).case
+def _visit_case(user, query, typed, *, pk: str) -> Case:
+    """visit_detail's case, for a draft of its result form: a visit the user may see, on a
+    case they may write to (as services.complete_visit requires)."""
+    case = get_object_or_404(selectors.visible_visits(user).select_related("case"), pk=pk).case
+    require_visible(user, case, capability=Capability.WRITE)
+    return case
 
 
 @drafts.keeps_draft(case_of=_visit_case)

@@ -295,3 +295,40 @@ def test_a_case_offers_the_organisations_recent_anonymous_contacts_to_link(clien
     assert Contact.objects.get(pk=taken_by_colleague.pk).case == case
     client.force_login(world.other_counsellor)
     assert client.get(url).status_code == 404
+
+
+def test_two_people_linking_one_call_at_once_the_second_is_told(world, case):
+    """Outside review: without a row lock both were told "linked"."""
+    other_case = services.open_case(world.colleague, identity={"name": "別 人"})
+    anonymous = services.log_contact(world.counsellor, summary="名乗らずに電話。")
+    stale = Contact.objects.get(pk=anonymous.pk)  # the second person's page, read before
+    services.link_contact(world.counsellor, anonymous, case)
+    with pytest.raises(ValidationError):
+        services.link_contact(world.colleague, stale, other_case)
+    assert Contact.objects.get(pk=anonymous.pk).case == case
+    assert not Event.objects.filter(detail__linked_to=other_case.code).exists()
+
+
+def test_whoever_linked_may_undo_it_and_a_refusal_says_why(client, world, case):
+    anonymous = services.log_contact(world.colleague, summary="同僚が受けた電話。")
+    services.link_contact(world.counsellor, anonymous, case)  # linked by someone else
+    url = reverse("casework:contact_unlink", args=[anonymous.pk])
+    client.force_login(world.counsellor)
+    assert client.post(url, {"reason": "別の方だった"}).status_code == 302
+    assert Contact.objects.get(pk=anonymous.pk).case is None
+
+    own = services.log_contact(world.counsellor, case=case, summary="ケースの記録")
+    refused = client.get(reverse("casework:contact_unlink", args=[own.pk]))
+    assert refused.status_code == 403
+    assert "最初からケースの相談として記録されています" in refused.content.decode()
+
+
+def test_linking_to_an_erased_case_is_a_400_with_the_reason(client, world, case):
+    anonymous = services.log_contact(world.counsellor, summary="名乗らずに電話。")
+    services.purge_case(case)
+    client.force_login(world.counsellor)
+    response = client.post(
+        reverse("casework:case_link_anonymous", args=[case.code]), {"contact": str(anonymous.pk)}
+    )
+    assert response.status_code in (400, 404)
+    assert Contact.objects.get(pk=anonymous.pk).case is None

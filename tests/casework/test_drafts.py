@@ -195,3 +195,93 @@ def test_asking_how_long_is_left_does_not_extend_the_session(client, world):
     assert client.get(reverse("accounts:session_status")).json()["remaining"] <= left
     extended = client.post(reverse("accounts:session_extend")).json()["remaining"]
     assert extended >= 14 * 60 + 55
+
+
+# --- found by the outside review (each failed before its fix) ---
+
+
+def test_made_up_parameters_name_the_same_page_and_drafts_per_person_are_capped(
+    client, world, settings
+):
+    settings.DRAFT_MAX_PER_USER = 5
+    client.force_login(world.counsellor)
+    for n in range(12):
+        assert _save(client, f"{CONTACT_NEW}?n={n}", summary=f"{NOTE}{n}").status_code == 200
+    assert Draft.objects.filter(path=CONTACT_NEW).count() == 1  # one page, not twelve
+    visit_paths = []
+    case = services.open_case(world.counsellor, identity={"name": "上限 試験"})
+    for _n in range(8):
+        visit = outreach_services.plan_visit(
+            world.counsellor,
+            case,
+            planned_start=timezone.now() + datetime.timedelta(hours=1),
+            workers=[world.counsellor],
+        )
+        visit_paths.append(reverse("outreach:visit_detail", args=[visit.pk]))
+        assert _save(client, visit_paths[-1], notes=NOTE).status_code == 200
+    kept = set(Draft.objects.filter(user=world.counsellor).values_list("path", flat=True))
+    assert len(kept) == 5 and kept == set(visit_paths[-5:])  # the newest five
+
+
+def test_a_draft_is_not_given_back_to_someone_who_lost_its_case(client, world, case):
+    client.force_login(world.counsellor)
+    path = f"{CONTACT_NEW}?case={case.code}"
+    assert _save(client, path, summary=NOTE).status_code == 200
+    world.counsellor.organisation = world.other  # moved to another centre
+    world.counsellor.save(update_fields=["organisation"])
+    page = client.get(path)
+    assert NOTE not in page.content.decode()
+    assert not Draft.objects.exists()
+
+
+def test_a_case_typed_into_the_quick_log_keeps_its_draft_under_that_case(client, world, case):
+    client.force_login(world.counsellor)
+    assert _save(client, CONTACT_NEW, case_code=case.code.lower(), summary=NOTE).status_code == 200
+    draft = Draft.objects.get()
+    assert draft.case == case and draft.data_key_id == case.data_key_id
+    services.purge_case(case)
+    assert not Draft.objects.exists()  # shredded with the case
+
+
+@pytest.mark.parametrize("query", ["case=%00", "case=C-1%00", "%00=1"])
+def test_a_nul_in_the_pages_query_is_a_400_with_the_reason(client, world, query):
+    client.force_login(world.counsellor)
+    response = _save(client, f"{CONTACT_NEW}?{query}", summary=NOTE)
+    assert response.status_code == 400 and "NUL" in response.content.decode()
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+
+
+def test_a_refused_draft_is_audited_as_the_page_would_be(client, world):
+    from audit.models import Action, Event
+
+    client.force_login(world.statistics)
+    assert _save(client, CONTACT_NEW, summary=NOTE).status_code == 403
+    event = Event.objects.get(action=Action.PERMISSION_DENIED, object_ref="casework:contact_new")
+    assert event.actor_id == world.statistics.pk
+    assert NOTE not in str(event.detail)
+
+
+def test_a_visit_result_draft_needs_a_case_the_user_may_write(client, world, case):
+    from referrals import services as referral_services
+
+    visit = outreach_services.plan_visit(
+        world.counsellor,
+        case,
+        planned_start=timezone.now() + datetime.timedelta(hours=1),
+        workers=[world.counsellor],
+    )
+    referral_services.transfer_case(world.supervisor, case, to_organisation=world.other)
+    client.force_login(world.counsellor)  # reads back what the centre wrote, writes nothing
+    path = reverse("outreach:visit_detail", args=[visit.pk])
+    assert _save(client, path, notes=NOTE).status_code in (403, 404)
+    assert not Draft.objects.exists()
+
+
+def test_a_request_another_site_started_does_not_keep_the_session_alive(client, world):
+    client.force_login(world.counsellor)
+    assert client.get("/").status_code == 200
+    session = client.session
+    session[LAST_SEEN] = time.time() - 10 * 60
+    session.save()
+    client.get("/cases/", headers={"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"})
+    assert client.get(reverse("accounts:session_status")).json()["remaining"] <= 5 * 60
