@@ -285,9 +285,7 @@ def case_link_anonymous(request: HttpRequest, code: str) -> HttpResponse:
         try:
             pk = uuid.UUID(request.POST.get("contact", ""))
         except ValueError:
-            return HttpResponse(
-                _("相談記録を選んでください。"), status=400, content_type="text/plain"
-            )
+            return _text(_("相談記録を選んでください。"), status=400)
         contact = get_object_or_404(anonymous, pk=pk)
         try:
             services.link_contact(user, contact, case)
