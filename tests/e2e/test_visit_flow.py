@@ -49,3 +49,34 @@ def test_plan_start_check_in_and_see_the_visit_on_the_timeline(
     expect(page.locator(".timeline")).to_contain_text("訪問")
     expect(page.locator(".timeline")).to_contain_text("50分")
     assert Contact.objects.filter(case=case, channel="home_visit").count() == 1
+
+
+def test_on_a_phone_todays_visits_are_on_the_first_screen(
+    live_server, transactional_db, page, screenshot
+):
+    """The counsellor's-day review: on a phone 今日の訪問 was three screens down."""
+    from django.utils import timezone
+
+    from outreach import services as outreach_services
+
+    org = make_organisation(name="センター（スマートフォン）")
+    worker = make_user(Role.OUTREACH_WORKER, organisation=org, username="phone")
+    for n in range(6):  # a worker with cases to keep: the longer lists come after
+        case = services.open_case(worker, identity={"name": f"電話 {n}"})
+        services.log_contact(worker, case=case, summary="記録")
+    outreach_services.plan_visit(
+        worker,
+        case,
+        planned_start=timezone.localtime().replace(hour=23, minute=0),
+        workers=[worker],
+    )
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("ユーザー名").fill("phone")
+    page.get_by_label("パスワード").fill(PASSWORD)
+    page.get_by_role("button", name="ログイン").click()
+    heading = page.get_by_role("heading", name="今日の訪問")
+    expect(heading).to_be_visible()
+    box = heading.bounding_box()
+    screenshot(page, "16-phone-dashboard")
+    assert box is not None and box["y"] + box["height"] <= 844, box
