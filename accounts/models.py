@@ -16,6 +16,7 @@ import contextlib
 import contextvars
 import datetime
 from collections.abc import Iterator
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser, Group
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -39,7 +40,7 @@ def local_government_code_check_digit(five_digits: str) -> str:
 
 
 def validate_local_government_code(value: str) -> None:
-    if len(value) != 6 or not value.isdigit():
+    if len(value) != 6 or not (value.isascii() and value.isdigit()):
         raise ValidationError(_("地方公共団体コードは6桁の数字で入力してください。"))
     if local_government_code_check_digit(value[:5]) != value[5]:
         raise ValidationError(_("地方公共団体コードの検査数字が正しくありません。"))
@@ -215,8 +216,21 @@ class User(AbstractUser):
                 }
             )
 
+    @classmethod
+    def from_db(cls, *args: Any, **kwargs: Any) -> User:
+        user = super().from_db(*args, **kwargs)
+        user._loaded_digest = (user.__dict__.get("email"), user.__dict__.get("work_digest"))
+        return user
+
     def save(self, *args: object, **kwargs: object) -> None:
         update_fields = kwargs.get("update_fields")
+        email, opted_in = getattr(self, "_loaded_digest", (None, None))
+        if opted_in and self.work_digest and email is not None and self.email != email:
+            # The daily digest goes only where its owner asked for it: a new address (set
+            # by an administrator) needs the owner to opt in again on 個人設定.
+            self.work_digest = False
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "work_digest"}  # type: ignore[misc]
         if self._password is not None and update_fields is None:
             # A new password saved whole (the password change and set-password forms)
             # ends the obligation to change it. accounts.approvals saves a temporary
@@ -225,6 +239,7 @@ class User(AbstractUser):
             self.must_change_password = False
         _guard_own_and_superuser_fields(self, update_fields)
         super().save(*args, **kwargs)
+        self._loaded_digest = (self.email, self.work_digest)
         if update_fields is None or "organisation" in update_fields:
             self._join_organisation_group()
 

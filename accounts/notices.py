@@ -3,6 +3,7 @@ content, because a message leaves the system. Each notice sent is an audit event
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -32,6 +33,14 @@ def notify(
         Action.NOTICE,
         object_type="notice",
         object_ref=topic,
-        detail={**(detail or {}), "recipients": len(recipients)},
+        # Where it went, as digests: an audit can tell whether an address was changed
+        # before a notice, without keeping the addresses.
+        detail={
+            **(detail or {}),
+            "recipients": len(recipients),
+            "to": [
+                hashlib.sha256(address.lower().encode()).hexdigest()[:16] for address in recipients
+            ],
+        },
     )
     return len(recipients)

@@ -289,7 +289,12 @@ class CaseRecord:
 
 
 def case_record(
-    user, case: Case, *, identity: bool = False, step_up: StepUp = NO_STEP_UP
+    user,
+    case: Case,
+    *,
+    identity: bool = False,
+    purpose: str = "",
+    step_up: StepUp = NO_STEP_UP,
 ) -> CaseRecord:
     """The record of `case` for printing: an export, so casework.export_records and
     Capability.EXPORT on the case (the owner kinds; not an MDT member's agenda grant, a
@@ -299,7 +304,7 @@ def case_record(
     With `identity`, an export of identity: casework.export_identity, and the reveal of
     the case page (`services.reveal_identity`: casework.reveal_identity, Capability.
     IDENTITY and a fresh step-up in this session, else StepUpRequired), audited as a
-    reveal too."""
+    reveal too, with its purpose stated as for every identity export (recorded)."""
     from .services import reveal_identity  # services imports the selectors this module uses
 
     if not user.has_perm("casework.export_records"):
@@ -309,6 +314,10 @@ def case_record(
     if identity:
         if not user.has_perm("casework.export_identity"):
             raise PermissionDenied
+        if len(purpose.strip()) < 5:
+            raise ValidationError(
+                {"purpose": _("個人情報を含む書き出しには目的を具体的に記入してください。")}
+            )
         revealed = reveal_identity(user, case, step_up=step_up) or None  # {}: no client
     timeline = case_timeline(case, viewer=user)
     client = case.client
@@ -320,6 +329,7 @@ def case_record(
             "format": "print",
             "entries": len(timeline),
             "identity": revealed is not None,
+            **({"purpose": purpose.strip()} if identity else {}),
             **timeline_shows(timeline),
         },
     )

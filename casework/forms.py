@@ -476,6 +476,22 @@ class ExportForm(forms.Form):
         return data
 
 
+class IdentityPrintForm(forms.Form):
+    """Why the case record is printed with the name (recorded in the audit trail)."""
+
+    purpose = forms.CharField(
+        label=_("利用目的"),
+        min_length=5,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("監査記録に残ります。例：主治医への紹介状に添える記録"),
+        error_messages={
+            "required": _("個人情報を含む書き出しには目的を具体的に記入してください。"),
+            "min_length": _("個人情報を含む書き出しには目的を具体的に記入してください。"),
+        },
+    )
+
+
 class IdentityExportForm(ExportForm):
     """A supervisor's export with identity: what, and why (recorded in the audit trail)."""
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import reauth
 from accounts.access import signed_in
@@ -39,6 +39,7 @@ from .forms import (
     ExportForm,
     IdentityEditForm,
     IdentityExportForm,
+    IdentityPrintForm,
     LinkContactForm,
     MergeForm,
     MilestoneForm,
@@ -97,6 +98,7 @@ def _contact_new_case(user, query, typed, **kwargs) -> Case | None:
 
 
 @never_cache
+@require_GET
 def work_queue_page(request: HttpRequest) -> HttpResponse:
     """The whole work queue: every item due today or overdue, grouped by kind."""
     return render(request, "casework/work_queue.html", {"queue": work_queue(signed_in(request))})
@@ -580,16 +582,30 @@ def _detail_context(request: HttpRequest, case: Case, **extra) -> dict:
 
 
 @never_cache
-@require_http_methods(["GET"])
+@require_http_methods(["GET", "POST"])
 def case_print(request: HttpRequest, code: str) -> HttpResponse:
-    """The case's printable record (相談記録票), pseudonymous unless `?identity=1` (which
-    needs a fresh step-up, casework.exports.case_record), with its timeline: visits,
-    meeting decisions and the rest; an audited export."""
-    case = selectors.get_visible_case(request.user, code)
+    """The case's printable record (相談記録票), pseudonymous, with its timeline: visits,
+    meeting decisions and the rest; an audited export. With the name (`?identity=1`):
+    first the purpose, asked on a form and posted (never in the address), then the print
+    (casework.exports.case_record: export_identity and a fresh step-up)."""
+    user = signed_in(request)
+    case = selectors.get_visible_case(user, code)
+    identity = request.GET.get("identity") == "1"
+    if identity and not user.has_perm("casework.export_identity"):
+        raise PermissionDenied
+    form = IdentityPrintForm(request.POST or None) if identity else None
+    if form is not None and not form.is_valid():
+        return render(
+            request,
+            "casework/case_print_purpose.html",
+            {"case": case, "form": form},
+            status=400 if request.method == "POST" else 200,
+        )
     record = case_record(
-        request.user,
+        user,
         case,
-        identity=request.GET.get("identity") == "1",
+        identity=identity,
+        purpose=form.cleaned_data["purpose"] if form is not None else "",
         step_up=reauth.step_up_of(request),
     )
     return render(
@@ -809,7 +825,7 @@ def break_glass_review(request: HttpRequest) -> HttpResponse:
     review the emergency accesses that ran."""
     if request.method == "POST":
         grant = request.POST.get("grant", "")
-        if not grant.isdigit():
+        if not (grant.isascii() and grant.isdigit()):  # not "²", which int() refuses
             raise Http404
         decision = request.POST.get("decision", "review")
         if decision == "approve":

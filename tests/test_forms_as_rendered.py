@@ -54,6 +54,7 @@ BUTTON_FORMS = {
     "accounts:unlock",  # hidden: the lockout record
     "casework:identity_reveal",
     "casework:follow_up_done",
+    "casework:case_link_anonymous",  # one button per anonymous contact: name="contact"
     "casework:break_glass_review",  # hidden: the grant
     "meetings:agenda_add",  # the pack's "add" buttons carry the case code as hidden input
     "meetings:agenda_drop",

@@ -44,7 +44,9 @@ def era_datetime(value) -> str:
     return f"{_era_date(local.date())} {local:%H:%M}"
 
 
-@register.filter
+# expects_localtime: the template engine hands these filters local times, as Django's own
+# `date` filter gets them (called as functions, they would format UTC).
+@register.filter(expects_localtime=True)
 def record_date(value, era: bool = False) -> str:
     """A day of the case's record: 2025/05/12 on screen, 令和7年5月12日 on paper (`era`,
     the printed 相談記録票); "" for no date."""
@@ -53,7 +55,7 @@ def record_date(value, era: bool = False) -> str:
     return date_format(value, "Y/m/d") if value else ""
 
 
-@register.filter
+@register.filter(expects_localtime=True)
 def record_datetime(value, era: bool = False) -> str:
     """A time of the case's record: 2025/05/12 14:00 on screen, 令和7年5月12日 14:00 on
     paper (`era`); "" for no time."""

@@ -120,3 +120,12 @@ def test_review_queue_and_review_mark(client, setting):
     assert Event.objects.filter(
         action=Action.UPDATE, object_ref=str(grant.pk), detail__reviewed=True
     ).exists()
+
+
+def test_a_grant_number_in_other_digits_is_a_404_not_a_500(client, world):
+    """Outside review: "²" passed isdigit() and broke int()."""
+    client.force_login(world.supervisor)
+    response = client.post(
+        reverse("casework:break_glass_review"), {"grant": "²", "decision": "approve"}
+    )
+    assert response.status_code == 404

@@ -332,3 +332,14 @@ def test_linking_to_an_erased_case_is_a_400_with_the_reason(client, world, case)
     )
     assert response.status_code in (400, 404)
     assert Contact.objects.get(pk=anonymous.pk).case is None
+
+
+def test_the_case_page_and_its_print_show_the_same_local_time(client, world, case):
+    """Outside review: the case page showed UTC (03:35 for a call at 12:35 in Japan)."""
+    at = datetime.datetime(2026, 4, 1, 12, 35, tzinfo=timezone.get_current_timezone())
+    services.log_contact(world.counsellor, case=case, occurred_at=at, summary="昼の電話")
+    client.force_login(world.supervisor)
+    page = client.get(reverse("casework:case_detail", args=[case.code])).content.decode()
+    printed = client.get(reverse("casework:case_print", args=[case.code])).content.decode()
+    assert "2026/04/01 12:35" in page and "03:35" not in page
+    assert "令和8年4月1日 12:35" in printed

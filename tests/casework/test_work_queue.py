@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import pytest
 from django.core.management import call_command
 from django.test import override_settings
+from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import Action, Event
@@ -294,3 +295,23 @@ def test_users_opt_in_and_out_themselves(client, world):
     assert world.counsellor.work_digest is False
     changes = Event.objects.filter(action=Action.UPDATE, object_type="accounts.User")
     assert [e.detail["work_digest"] for e in changes.order_by("seq")] == [True, False]
+
+
+def test_the_queue_page_answers_get_only(client, world):
+    client.force_login(world.counsellor)
+    assert client.post(reverse("casework:work_queue")).status_code == 405
+
+
+def test_a_new_address_needs_the_owner_to_opt_in_again(client, world):
+    """Outside review: an administrator changing the address redirected the digest."""
+    counsellor = world.counsellor
+    counsellor.email = "counsellor@example.org"
+    counsellor.work_digest = True
+    counsellor.save()
+    counsellor.refresh_from_db()
+    counsellor.email = "elsewhere@example.org"
+    counsellor.save(update_fields=["email"])
+    counsellor.refresh_from_db()
+    assert counsellor.work_digest is False
+    client.force_login(counsellor)
+    assert "elsewhere@example.org" in client.get(reverse("accounts:preferences")).content.decode()

@@ -195,7 +195,14 @@ def test_the_identity_is_printed_only_by_an_identity_exporter_after_a_fresh_step
     detail = get(client, w.supervisor, "case_detail", w.case).content.decode()
     url = reverse("casework:case_print", kwargs={"code": w.case.code}) + "?identity=1"
     assert url in detail
-    page = client.get(url)
+    # First the purpose, asked on a form (outside review: identity printed without one).
+    asked = client.get(url)
+    assert asked.status_code == 200 and NAME not in asked.content.decode()
+    assert "利用目的" in asked.content.decode()
+    vague = client.post(url, {"purpose": "印刷"})
+    assert vague.status_code == 400 and NAME not in vague.content.decode()
+    assert not Event.objects.filter(action=Action.EXPORT).exists()
+    page = client.post(url, {"purpose": "主治医への紹介状に添える"})
     assert page.status_code == 200
     html = page.content.decode()
     assert NAME in html and "個人情報（氏名・連絡先）を含みます" in html and "取扱注意" in html
@@ -203,12 +210,13 @@ def test_the_identity_is_printed_only_by_an_identity_exporter_after_a_fresh_step
     assert reveal.actor_id == w.supervisor.pk
     export = Event.objects.get(action=Action.EXPORT, object_ref=w.case.code)
     assert export.detail["identity"] is True and NAME not in repr(export.detail)
+    assert export.detail["purpose"] == "主治医への紹介状に添える"
 
     # Past the step-up window: sent to re-authenticate, nothing printed or audited.
     session = client.session
     session[reauth.AUTHENTICATED_AT] = time.time() - 3600
     session.save()
-    stale = client.get(url)
+    stale = client.post(url, {"purpose": "主治医への紹介状に添える"})
     assert stale.status_code == 302 and reverse("accounts:reauthenticate") in stale["Location"]
     assert Event.objects.filter(action=Action.EXPORT).count() == 1
     assert Event.objects.filter(action=Action.IDENTITY_REVEAL).count() == 1
@@ -219,7 +227,9 @@ def test_the_identity_is_printed_only_by_an_identity_exporter_after_a_fresh_step
 
 def test_a_case_without_a_client_prints_no_identity(client, w):
     case = casework.open_case(w.supervisor, identity=None)
-    page = get(client, fresh(w.supervisor), "case_print", case, "?identity=1")
+    client.force_login(fresh(w.supervisor))
+    url = reverse("casework:case_print", kwargs={"code": case.code}) + "?identity=1"
+    page = client.post(url, {"purpose": "主治医への紹介状に添える"})
     assert page.status_code == 200
     assert "個人情報（氏名・連絡先）を含みます" not in page.content.decode()
     assert Event.objects.get(action=Action.EXPORT, object_ref=case.code).detail["identity"] is False

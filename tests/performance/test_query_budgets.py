@@ -197,12 +197,13 @@ PAGES = {
     ),
     "outreach schedule": ("outreach:schedule", "counsellor", None, 8),
     "outreach schedule (team)": ("outreach:schedule", "supervisor", None, 7),
-    # 10: the page shows the visit's notes, so it records a VIEW event (chain head + insert).
+    # 11: the page shows the visit's notes, so it records a VIEW event (chain head + insert),
+    # and looks for the person's draft of its result form (casework.drafts).
     "visit detail": (
         "outreach:visit_detail",
         "counsellor",
         lambda w: {"pk": w.main_visit.pk},
-        10,
+        11,
     ),
     "programme list": ("outreach:programme_list", "counsellor", None, 6),
     "programme detail": (

@@ -303,6 +303,11 @@ def _endpoints(w):
             reverse("casework:case_link_anonymous", args=[case.code]),
             ["contact"],
         ),
+        "identity_print": (
+            "post",
+            reverse("casework:case_print", args=[case.code]) + "?identity=1",
+            ["purpose"],
+        ),
         "draft_save": (
             "post",
             reverse("casework:draft_save"),
@@ -389,6 +394,7 @@ def _endpoints(w):
         "case_list",
         "contact_new",
         "draft_save",
+        "identity_print",
         "contact_unlink",
         "case_link_anonymous",
         "case_new",
