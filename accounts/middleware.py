@@ -9,6 +9,7 @@ authentication backend refuses inactive users on every request.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
@@ -83,7 +84,8 @@ def idle_seconds() -> int:
 def remaining_seconds(request: HttpRequest) -> int:
     """Seconds until the idle timeout ends this session, unless something happens."""
     last_seen = request.session.get(LAST_SEEN, time.time())
-    return max(0, int(idle_seconds() - (time.time() - last_seen)))
+    # Rounded up: a page never believes its session ends before the server does.
+    return max(0, math.ceil(idle_seconds() - (time.time() - last_seen)))
 
 
 def session_policy(request: HttpRequest) -> dict[str, int]:

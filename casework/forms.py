@@ -28,6 +28,7 @@ from .models import (
     Topic,
 )
 from .periods import AgeBand
+from .records import normalise_code
 from .search import Terms
 from .selectors import find_visible_case
 from .services import CORRECTABLE
@@ -123,6 +124,10 @@ class ContactForm(forms.Form):
     )
     municipality = municipality_field()
 
+    # Set once the form has asked whether a contact on a case with contacts is 新規.
+    confirm_first = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    ASKS_BEFORE_FIRST = True
+
     SNAPSHOT_FIELDS = ("age_band", "gender", "municipality")
     # Keyboard order for a call logged as it happens: what changes from call to call
     # first, the text next, then what the defaults (now, no referral) usually get right.
@@ -156,7 +161,7 @@ class ContactForm(forms.Form):
             self.fields["channel"].widget.attrs["autofocus"] = True
 
     def clean_case_code(self) -> str:
-        code = self.cleaned_data["case_code"].strip().upper()
+        code = normalise_code(self.cleaned_data["case_code"])
         if code:
             self.case = find_visible_case(
                 self.user, code, related=("client",), capability=Capability.WRITE
@@ -170,8 +175,35 @@ class ContactForm(forms.Form):
         not_in_future(value, _("相談日時に未来の日付は指定できません。"))
         return value
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if (
+            self.ASKS_BEFORE_FIRST
+            and self.case is not None
+            and data.get("kind") == Contact.Kind.FIRST
+            and not data.get("confirm_first")
+        ):
+            earlier = Contact.objects.visible_to(self.user).filter(case=self.case).count()
+            if earlier:
+                # 新規 counts a new consultation in the plan's figures: asked once, kept
+                # if the person saves again (a new episode after a long break).
+                self.add_error(
+                    "kind",
+                    _(
+                        "このケースには相談記録がすでに%(count)s件あります。続きの相談なら"
+                        "「継続」を選んでください。改めて新規の相談として数えるときは、"
+                        "このままもう一度保存してください。"
+                    )
+                    % {"count": earlier},
+                )
+                self.data = self.data.copy()
+                self.data["confirm_first"] = "on"
+        return data
+
     def service_fields(self) -> dict[str, Any]:
-        data = {k: v for k, v in self.cleaned_data.items() if k != "case_code"}
+        data = {
+            k: v for k, v in self.cleaned_data.items() if k not in ("case_code", "confirm_first")
+        }
         data["summary"] = data["summary"] or None
         data["follow_up"] = data["follow_up"] or None
         data["age_band"] = data["age_band"] or AgeBand.UNKNOWN
@@ -185,6 +217,8 @@ class ContactForm(forms.Form):
 class ContactCorrectionForm(ContactForm):
     """A saved contact corrected: the same fields as the log, starting from what was
     saved, and the reason for the correction."""
+
+    ASKS_BEFORE_FIRST = False
 
     correction_reason = forms.CharField(
         label=_("訂正の理由"),
@@ -230,7 +264,7 @@ class LinkContactForm(forms.Form):
         self.case: Case | None = None
 
     def clean_case_code(self) -> str:
-        code = self.cleaned_data["case_code"].strip().upper()
+        code = normalise_code(self.cleaned_data["case_code"])
         self.case = find_visible_case(self.user, code, capability=Capability.WRITE)
         if self.case is None:
             raise forms.ValidationError(_("このケースコードは見つかりません。"))

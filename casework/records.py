@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import unicodedata
 import uuid
 from typing import Any
 
@@ -26,6 +27,16 @@ CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 def new_code(prefix: str) -> str:
     """A random pseudonymous code such as ``C-7K3M9Q``; it says nothing about the person."""
     return prefix + "-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+
+
+# What a hyphen becomes when typed with Japanese input on: the long vowel mark, minus
+# signs and dashes (full-width letters and digits NFKC folds).
+_HYPHENS = str.maketrans(dict.fromkeys("ーｰ−‐‑–—―", "-"))
+
+
+def normalise_code(value: str) -> str:
+    """A code as typed (``ｃーａｋｂｙ２ｗ``) in the form it is stored (``C-AKBY2W``)."""
+    return unicodedata.normalize("NFKC", value).translate(_HYPHENS).strip().upper()
 
 
 class DataKeyQuerySet(models.QuerySet):

@@ -24,6 +24,7 @@ from audit.services import record
 from . import access, signals
 from .access import Capability
 from .models import BreakGlass, Case, Client, Contact, last_contact_key
+from .records import normalise_code
 
 
 def visible_cases(user: User, *, capability: Capability = Capability.READ) -> QuerySet[Case]:
@@ -80,7 +81,7 @@ def find_visible_case(
     """The case with this code that `user` reaches with `capability` (its `related` rows
     joined), or None."""
     cases = visible_cases(user, capability=capability)
-    return cases.select_related(*related).filter(code=code).first()
+    return cases.select_related(*related).filter(code=normalise_code(code)[:12]).first()
 
 
 def require_visible(user: User, case: Case, *, capability: Capability = Capability.READ) -> None:

@@ -507,6 +507,10 @@ def draft_discard(request: HttpRequest) -> HttpResponse:
     except ValidationError:
         return _text(_("戻り先が正しくありません。"), status=400)
     messages.info(request, _("下書きを破棄しました。"))
+    if request.htmx:  # the restored draft's button: the page opens again, empty
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = page
+        return response
     return redirect(page)
 
 

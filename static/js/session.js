@@ -56,10 +56,29 @@
     var left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
     countdown.textContent = Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0");
     if (left <= 0) {
-      expire();
+      ended();
       return;
     }
     tickTimer = setTimeout(tick, 1000);
+  }
+
+  // The countdown ran out: ask the server (asking is no activity). Reloading at once
+  // would itself count as activity if it came a moment before the server's own end, and
+  // keep an unattended page signed in for ever.
+  function ended() {
+    fetch(dialog.dataset.status, {credentials: "same-origin", redirect: "manual"})
+      .then(learn)
+      .then(function (left) {
+        if (left === null || left === undefined) return; // signed out: learn() reloaded
+        if (left > warning) {
+          clearTimeout(tickTimer);
+          dialog.close();
+          schedule();
+        } else {
+          tickTimer = setTimeout(tick, Math.min(Math.max(left, 1000), 5000));
+        }
+      })
+      .catch(function () { tickTimer = setTimeout(ended, 5000); });
   }
 
   function warn() {
@@ -67,6 +86,24 @@
     clearTimeout(tickTimer);
     tick();
   }
+
+  function extend() {
+    return fetch(dialog.dataset.extend, {
+      method: "POST",
+      credentials: "same-origin",
+      redirect: "manual",
+      headers: {"X-CSRFToken": csrfToken()},
+    }).then(learn);
+  }
+
+  // Typing is someone at the keyboard, on any page (a form without drafts too): the
+  // session is extended, at most once a minute.
+  var lastExtended = Date.now();
+  document.addEventListener("input", function () {
+    if (dialog.open || Date.now() - lastExtended < 60000) return;
+    lastExtended = Date.now();
+    extend().then(schedule, function () {});
+  });
 
   dialog.querySelector("[data-extend]").addEventListener("click", function () {
     fetch(dialog.dataset.extend, {
@@ -83,6 +120,16 @@
         schedule();
       });
   });
+
+  // Which warning the dialog gives: a form keeping a draft, or text that would be lost.
+  if (!document.querySelector("form[data-draft]")) {
+    var kept = dialog.querySelector("[data-draft-kept]");
+    var lost = dialog.querySelector("[data-draft-lost]");
+    if (kept && lost) {
+      kept.hidden = true;
+      lost.hidden = false;
+    }
+  }
 
   // Any request of this page that reached the server (a draft saved) restarted the clock.
   document.body.addEventListener("htmx:afterRequest", function (event) {

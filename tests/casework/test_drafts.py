@@ -59,7 +59,7 @@ def test_a_draft_is_kept_encrypted_and_given_back_in_the_same_form(client, world
     page = client.get(path).content.decode()
     assert NOTE in page  # in the summary's textarea
     assert 'value="25"' in page
-    assert "に保存した下書きを表示しています" in page
+    assert f"{case.code} の書きかけの下書き" in page
 
 
 def test_nobody_else_gets_the_draft(client, world, case):
@@ -67,7 +67,7 @@ def test_nobody_else_gets_the_draft(client, world, case):
     assert _save(client, CONTACT_NEW, summary=NOTE).status_code == 200
     client.force_login(world.colleague)
     page = client.get(CONTACT_NEW).content.decode()
-    assert NOTE not in page and "下書きを表示しています" not in page
+    assert NOTE not in page and "書きかけの下書き" not in page
 
 
 def test_a_successful_save_discards_the_draft(client, world, case):
@@ -285,3 +285,42 @@ def test_a_request_another_site_started_does_not_keep_the_session_alive(client, 
     session.save()
     client.get("/cases/", headers={"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"})
     assert client.get(reverse("accounts:session_status")).json()["remaining"] <= 5 * 60
+
+
+def test_a_first_contact_on_a_case_with_contacts_is_asked_once(client, world, case):
+    """The counsellor's-day review: a typed case code left 新規, which the plan counts."""
+    services.log_contact(world.counsellor, case=case, summary="以前の相談")
+    client.force_login(world.counsellor)
+    form = {
+        "case_code": case.code,
+        "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "channel": "phone",
+        "consulter": "parent",
+        "kind": "first",
+        "minutes": "10",
+        "summary": NOTE,
+    }
+    asked = client.post(CONTACT_NEW, form)
+    assert asked.status_code == 200 and "すでに1件あります" in asked.content.decode()
+    assert Contact.objects.filter(case=case).count() == 1
+    assert 'name="confirm_first" value="on"' in asked.content.decode()
+    assert client.post(CONTACT_NEW, {**form, "confirm_first": "on"}).status_code == 302
+    assert Contact.objects.filter(case=case, kind="first").count() == 1
+    continuing = client.post(CONTACT_NEW, {**form, "kind": "continuing"})
+    assert continuing.status_code == 302
+
+
+def test_a_case_code_typed_with_japanese_input_on_finds_the_case(client, world, case):
+    """The counsellor's-day review: ｃーａｋｂｙ２ｗ was "not found"."""
+    typed = "".join(chr(ord(c) + 0xFEE0) if c.isalnum() else "ー" for c in case.code.lower())
+    client.force_login(world.counsellor)
+    form = {
+        "case_code": typed,
+        "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "channel": "phone",
+        "consulter": "self",
+        "kind": "continuing",
+        "minutes": "10",
+    }
+    assert client.post(CONTACT_NEW, form).status_code == 302
+    assert Contact.objects.filter(case=case).count() == 1
