@@ -13,6 +13,7 @@
   var warning = Number(dialog.dataset.warning) * 1000;
   var deadline = Date.now() + Number(dialog.dataset.remaining) * 1000;
   var countdown = dialog.querySelector("[data-countdown]");
+  var draftForm = document.querySelector("form[data-draft]");
   var checkTimer = null;
   var tickTimer = null;
 
@@ -145,9 +146,24 @@
     if (target) target.textContent = dialog.dataset.draftFailed;
   });
 
+  // Text typed less than a second before the tab is closed: sent as the page goes. Not
+  // after the form itself was submitted (that save discards the draft).
+  if (draftForm) {
+    var dirty = false;
+    draftForm.addEventListener("input", function () { dirty = true; });
+    draftForm.addEventListener("submit", function () { dirty = false; });
+    document.body.addEventListener("htmx:afterRequest", function (event) {
+      if (event.detail.elt === draftForm && event.detail.successful) dirty = false;
+    });
+    window.addEventListener("pagehide", function () {
+      if (dirty && navigator.sendBeacon) {
+        navigator.sendBeacon(draftForm.getAttribute("hx-post"), new FormData(draftForm));
+      }
+    });
+  }
+
   // Switching the language reloads the page: save the draft first.
   var languageForm = document.querySelector("form[data-language]");
-  var draftForm = document.querySelector("form[data-draft]");
   if (languageForm && draftForm) {
     languageForm.addEventListener("submit", function (event) {
       if (languageForm.dataset.flushed) return;

@@ -139,3 +139,15 @@ def test_the_warning_on_a_page_without_drafts_says_typed_text_would_be_lost(
         expect(dialog).to_be_visible(timeout=15_000)
         expect(dialog.get_by_text("ログアウトすると失われます")).to_be_visible()
         expect(dialog.get_by_text("下書きとして保存されています")).to_be_hidden()
+
+
+def test_text_typed_just_before_leaving_the_page_is_kept(live_server, counsellor_case, page):
+    """The counsellor's-day review: closing the tab within a second lost the last words."""
+    _counsellor, case = counsellor_case
+    form_url = f"{live_server.url}/contacts/new/?case={case.code}"
+    page.goto(form_url)
+    _sign_in(page, "shitagaki")
+    page.get_by_label("相談内容の記録").fill(NOTE)
+    page.goto(f"{live_server.url}/")  # at once, before the second's pause
+    page.goto(form_url)
+    expect(page.get_by_label("相談内容の記録")).to_have_value(NOTE)
