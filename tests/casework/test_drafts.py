@@ -38,6 +38,20 @@ def _save(client, path: str, **fields) -> HttpResponse:
     return client.post(reverse("casework:draft_save"), {drafts.PATH_FIELD: path, **fields})
 
 
+def _contact(case_code: str, **fields: str) -> dict[str, str]:
+    """The quick log's fields as a browser posts them: a call now, changed by `fields`."""
+    return {
+        "case_code": case_code,
+        "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "channel": "phone",
+        "consulter": "parent",
+        "kind": "continuing",
+        "minutes": "20",
+        "summary": NOTE,
+        **fields,
+    }
+
+
 def _stored_payloads() -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT payload FROM {Draft._meta.db_table}")
@@ -74,16 +88,7 @@ def test_a_successful_save_discards_the_draft(client, world, case):
     client.force_login(world.counsellor)
     path = f"{CONTACT_NEW}?case={case.code}"
     _save(client, path, summary=NOTE)
-    form = {
-        "case_code": case.code,
-        "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
-        "channel": "phone",
-        "consulter": "parent",
-        "kind": "continuing",
-        "minutes": "20",
-        "summary": NOTE,
-    }
-    response = client.post(path, form)
+    response = client.post(path, _contact(case.code))
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Contact.objects.filter(case=case).count() == 1
     assert not Draft.objects.exists()
@@ -291,15 +296,7 @@ def test_a_first_contact_on_a_case_with_contacts_is_asked_once(client, world, ca
     """The counsellor's-day review: a typed case code left 新規, which the plan counts."""
     services.log_contact(world.counsellor, case=case, summary="以前の相談")
     client.force_login(world.counsellor)
-    form = {
-        "case_code": case.code,
-        "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
-        "channel": "phone",
-        "consulter": "parent",
-        "kind": "first",
-        "minutes": "10",
-        "summary": NOTE,
-    }
+    form = _contact(case.code, kind="first")
     asked = client.post(CONTACT_NEW, form)
     assert asked.status_code == 200 and "すでに1件あります" in asked.content.decode()
     assert Contact.objects.filter(case=case).count() == 1
@@ -314,13 +311,5 @@ def test_a_case_code_typed_with_japanese_input_on_finds_the_case(client, world, 
     """The counsellor's-day review: ｃーａｋｂｙ２ｗ was "not found"."""
     typed = "".join(chr(ord(c) + 0xFEE0) if c.isalnum() else "ー" for c in case.code.lower())
     client.force_login(world.counsellor)
-    form = {
-        "case_code": typed,
-        "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
-        "channel": "phone",
-        "consulter": "self",
-        "kind": "continuing",
-        "minutes": "10",
-    }
-    assert client.post(CONTACT_NEW, form).status_code == 302
+    assert client.post(CONTACT_NEW, _contact(typed)).status_code == 302
     assert Contact.objects.filter(case=case).count() == 1
