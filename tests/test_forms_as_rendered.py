@@ -210,7 +210,16 @@ def people(scene):
         held_at=scene.meeting.held_at,
         legal_basis=Meeting.LegalBasis.SUPPORT_MEETING,
     )
-    pages = [("meetings:detail", reverse("meetings:detail", kwargs={"pk": conference.pk}))]
+    pages = [
+        ("meetings:detail", reverse("meetings:detail", kwargs={"pk": conference.pk})),
+        # Pages a probe does not open: the purpose asked before a print with the name, and
+        # linking an anonymous contact (its probe posts).
+        (
+            "casework:case_print",
+            reverse("casework:case_print", kwargs={"code": scene.case.code}) + "?identity=1",
+        ),
+        ("casework:contact_link", reverse("casework:contact_link", args=[scene.anonymous.pk])),
+    ]
     return SimpleNamespace(users=users, kwargs=kwargs, pages=pages)
 
 
