@@ -90,6 +90,26 @@ class Organisation(models.Model):
     platform_established_on = models.DateField(
         _("プラットフォーム設置（年月日）"), null=True, blank=True
     )
+    # Where the organisation sits: a centre's or partner's seat municipality (a
+    # municipality sits in itself). Programmes that name no host are held here.
+    seat_municipality = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"kind": "municipality"},
+        verbose_name=_("所在市町村"),
+        help_text=_("センター・関係機関の所在地の市町村。市町村は空欄のままで自身になります。"),
+    )
+    # The first day the organisation's records are complete in the system: figures for
+    # days before it are not known ("—"), never zero.
+    records_start = models.DateField(
+        _("記録の開始日"),
+        null=True,
+        blank=True,
+        help_text=_("この日より前の期間の数値は「—」（不明）と表示します。空欄は制限なし。"),
+    )
     is_active = models.BooleanField(_("有効"), default=True)
 
     history = HistoricalRecords()
@@ -118,6 +138,17 @@ class Organisation(models.Model):
             raise ValidationError(
                 {"local_government_code": _("市町村には地方公共団体コードが必要です。")}
             )
+        if self.seat_municipality_id is not None and self.kind == self.Kind.MUNICIPALITY:
+            raise ValidationError(
+                {"seat_municipality": _("市町村の所在市町村は自身です。空欄にしてください。")}
+            )
+
+    @property
+    def home_municipality_id(self) -> int | None:
+        """The municipality the organisation sits in: itself for a municipality."""
+        if self.kind == self.Kind.MUNICIPALITY:
+            return self.pk
+        return self.seat_municipality_id
 
     def readiness_as_of(self, day: datetime.date) -> dict[str, bool]:
         """Which readiness steps had been reached on `day`."""

@@ -602,11 +602,27 @@ def complete_follow_up(actor: User, contact: Contact) -> Contact:
 
 
 @transaction.atomic
+def check_event_date(case: Case | None, day: datetime.date, *, field: str) -> None:
+    """Refuse a date for something that happened (a visit, a referral, a milestone, a
+    meeting entered afterwards) that lies in the future or before its case was opened.
+    `field` names the form field the error belongs to."""
+    if day > timezone.localdate():
+        raise ValidationError({field: _("未来の日付は入力できません。")})
+    if case is not None and day < case.opened_on:
+        raise ValidationError(
+            {
+                field: _("ケースの受付日（%(opened)s）より前の日付は入力できません。")
+                % {"opened": case.opened_on.isoformat()}
+            }
+        )
+
+
 def record_milestone(
     actor: User, case: Case, *, kind: str, achieved_on: datetime.date, note: str = ""
 ) -> Milestone:
     _require(actor, "casework.add_milestone")
     require_visible(actor, case, capability=WRITE)
+    check_event_date(case, achieved_on, field="achieved_on")
     milestone = Milestone(
         case=case,
         data_key=case.data_key,

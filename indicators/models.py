@@ -124,6 +124,18 @@ class Plan(ScopedModel):
         decimal_places=1,
         default=Decimal(50),
     )
+
+    class AsOfTarget(models.TextChoices):
+        PRORATED = "prorated", _("経過した期間に応じた目標（按分）と比べる")
+        WHOLE_YEAR = "whole_year", _("年度全体の目標と比べる")
+
+    # A status "as of" a day inside the year compares the figure so far with this.
+    as_of_target = models.CharField(
+        _("年度途中の判定"),
+        max_length=16,
+        choices=AsOfTarget.choices,
+        default=AsOfTarget.PRORATED,
+    )
     description = models.TextField(_("説明"), blank=True)
 
     objects = PlanManager()

@@ -23,7 +23,7 @@ from audit.services import record
 from casework.access import Capability
 from casework.models import Case
 from casework.selectors import require_visible
-from casework.services import log_contact
+from casework.services import check_event_date, log_contact
 
 from .models import Attendance, ParticipantType, Programme, Session, Visit
 
@@ -70,6 +70,57 @@ def plan_visit(
     visit.workers.set(going)
     record(Action.CREATE, obj=visit, detail={"case": case.code, "kind": kind})
     return visit
+
+
+@transaction.atomic
+def record_visit(
+    actor: User,
+    case: Case,
+    *,
+    occurred_at: datetime.datetime,
+    minutes: int,
+    outcome: str,
+    workers: Iterable[User] = (),
+    kind: str = Visit.Kind.HOME_VISIT,
+    destination: str = Visit.Destination.HOME,
+    consulter: str = "self",
+    travel_minutes: int = 0,
+    purpose: str = "",
+    notes: str = "",
+) -> Visit:
+    """A visit that has already happened, entered afterwards (from paper, an import or
+    the API): planned and completed in one step at its own time, so its contact is logged
+    under the one counting rule like any visit done through the day's screens. The audit
+    event carries both the visit's time and (as every event) the time it was entered."""
+    check_event_date(case, timezone.localtime(occurred_at).date(), field="occurred_at")
+    visit = plan_visit(
+        actor,
+        case,
+        planned_start=occurred_at,
+        workers=workers,
+        kind=kind,
+        destination=destination,
+        purpose=purpose,
+    )
+    done = complete_visit(
+        actor,
+        visit,
+        outcome=outcome,
+        minutes=minutes,
+        travel_minutes=travel_minutes,
+        notes=notes,
+        consulter=consulter,
+    )
+    record(
+        Action.UPDATE,
+        obj=done,
+        detail={
+            "case": case.code,
+            "entered_afterwards": True,
+            "occurred_at": occurred_at.isoformat(),
+        },
+    )
+    return done
 
 
 def _lock_for_worker(actor: User, visit: Visit) -> Visit:

@@ -88,7 +88,12 @@ def test_closing_needs_a_reason_and_records_it(world):
 
 def test_merging_moves_contacts_and_milestones_and_keeps_them_readable(world):
     keep = services.open_case(world.counsellor, identity={"name": "統合 先"})
-    dup = services.open_case(world.counsellor, identity={"name": "統合 元"}, confirm_duplicate=True)
+    dup = services.open_case(
+        world.counsellor,
+        identity={"name": "統合 元"},
+        case_fields={"opened_on": datetime.date(2024, 4, 1)},
+        confirm_duplicate=True,
+    )
     services.log_contact(world.counsellor, case=dup, summary="重複側の記録")
     services.record_milestone(
         world.counsellor, dup, kind=Milestone.Kind.IBASHO, achieved_on=datetime.date(2024, 6, 1)

@@ -112,7 +112,11 @@ def test_a_case_of_another_organisation_cannot_be_logged_against(client, world):
 
 
 def test_contact_and_milestone_text_is_ciphertext_at_rest_history_included(world):
-    case = services.open_case(world.counsellor, identity={"name": "保存 試験"})
+    case = services.open_case(
+        world.counsellor,
+        identity={"name": "保存 試験"},
+        case_fields={"opened_on": datetime.date(2024, 1, 1)},
+    )
     contact = services.log_contact(world.counsellor, case=case, summary=CANARY, follow_up=CANARY)
     services.complete_follow_up(world.counsellor, contact)
     services.record_milestone(

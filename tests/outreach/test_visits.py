@@ -53,3 +53,34 @@ def test_a_visit_for_a_case_the_worker_may_not_see_is_refused(team):
             team.a, team.case, planned_start=at(9), workers=[team.a, team.b, team.supervisor]
         )
     assert Visit.objects.count() == 0
+
+
+def test_a_visit_entered_afterwards_is_done_at_its_own_time_and_counts_like_any_other(team):
+    visit = services.record_visit(
+        team.a,
+        team.case,
+        occurred_at=at(14, day=20),
+        minutes=50,
+        outcome="family_only",
+        kind=Visit.Kind.HOME_VISIT,
+    )
+    assert visit.status == Visit.Status.DONE
+    assert visit.contact.occurred_at == at(14, day=20)
+    assert visit.contact.channel == Channel.HOME_VISIT
+
+    # Before the case was opened, or tomorrow: refused, and nothing written.
+    with pytest.raises(ValidationError, match="受付日"):
+        services.record_visit(
+            team.a,
+            team.case,
+            occurred_at=at(9, day=1) - datetime.timedelta(days=70),
+            minutes=30,
+            outcome="met_person",
+        )
+    tomorrow = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=2)
+    with pytest.raises(ValidationError, match="未来"):
+        services.record_visit(
+            team.a, team.case, occurred_at=tomorrow, minutes=30, outcome="met_person"
+        )
+    assert Visit.objects.count() == 1
+    assert Contact.objects.filter(case=team.case).count() == 1
