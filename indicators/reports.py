@@ -453,7 +453,7 @@ def _breakdown_table(
         title=f"{metric.label}（{dimension.label}）",
         heading=heading,
         columns=[
-            str(dimension.label).removesuffix("別") or str(dimension.label),
+            dimension.heading,
             f"{metric.label}（{metric.unit}）",
         ],
     )
@@ -488,16 +488,30 @@ def metric_breakdown(
         table = _breakdown_table(metric, dimension, heading)
         for row in rows:
             table.rows.append([row.label, row.value])
-        table.rows.append([_("合計"), total_value])
+        table.rows.append([_total_label(metric), total_value])
         table.total_rows = 1
         if metric.counting == metrics.DISTINCT:
             table.notes.append(_("実数のため、内訳の合計は合計欄と一致しないことがあります。"))
+        if metric.is_statistic:
+            table.notes.append(STATISTIC_NOTE)
         tables.append((dimension, table))
-        figures = [(row, Figure(Decimal(row.value))) for row in rows]
-        dimensions.append(DimensionFigures(dimension, figures, Figure(Decimal(total_value))))
+        figures = [(row, _exact(row.value)) for row in rows]
+        dimensions.append(DimensionFigures(dimension, figures, _exact(total_value)))
         if dimension.month:
             monthly = [(row.key, figure) for row, figure in figures]
-    return Breakdown(cell, scope, Figure(Decimal(total_value)), tables, monthly, dimensions)
+    return Breakdown(cell, scope, _exact(total_value), tables, monthly, dimensions)
+
+
+STATISTIC_NOTE = _("中央値・割合は各行ごとに計算した値で、足し合わせられません（空欄：該当なし）。")
+
+
+def _exact(value: Any) -> Figure:
+    """A counted figure; a statistic without rows has none (shown blank, not hidden)."""
+    return Figure(None if value is None else Decimal(value))
+
+
+def _total_label(metric: metrics.Metric) -> str:
+    return _("全体") if metric.is_statistic else _("合計")
 
 
 def published_breakdown(cell: metrics.Cell, *, scope: metrics.Scope) -> Breakdown:
@@ -546,11 +560,13 @@ def published_breakdown(cell: metrics.Cell, *, scope: metrics.Scope) -> Breakdow
         table = _breakdown_table(metric, dimension, heading)
         for row, shown in rows:
             table.rows.append([row.label, shown.shown])
-        table.rows.append([_("合計"), total.shown])
+        table.rows.append([_total_label(metric), total.shown])
         table.total_rows = 1
         if metric.counting == metrics.DISTINCT:
             table.notes.append(_("実数のため、内訳の合計は合計欄と一致しないことがあります。"))
-        if metric.about_people:
+        if metric.is_statistic:
+            table.notes.append(STATISTIC_NOTE)
+        elif metric.about_people:
             table.notes.append(SUPPRESSION_NOTE)
         tables.append((dimension, table))
         dimensions.append(DimensionFigures(dimension, rows, total))

@@ -25,6 +25,7 @@ from ..models import Publication
 from ..periods import Period, fiscal_year_bounds
 from ..suppression import DEFAULT_THRESHOLD
 from . import space as query_space
+from . import statistics
 from .suppress import protect_with_insiders
 
 
@@ -56,6 +57,8 @@ def compute(
 ) -> tuple[list[list[Any]], int]:
     """Every figure of the metric's query space over `period`, shown value or None, and
     how many are hidden; `earlier` is what earlier publications of the year showed."""
+    if metric.is_statistic:  # a median or share: its own rule, no linear model
+        return statistics.compute(metric, period, threshold=threshold)
     space = query_space.build(metric, period, threshold=threshold, earlier=earlier)
     model = space.model
     hidden: set = set()
@@ -125,7 +128,7 @@ class Published:
     metric: metrics.Metric
     year: int
     period: Period | None
-    figures: dict[tuple[str, str, Any], int | None]
+    figures: dict[tuple[str, str, Any], Any]  # int, or for a statistic a Decimal; None: hidden
 
     def figure(self, scope: metrics.Scope, dimension: str = "", value: Any = None) -> int | None:
         """The shown value, or None when hidden (or outside the query space)."""
@@ -197,11 +200,12 @@ def published_of(
                 result[key][year] = Published(metric, year, None, {})
                 continue
             first, _last = fiscal_year_bounds(year)
+            read = statistics.as_decimal if metric.is_statistic else (lambda shown: shown)
             result[key][year] = Published(
                 metric,
                 year,
                 Period(first, publication.as_of),
-                {(s, d, v): shown for s, d, v, shown in publication.figures},
+                {(s, d, v): read(shown) for s, d, v, shown in publication.figures},
             )
     return result
 
@@ -287,6 +291,8 @@ def audit(publication: Publication, *, threshold: int = DEFAULT_THRESHOLD) -> Au
 
     metric = metrics.get(publication.metric)
     first, _last = fiscal_year_bounds(publication.fiscal_year)
+    if metric.is_statistic:
+        return _audit_statistic(publication, metric, threshold=threshold)
     space = query_space.build(
         metric,
         Period(first, publication.as_of),
@@ -306,3 +312,29 @@ def audit(publication: Publication, *, threshold: int = DEFAULT_THRESHOLD) -> Au
     for who, view in space.insiders.items():
         found += [(who, leak) for leak in shown_sensitive(view, hidden) + find_leaks(view, hidden)]
     return AuditResult(publication, len(shown), len(hidden), changed, found)
+
+
+def _audit_statistic(
+    publication: Publication, metric: metrics.Metric, *, threshold: int
+) -> AuditResult:
+    """A statistic's publication against today's records: figures that changed, and
+    shown figures today's records would hide (the rule of indicators.disclosure.statistics)."""
+    from .audit import Leak
+
+    first, _last = fiscal_year_bounds(publication.fiscal_year)
+    today, _hidden = statistics.compute(
+        metric, Period(first, publication.as_of), threshold=threshold
+    )
+    now = {(s, d, v): value for s, d, v, value in today}
+    shown: dict[Any, Any] = {(s, d, v): value for s, d, v, value in publication.figures}
+    changed = sum(
+        1 for key, was in shown.items() if was is not None and now.get(key) not in (None, was)
+    )
+    # A figure shown that today's records would hide: pinned at the value shown.
+    leaks: list[Any] = [
+        ("outsider", Leak(key, 0, float(was), float(was), ()))
+        for key, was in shown.items()
+        if was is not None and now.get(key) is None
+    ]
+    hidden = sum(1 for value in shown.values() if value is None)
+    return AuditResult(publication, len(shown), hidden, changed, leaks)

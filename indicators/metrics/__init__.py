@@ -2,7 +2,9 @@
 
 A `Metric` is a named count over one `Source` table: a condition on its rows (from the
 metric's parameters and the period) and a measure (count of rows = 延べ, count of distinct
-cases or people = 実, a sum of head counts, or municipalities as of a date). `evaluate`
+cases or people = 実, a sum of head counts, or municipalities as of a date), or a
+`Statistic` (a median or a share, summarised in Python over one value per row; never
+summed, and published under its own rule, indicators.disclosure.statistics). `evaluate`
 takes any number of (metric, parameters, period) cells and answers all of those sharing a
 source table with one aggregate query (conditional aggregation; distinct counts in a second
 one), so a whole report costs at most two queries per table it touches, whatever the
@@ -22,12 +24,14 @@ registry, its building blocks and the evaluation.
 
 from ..periods import Period
 from . import definitions, sources
-from .evaluation import BreakdownRow, Cell, breakdown, evaluate
+from .evaluation import BreakdownRow, Cell, breakdown, evaluate, statistic_values
 from .registry import (
     AS_OF,
     COUNTING_LABELS,
     DISTINCT,
+    MEDIAN,
     REGISTRY,
+    SHARE,
     TOTAL,
     Dimension,
     Distinct,
@@ -35,6 +39,7 @@ from .registry import (
     Param,
     Scope,
     Source,
+    Statistic,
     get,
     register,
 )
@@ -43,7 +48,9 @@ __all__ = [
     "AS_OF",
     "COUNTING_LABELS",
     "DISTINCT",
+    "MEDIAN",
     "REGISTRY",
+    "SHARE",
     "TOTAL",
     "BreakdownRow",
     "Cell",
@@ -54,10 +61,12 @@ __all__ = [
     "Period",
     "Scope",
     "Source",
+    "Statistic",
     "breakdown",
     "definitions",
     "evaluate",
     "get",
     "register",
     "sources",
+    "statistic_values",
 ]

@@ -3,7 +3,13 @@ order the API and the metric list show them."""
 
 from __future__ import annotations
 
-from django.db.models import Exists, F, OuterRef, Q
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Case as DbCase
+from django.db.models import Exists, F, OuterRef, Q, When
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import Exact, IsNull
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
@@ -16,10 +22,13 @@ from ..periods import Period
 from .registry import (
     AS_OF,
     DISTINCT,
+    MEDIAN,
+    SHARE,
     TOTAL,
     Distinct,
     Metric,
     Param,
+    Statistic,
     choices_of,
     count_rows,
     register,
@@ -33,6 +42,8 @@ from .sources import (
     MEETINGS,
     MILESTONES,
     MUNICIPALITIES,
+    OUTREACH,
+    OUTREACH_CHANNELS,
     REFERRALS,
     SESSIONS,
     VISITS,
@@ -40,7 +51,9 @@ from .sources import (
 
 CHANNEL = Param("channel", _("相談方法"), choices_of(Channel))
 CONSULTER = Param("consulter", _("相談者"), choices_of(Consulter))
-CONTACT_KIND = Param("kind", _("新規／継続"), choices_of(Contact.Kind))
+# 新規 of a contact is the person's first contact (相談記録の区分), not a new case: new
+# cases are `new_consultations` (受付日).
+CONTACT_KIND = Param("kind", _("相談記録の新規（初回の相談）／継続"), choices_of(Contact.Kind))
 ANONYMOUS = Param(
     "anonymous", _("匿名相談"), {"yes": _("匿名のみ"), "no": _("ケースのある相談のみ")}
 )
@@ -63,7 +76,10 @@ register(
         counting=TOTAL,
         source=CONTACTS,
         measure=count_rows,
-        description=_("相談記録の件数（延べ）。匿名の相談を含みます。"),
+        description=_(
+            "相談記録の件数（延べ）。匿名の相談を含みます。条件の「新規」は初回の相談の記録"
+            "（新規の相談件数）で、受け付けたケースの数（新規ケース数）ではありません。"
+        ),
         params=(
             (CHANNEL, "channel"),
             (CONSULTER, "consulter"),
@@ -107,13 +123,14 @@ register(
 register(
     Metric(
         key="new_consultations",
-        label=_("新規相談件数"),
+        label=_("新規ケース数（受付）"),
         unit=_("件"),
         counting=TOTAL,
         source=CASES,
         measure=count_rows,
         description=_(
             "期間内に受け付けた（受付日が期間内の）ケースの数。重複として統合されたケースは除きます。"
+            "初回の相談記録の数（相談件数の「新規」）とは別の数え方です。"
         ),
     )
 )
@@ -123,12 +140,19 @@ register(
         label=_("アウトリーチによる面談・訪問・同行支援件数"),
         unit=_("件"),
         counting=TOTAL,
-        source=VISITS,
+        source=OUTREACH,
         measure=count_rows,
-        description=_("実施済みの訪問・同行支援の件数（延べ）。中止・予定は数えません。"),
-        params=((Param("visit_kind", _("種別"), choices_of(Visit.Kind)), "kind"),),
+        description=_(
+            "相談方法が「訪問」または「同行支援」の相談記録の件数（延べ）。訪問予定を実施済み"
+            "にしたとき・相談記録の入力・取込のどれで記録されても同じに数え、相談件数の"
+            "相談方法別の「訪問」と「同行支援」の合計と一致します。訪問・同行先別の内訳は"
+            "「予定から実施した訪問・同行支援件数」にあります。"
+        ),
+        # The visit kinds are the two channels (outreach.Visit.KIND_CHANNEL).
+        params=((Param("visit_kind", _("種別"), OUTREACH_CHANNELS), "channel"),),
     )
 )
+MEETING_KIND = Param("meeting_kind", _("会議の種別"), choices_of(Meeting.Kind))
 register(
     Metric(
         key="mdt_cases",
@@ -140,9 +164,10 @@ register(
         description=_(
             "期間内に開催した多職種連携チーム会議（月例）で検討したケースの数（実件数）。"
         ),
+        condition=lambda params: Q(meeting__kind=Meeting.Kind.MDT_MONTHLY),
+        skip_dimensions=("meeting_kind",),
     )
 )
-MEETING_KIND = Param("meeting_kind", _("会議の種別"), choices_of(Meeting.Kind))
 register(
     Metric(
         key="meetings_held",
@@ -207,6 +232,31 @@ register(
         ),
     )
 )
+
+
+def _host_municipality() -> Coalesce:
+    """Where a programme is held: its host municipality, else its organiser's municipality
+    (accounts.Organisation.home_municipality_id: a municipality itself, else its seat)."""
+    organiser = "session__programme__organiser"
+    return Coalesce(
+        F("session__programme__host_municipality"),
+        DbCase(
+            When(
+                **{f"{organiser}__kind": Organisation.Kind.MUNICIPALITY},
+                then=F(organiser),
+            ),
+            default=F(f"{organiser}__seat_municipality"),
+        ),
+    )
+
+
+def _outside_host() -> Q:
+    """Attendance of people living elsewhere than the programme's municipality; without a
+    known residence or a known municipality the attendance is not counted."""
+    host = _host_municipality()
+    return Q(residence__isnull=False) & Q(IsNull(host, False)) & ~Q(Exact(F("residence"), host))
+
+
 register(
     Metric(
         key="cross_municipality_use",
@@ -215,12 +265,14 @@ register(
         counting=TOTAL,
         source=ATTENDANCE,
         measure=sum_heads,
-        description=_("居住市町村が分かり、開催市町村と異なる参加者の人数（延べ）。"),
-        params=((PROGRAMME_KIND, "session__programme__kind"),),
-        condition=lambda params: (
-            Q(residence__isnull=False, session__programme__host_municipality__isnull=False)
-            & ~Q(residence=F("session__programme__host_municipality"))
+        description=_(
+            "居住市町村が分かり、開催市町村と異なる参加者の人数（延べ）。開催市町村は事業の"
+            "開催市町村、その指定がなければ主催組織の市町村（市町村が主催するときはその"
+            "市町村、それ以外は主催組織の所在市町村）です。どちらも分からない事業の参加者は"
+            "数えません。"
         ),
+        params=((PROGRAMME_KIND, "session__programme__kind"),),
+        condition=lambda params: _outside_host(),
     )
 )
 register(
@@ -314,5 +366,141 @@ register(
         params=((READINESS_STEP, ""),),
         as_of=_readiness_as_of,
         about_people=False,
+    )
+)
+
+
+# -------------------------------------------------------------- added after the above
+
+register(
+    Metric(
+        key="agenda_items",
+        label=_("会議で検討した議題の件数"),
+        unit=_("件"),
+        counting=TOTAL,
+        source=AGENDA,
+        measure=count_rows,
+        description=_(
+            "期間内に開催した会議の議題（ケースの検討）の件数（延べ）。同じケースを2回の"
+            "会議で検討すれば2件です。会議の種別を選べます（既定：すべて）。登録外の住民の"
+            "検討件数は含みません。"
+        ),
+        params=((MEETING_KIND, "meeting__kind"),),
+    )
+)
+register(
+    Metric(
+        key="cases_discussed",
+        label=_("会議で検討したケースの数"),
+        unit=_("件"),
+        counting=DISTINCT,
+        source=AGENDA,
+        measure=Distinct("case"),
+        description=_(
+            "期間内に開催した会議で検討したケースの数（実件数）。同じケースは何回検討しても"
+            "1件です。会議の種別を選べます（既定：すべて。多職種連携チーム会議（月例）だけの"
+            "数は「多職種連携チームによる支援件数」と同じです）。"
+        ),
+        params=((MEETING_KIND, "meeting__kind"),),
+    )
+)
+register(
+    Metric(
+        key="outreach_visits",
+        label=_("予定から実施した訪問・同行支援件数"),
+        unit=_("件"),
+        counting=TOTAL,
+        source=VISITS,
+        measure=count_rows,
+        description=_(
+            "訪問予定を実施済みにした訪問・同行支援の件数（延べ）で、訪問・同行先別の内訳が"
+            "あります。予定を作らずに相談記録だけで記録した訪問は訪問・同行先が記録されない"
+            "ため数えません（すべての訪問・同行支援は「アウトリーチによる面談・訪問・同行支援件数」）。"
+        ),
+        params=((Param("visit_kind", _("種別"), choices_of(Visit.Kind)), "kind"),),
+    )
+)
+
+
+# Referral response time. The accepted moment is `responded_at`: referrals.services.move
+# sets it once, when the receiver accepts or declines a sent referral (the
+# ReferralTransition to 受理 carries the same moment), and keeps it through completion or
+# withdrawal; a referral declined has one too, so accepted referrals are those with a
+# response that was not a decline.
+DAYS_WITHIN = {"7": _("7日以内"), "14": _("14日以内"), "30": _("30日以内")}
+DEFAULT_DAYS_WITHIN = "14"
+
+
+def _calendar_days(sent_at, responded_at) -> int | None:
+    """Calendar days in Asia/Tokyo from sent to accepted: sent 23:30 and accepted 00:30
+    the next day is 1 day; the same day is 0."""
+    if sent_at is None or responded_at is None:
+        return None
+    tokyo = timezone.get_default_timezone()
+    sent = timezone.localtime(sent_at, tokyo).date()
+    return (timezone.localtime(responded_at, tokyo).date() - sent).days
+
+
+def _median(values: list[int], params: dict[str, list[str]]) -> Decimal:
+    """The middle value; of an even number, the mean of the two middle ones (x.5)."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return Decimal(ordered[middle])
+    return (Decimal(ordered[middle - 1]) + Decimal(ordered[middle])) / 2
+
+
+def _share_within(values: list[int], params: dict[str, list[str]]) -> Decimal:
+    """Percent of the values at most N days (one decimal, half up)."""
+    days = int((params.get("within") or [DEFAULT_DAYS_WITHIN])[0])
+    within = sum(1 for value in values if value <= days)
+    return (Decimal(within) * 100 / len(values)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+def _accepted(params: dict[str, list[str]]) -> Q:
+    return Q(responded_at__isnull=False) & ~Q(status=Referral.Status.DECLINED)
+
+
+REFERRAL_KIND = Param("referral_kind", _("紹介の種別"), choices_of(Referral.Kind))
+RESPONSE_FIELDS = ("sent_at", "responded_at")
+register(
+    Metric(
+        key="referral_days_to_accept",
+        label=_("紹介の受理までの日数（中央値）"),
+        unit=_("日"),
+        counting=MEDIAN,
+        source=REFERRALS,
+        measure=Statistic(RESPONSE_FIELDS, _calendar_days, _median),
+        description=_(
+            "期間内に送付し受理された紹介の、送付日から受理日までの日数（暦日、日本時間）の"
+            "中央値。23時30分に送付し翌日0時30分に受理すれば1日です。件数が偶数のときは"
+            "中央の2つの平均（0.5日単位）。辞退・未回答の紹介は含みません。所属組織以外には、"
+            "10件以上の紹介に基づき、最も多い組織以外の紹介が3件以上ある値だけを公表します。"
+        ),
+        params=((REFERRAL_KIND, "kind"),),
+        condition=_accepted,
+        skip_dimensions=("referral_status",),
+    )
+)
+register(
+    Metric(
+        key="referrals_accepted_within",
+        label=_("紹介の受理までの日数がN日以内の割合"),
+        unit=_("%"),
+        counting=SHARE,
+        source=REFERRALS,
+        measure=Statistic(RESPONSE_FIELDS, _calendar_days, _share_within),
+        description=_(
+            "期間内に送付し受理された紹介のうち、送付日から受理日までの日数（暦日、日本時間）"
+            "が選んだ日数（既定：14日）以内だったものの割合（小数第1位、四捨五入）。辞退・"
+            "未回答の紹介は含みません。公表の条件は受理までの日数（中央値）と同じで、公表値は"
+            "既定の日数のものです。"
+        ),
+        params=(
+            (Param("within", _("受理までの日数"), DAYS_WITHIN, single=True), ""),
+            (REFERRAL_KIND, "kind"),
+        ),
+        condition=_accepted,
+        skip_dimensions=("referral_status",),
     )
 )

@@ -6,13 +6,24 @@ dimension with one grouped query."""
 from __future__ import annotations
 
 import datetime
+import operator
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import reduce
 from typing import Any
 
 from django.db import connections
-from django.db.models import Count, F, Q, QuerySet, Value
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -20,7 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from config.routers import statistics_reads
 
 from ..periods import Period
-from .registry import Distinct, Metric, Scope, get
+from .registry import Dimension, Distinct, Metric, Scope, Statistic, get
 
 
 @dataclass(frozen=True)
@@ -45,19 +56,23 @@ class Cell:
         return {key: list(values) for key, values in self.params}
 
 
-def evaluate(cells: Iterable[Cell], scope: Scope) -> dict[Cell, int]:
-    """Every cell's figure, one aggregate query per source table involved."""
+def evaluate(cells: Iterable[Cell], scope: Scope) -> dict[Cell, Any]:
+    """Every cell's figure, one aggregate query per source table involved. Counts are
+    ints; statistics (medians, shares: `Statistic`) are Decimals, or None without rows."""
     # Per table, plain counts and sums in one query and the distinct counts of each kind
     # (cases, people, hosts) in another: counting distinct things needs a grouping (and,
-    # for people, the client of each case) that the plain counts do not.
-    by_source: dict[tuple[str, Distinct | None], list[Cell]] = defaultdict(list)
+    # for people, the client of each case) that the plain counts do not. Statistics
+    # reading the same fields of a table share one query of their rows.
+    by_source: dict[tuple[str, Any], list[Cell]] = defaultdict(list)
     for cell in dict.fromkeys(cells):
         measure = cell.metric.measure
-        by_source[
-            (cell.metric.source.key, measure if isinstance(measure, Distinct) else None)
-        ].append(cell)
-    results: dict[Cell, int] = {}
-    for (_source_key, distinct), source_cells in by_source.items():
+        if isinstance(measure, Statistic):
+            kind: Any = measure.fields
+        else:
+            kind = measure if isinstance(measure, Distinct) else None
+        by_source[(cell.metric.source.key, kind)].append(cell)
+    results: dict[Cell, Any] = {}
+    for (_source_key, kind), source_cells in by_source.items():
         source = source_cells[0].metric.source
         rows = source.queryset().filter(scope.q(source.organisation_path))
         if source.date_path is not None:
@@ -67,6 +82,11 @@ def evaluate(cells: Iterable[Cell], scope: Scope) -> dict[Cell, int]:
             )
             rows = rows.filter(source.period_q(whole))
         filters = [cell.metric.filter(cell.param_dict, cell.period) for cell in source_cells]
+        if isinstance(kind, tuple):
+            with statistics_reads():
+                results.update(_statistic_figures(rows, source_cells, filters))
+            continue
+        distinct = kind
         with statistics_reads():  # from the replica, when one is configured
             if distinct is None:
                 aggregates = {
@@ -80,6 +100,72 @@ def evaluate(cells: Iterable[Cell], scope: Scope) -> dict[Cell, int]:
         for cell, figure in zip(source_cells, figures, strict=True):
             results[cell] = int(figure or 0)
     return results
+
+
+def _statistic_figures(rows: QuerySet, cells: list[Cell], filters: list[Q]) -> dict[Cell, Any]:
+    """Statistics reading the same fields: the rows any of them matches, once, with a flag
+    per cell; each cell's figure summarised in Python from the values of its rows."""
+    first = cells[0].metric.statistic
+    flags = {
+        f"c{i}": ExpressionWrapper(filter_q, output_field=BooleanField())
+        for i, filter_q in enumerate(filters)
+    }
+    matching = rows.filter(reduce(operator.or_, filters)).annotate(**flags).order_by()
+    values: list[list[int]] = [[] for _cell in cells]
+    for row in matching.values_list(*first.fields, *flags):
+        fields, flagged = row[: len(first.fields)], row[len(first.fields) :]
+        for i, cell in enumerate(cells):
+            if flagged[i]:
+                value = cell.metric.statistic.value(*fields)
+                if value is not None:
+                    values[i].append(value)
+    answers: dict[Cell, Any] = {}
+    for cell, found in zip(cells, values, strict=True):
+        statistic = cell.metric.statistic
+        answers[cell] = statistic.summarise(found, cell.param_dict) if found else None
+    return answers
+
+
+def statistic_values(cell: Cell, scope: Scope, dimension_key: str | None) -> list[tuple]:
+    """(recording organisation, breakdown value or None, row value) of every row a
+    statistic's cell summarises: the publication's rule needs who each row is from."""
+    metric = cell.metric
+    statistic = metric.statistic
+    source = metric.source
+    rows = source.queryset().filter(
+        scope.q(source.organisation_path) & metric.filter(cell.param_dict, cell.period)
+    )
+    organisation = source.organisation_path or "pk"
+    if dimension_key is None:
+        group: Any = Value(None, output_field=IntegerField())
+    else:
+        group = _group(metric.source.dimension(dimension_key), source)
+    with statistics_reads():
+        found = list(
+            rows.annotate(o=F(organisation), k=group)
+            .order_by()
+            .values_list("o", "k", *statistic.fields)
+        )
+    answer = []
+    for organisation_id, key, *fields in found:
+        value = statistic.value(*fields)
+        if value is not None:
+            answer.append((organisation_id, _month_key(key), value))
+    return answer
+
+
+def _group(dimension: Dimension, source: Any) -> Any:
+    if dimension.month:
+        if source.timestamp:
+            return TruncMonth(dimension.path, tzinfo=timezone.get_current_timezone())
+        return TruncMonth(dimension.path)
+    return F(dimension.path)
+
+
+def _month_key(value: Any) -> Any:
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value
 
 
 def _distinct_figures(rows: QuerySet, distinct: Distinct, filters: list[Q]) -> list[int]:
@@ -125,7 +211,17 @@ def _distinct_figures(rows: QuerySet, distinct: Distinct, filters: list[Q]) -> l
 class BreakdownRow:
     key: Any
     label: str
-    value: int
+    value: Any  # an int; for a statistic a Decimal, or None without rows
+
+
+def _statistic_breakdown(cell: Cell, scope: Scope, dimension: Dimension) -> dict[Any, Any]:
+    """A statistic by one dimension: the rows' values grouped in Python, each group
+    summarised on its own (never added up)."""
+    statistic = cell.metric.statistic
+    grouped: dict[Any, list[int]] = defaultdict(list)
+    for _organisation, key, value in statistic_values(cell, scope, dimension.key):
+        grouped[key].append(value)
+    return {key: statistic.summarise(values, cell.param_dict) for key, values in grouped.items()}
 
 
 def breakdown(cell: Cell, scope: Scope, dimension_key: str) -> list[BreakdownRow]:
@@ -137,43 +233,57 @@ def breakdown(cell: Cell, scope: Scope, dimension_key: str) -> list[BreakdownRow
     rows = source.queryset().filter(
         scope.q(source.organisation_path) & metric.filter(cell.param_dict, cell.period)
     )
-    if dimension.month:
-        if source.timestamp:
-            group = TruncMonth(dimension.path, tzinfo=timezone.get_current_timezone())
-        else:
-            group = TruncMonth(dimension.path)
-        values = rows.values(k=group)
-    elif dimension.name_path:
-        values = rows.values(k=F(dimension.path), k_name=F(dimension.name_path))
+    # A statistic's empty group has no figure (None); a count's is 0.
+    empty: Any = None if metric.is_statistic else 0
+    found: list[dict[str, Any]] = []
+    counts: dict[Any, Any]
+    if metric.is_statistic:
+        counts = _statistic_breakdown(cell, scope, dimension)
+        if dimension.name_path:
+            found = _names(rows, dimension, list(counts))
     else:
-        values = rows.values(k=F(dimension.path))
-    with statistics_reads():
-        found = list(values.annotate(v=metric.measure(None)).order_by())
-    if dimension.month:
-        counts: dict[Any, int] = defaultdict(int)
+        names = {"k_name": F(dimension.name_path)} if dimension.name_path else {}
+        if dimension.order_path:
+            names["k_order"] = F(dimension.order_path)
+        values = rows.values(k=_group(dimension, source), **names)
+        with statistics_reads():
+            found = list(values.annotate(v=metric.measure(None)).order_by())
+        counts = defaultdict(int)
         for row in found:
-            month = row["k"]
-            if isinstance(month, datetime.datetime):
-                month = (
-                    timezone.localtime(month).date() if timezone.is_aware(month) else month.date()
-                )
-            counts[month] += int(row["v"] or 0)
+            counts[_month_key(row["k"])] += int(row["v"] or 0)
+    if dimension.month:
         return [
-            BreakdownRow(month, f"{month.year}年{month.month}月", counts.get(month, 0))
+            BreakdownRow(month, f"{month.year}年{month.month}月", counts.get(month, empty))
             for month in cell.period.months()
         ]
     labels = dimension.labels(found)
-    counts = {row["k"]: int(row["v"] or 0) for row in found}
     if dimension.choices is not None:
         ordered = list(dimension.choices)
         extra = [k for k in counts if k not in dimension.choices]
-        return [BreakdownRow(k, labels.get(k, str(k)), counts.get(k, 0)) for k in ordered + extra]
+        return [
+            BreakdownRow(k, labels.get(k, str(k)), counts.get(k, empty)) for k in ordered + extra
+        ]
+    order = {row["k"]: row.get("k_order") for row in found}
     result = [
         BreakdownRow(k, labels.get(k) or str(_("不明・該当なし")), v)
         for k, v in counts.items()
         if k is not None
     ]
-    result.sort(key=lambda row: row.label)
+    # Municipalities by local government code (regions by their display order); rows
+    # without one (an organisation that is not a municipality) after them, by name.
+    result.sort(
+        key=lambda row: (order.get(row.key) in (None, ""), order.get(row.key) or 0, row.label)
+    )
     if None in counts:
         result.append(BreakdownRow(None, str(_("不明・該当なし")), counts[None]))
     return result
+
+
+def _names(rows: QuerySet, dimension: Dimension, keys: list[Any]) -> list[dict[str, Any]]:
+    """Names (and order) of a statistic breakdown's organisations or regions."""
+    names = {"k_name": F(dimension.name_path or dimension.path)}
+    if dimension.order_path:
+        names["k_order"] = F(dimension.order_path)
+    chosen = rows.filter(**{f"{dimension.path}__in": [k for k in keys if k is not None]})
+    with statistics_reads():
+        return list(chosen.values(k=F(dimension.path), **names).distinct().order_by())

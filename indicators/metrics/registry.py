@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum, Value
@@ -71,6 +72,18 @@ class Dimension:
     choices: Mapping[str, Any] | None = None  # value → label; all values listed
     name_path: str | None = None  # related name for organisation/region values
     month: bool = False
+    # Rows of organisations and regions are listed in this column's order (the local
+    # government code of a municipality, a region's display order), then by name.
+    order_path: str | None = None
+
+    @property
+    def heading(self) -> str:
+        """The column header of the dimension's values: the label less its 別 (月別 → 月,
+        居住市町村別 → 居住市町村), but 性別 and 種別 (会議の種別) are words of their own."""
+        text = str(self.label)
+        if text.endswith(("性別", "種別")):
+            return text
+        return text.removesuffix("別") or text
 
     def labels(self, rows: list[dict]) -> dict[Any, str]:
         if self.choices is not None:
@@ -123,7 +136,15 @@ class Source:
 TOTAL = "total"  # 延べ: events
 DISTINCT = "distinct"  # 実: distinct cases or people
 AS_OF = "as_of"  # a state on the last day of the period
-COUNTING_LABELS = {TOTAL: _("延べ"), DISTINCT: _("実"), AS_OF: _("時点")}
+MEDIAN = "median"  # a median of one value per row (a `Statistic`, not a count)
+SHARE = "share"  # a percentage of the rows (a `Statistic`, not a count)
+COUNTING_LABELS = {
+    TOTAL: _("延べ"),
+    DISTINCT: _("実"),
+    AS_OF: _("時点"),
+    MEDIAN: _("中央値"),
+    SHARE: _("割合"),
+}
 
 
 def count_rows(filter_q: Q | None) -> Count:
@@ -158,12 +179,31 @@ def sum_heads(filter_q: Q | None) -> Sum:
 
 
 @dataclass(frozen=True)
+class Statistic:
+    """A figure that is not a count (a median, a share): each matching row gives one value
+    (`value`, from its `fields`; None leaves the row out) and `summarise` turns the values
+    into the figure, with the metric's parameters, in Python. The figure is None when no
+    row counts. Statistics of one table that read the same fields are answered together by
+    one query (`evaluation.evaluate`); they are never summed (not over organisations, not
+    over breakdown rows), so their publication has its own rule
+    (indicators.disclosure.statistics)."""
+
+    fields: tuple[str, ...]
+    value: Callable[..., int | None]
+    summarise: Callable[[list[int], dict[str, list[str]]], Decimal | None]
+
+    def __call__(self, filter_q: Q | None) -> Any:
+        raise TypeError("a statistic is summarised in Python, not aggregated in SQL")
+
+
+@dataclass(frozen=True)
 class Param:
     """A metric parameter: a list of allowed values (several may be chosen)."""
 
     key: str
     label: Promise
     choices: Mapping[str, Any]
+    single: bool = False  # one value at most (a threshold, not a filter)
 
     def q(self, path: str, values: list[str]) -> Q:
         return Q(**{f"{path}__in": values}) if values else Q()
@@ -187,6 +227,17 @@ class Metric:
     skip_dimensions: tuple[str, ...] = ()  # breakdowns the condition makes pointless
 
     @property
+    def is_statistic(self) -> bool:
+        """A median or share, not a count: never summed (see `Statistic`)."""
+        return isinstance(self.measure, Statistic)
+
+    @property
+    def statistic(self) -> Statistic:
+        if not isinstance(self.measure, Statistic):
+            raise TypeError(f"metric {self.key!r} is a count, not a statistic")
+        return self.measure
+
+    @property
     def dimensions(self) -> tuple[Dimension, ...]:
         return tuple(d for d in self.source.dimensions if d.key not in self.skip_dimensions)
 
@@ -206,6 +257,10 @@ class Metric:
                 raise ValueError(
                     _("条件「%(key)s」の値が正しくありません：%(values)s")
                     % {"key": allowed[key].label, "values": ", ".join(map(str, unknown))}
+                )
+            if allowed[key].single and len(set(values)) > 1:
+                raise ValueError(
+                    _("条件「%(key)s」は1つだけ選んでください。") % {"key": allowed[key].label}
                 )
             cleaned[key] = sorted(set(values))
         return cleaned

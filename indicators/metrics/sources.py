@@ -22,13 +22,26 @@ def _month(path: str) -> Dimension:
 
 
 def _municipality(path: str, label: Promise | None = None, key: str = "municipality") -> Dimension:
+    """Organisations (municipalities) named by `path`, listed by local government code."""
     label = label or _("居住市町村別")
-    return Dimension(key, label, path, name_path=f"{path}__name")
+    return Dimension(
+        key,
+        label,
+        path,
+        name_path=f"{path}__name",
+        order_path=f"{path}__local_government_code",
+    )
 
 
 def _region(path: str, label: Promise | None = None) -> Dimension:
     label = label or _("圏域別")
-    return Dimension("region", label, f"{path}__region", name_path=f"{path}__region__name")
+    return Dimension(
+        "region",
+        label,
+        f"{path}__region",
+        name_path=f"{path}__region__name",
+        order_path=f"{path}__region__sort_order",
+    )
 
 
 CONTACTS = Source(
@@ -41,7 +54,7 @@ CONTACTS = Source(
         _month("occurred_at"),
         Dimension("channel", _("相談方法別"), "channel", choices_of(Channel)),
         Dimension("consulter", _("相談者別"), "consulter", choices_of(Consulter)),
-        Dimension("kind", _("新規・継続別"), "kind", choices_of(Contact.Kind)),
+        Dimension("kind", _("相談記録の新規（初回）・継続別"), "kind", choices_of(Contact.Kind)),
         Dimension("age_band", _("年代別"), "age_band", choices_of(AgeBand)),
         Dimension("gender", _("性別"), "gender", choices_of(Gender)),
         _municipality("municipality"),
@@ -80,6 +93,27 @@ VISITS = Source(
         _region("case__client__municipality"),
     ),
 )
+# Outreach (アウトリーチ): contacts whose channel is a home visit or an accompaniment,
+# whatever wrote them (a completed visit, the contact form, an import or the demo).
+OUTREACH_CHANNELS = {
+    str(Visit.KIND_CHANNEL[kind].value): label for kind, label in choices_of(Visit.Kind).items()
+}
+OUTREACH = Source(
+    "outreach",
+    lambda: Contact.objects.unscoped().filter(channel__in=list(OUTREACH_CHANNELS)),
+    "organisation",
+    "occurred_at",
+    timestamp=True,
+    dimensions=(
+        _month("occurred_at"),
+        Dimension("visit_kind", _("種別"), "channel", OUTREACH_CHANNELS),
+        Dimension("consulter", _("相談者別"), "consulter", choices_of(Consulter)),
+        Dimension("age_band", _("年代別"), "age_band", choices_of(AgeBand)),
+        Dimension("gender", _("性別"), "gender", choices_of(Gender)),
+        _municipality("municipality"),
+        _region("municipality"),
+    ),
+)
 MEETINGS = Source(
     "meetings",
     lambda: Meeting.objects.unscoped().filter(status=Meeting.Status.HELD),
@@ -92,15 +126,17 @@ MEETINGS = Source(
         _region("host", _("開催組織の圏域別")),
     ),
 )
+# Agenda items of held meetings of every kind; the metrics choose the kinds.
 AGENDA = Source(
     "agenda",
-    lambda: AgendaItem.objects.unscoped().filter(
-        meeting__status=Meeting.Status.HELD, meeting__kind=Meeting.Kind.MDT_MONTHLY
-    ),
+    lambda: AgendaItem.objects.unscoped().filter(meeting__status=Meeting.Status.HELD),
     "meeting__host",
     "meeting__held_at",
     timestamp=True,
-    dimensions=(_month("meeting__held_at"),),
+    dimensions=(
+        _month("meeting__held_at"),
+        Dimension("meeting_kind", _("会議の種別"), "meeting__kind", choices_of(Meeting.Kind)),
+    ),
 )
 SESSIONS = Source(
     "sessions",
@@ -111,7 +147,13 @@ SESSIONS = Source(
         _month("held_on"),
         Dimension("programme_kind", _("事業の種別"), "programme__kind", choices_of(Programme.Kind)),
         _municipality("programme__host_municipality", _("開催市町村別")),
-        Dimension("region", _("圏域別"), "programme__region", name_path="programme__region__name"),
+        Dimension(
+            "region",
+            _("圏域別"),
+            "programme__region",
+            name_path="programme__region__name",
+            order_path="programme__region__sort_order",
+        ),
     ),
 )
 ATTENDANCE = Source(
@@ -136,6 +178,7 @@ ATTENDANCE = Source(
             _("開催圏域別"),
             "session__programme__region",
             name_path="session__programme__region__name",
+            order_path="session__programme__region__sort_order",
         ),
     ),
 )
@@ -168,5 +211,13 @@ MUNICIPALITIES = Source(
     lambda: Organisation.objects.filter(kind=Organisation.Kind.MUNICIPALITY, is_active=True),
     "",
     None,
-    dimensions=(Dimension("region", _("圏域別"), "region", name_path="region__name"),),
+    dimensions=(
+        Dimension(
+            "region",
+            _("圏域別"),
+            "region",
+            name_path="region__name",
+            order_path="region__sort_order",
+        ),
+    ),
 )

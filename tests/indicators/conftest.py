@@ -69,7 +69,10 @@ class IndicatorWorld(World):
 
     def visit(self, case, when, status=Visit.Status.DONE, kind=Visit.Kind.HOME_VISIT) -> Visit:
         contact = (
-            self.contact(case, when, channel="home_visit") if status == Visit.Status.DONE else None
+            # As outreach.services.complete_visit logs it: the kind's channel.
+            self.contact(case, when, channel=Visit.KIND_CHANNEL[kind])
+            if status == Visit.Status.DONE
+            else None
         )
         return Visit.objects.create(
             case=case,
