@@ -106,6 +106,9 @@ class MetricQueryForm(ReportPeriodForm):
             self.add_error("end", _("期間は5年以内にしてください。"))
         elif start and end and not (start.year >= 1900 and end.year <= 2999):
             self.add_error("start", _("期間は1900年から2999年の間で指定してください。"))
+        for param, _path in self.metric.params:  # a threshold takes one value (N日以内)
+            if param.single and len(data.get(f"p_{param.key}") or []) > 1:
+                self.add_error(f"p_{param.key}", _("1つだけ選んでください。"))
         if data.get("scope") == metrics.Scope.REGION and not data.get("region"):
             self.add_error("region", _("圏域を選んでください。"))
         if data.get("scope") == metrics.Scope.ORGANISATION and not data.get("organisation"):

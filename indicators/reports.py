@@ -304,6 +304,8 @@ class _Values:
     def figure(self, indicator: Indicator, *, year: int) -> Figure:
         amount = self.value(indicator, year=year)
         hidden = not indicator.is_manual and self.computed[(indicator.pk, year)] is None
+        if hidden and self.exact and metrics.get(indicator.metric).is_statistic:
+            hidden = False  # a median of no rows: no figure ("—"), nothing hidden
         return Figure(amount, hidden)
 
 

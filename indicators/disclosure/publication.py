@@ -70,7 +70,22 @@ def compute(
             continue  # an earlier cut's figure: in the model, not in this publication
         scope, dimension, value = cast(query_space.Key, key)
         figures.append([scope, dimension, value, None if key in hidden else figure.value])
-    return figures, len(hidden)
+    return _in_breakdown_order(metric, figures), len(hidden)
+
+
+def _in_breakdown_order(metric: metrics.Metric, figures: list[list[Any]]) -> list[list[Any]]:
+    """The figures with each table's municipality (region) rows in the order the exact
+    breakdown lists them: by local government code (display order), not as found."""
+    rank: dict[str, dict[Any, int]] = {}
+    for dimension in metric.dimensions:
+        if dimension.order_path is not None:
+            keys = list(dict.fromkeys(v for _s, d, v, _shown in figures if d == dimension.key))
+            ordered = metrics.ordered_keys(metric, dimension.key, keys)
+            rank[dimension.key] = {key: i for i, key in enumerate(ordered)}
+    if not rank:
+        return figures
+    tables = {(s, d): i for i, (s, d) in enumerate(dict.fromkeys((f[0], f[1]) for f in figures))}
+    return sorted(figures, key=lambda f: (tables[(f[0], f[1])], rank.get(f[1], {}).get(f[2], 0)))
 
 
 def shown_earlier(publication: Publication) -> list[list[Any]]:

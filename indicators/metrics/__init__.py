@@ -24,7 +24,14 @@ registry, its building blocks and the evaluation.
 
 from ..periods import Period
 from . import definitions, sources
-from .evaluation import BreakdownRow, Cell, breakdown, evaluate, statistic_values
+from .evaluation import (
+    BreakdownRow,
+    Cell,
+    breakdown,
+    evaluate,
+    ordered_keys,
+    statistic_values,
+)
 from .registry import (
     AS_OF,
     COUNTING_LABELS,
@@ -66,6 +73,7 @@ __all__ = [
     "definitions",
     "evaluate",
     "get",
+    "ordered_keys",
     "register",
     "sources",
     "statistic_values",

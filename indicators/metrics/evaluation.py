@@ -287,3 +287,23 @@ def _names(rows: QuerySet, dimension: Dimension, keys: list[Any]) -> list[dict[s
     chosen = rows.filter(**{f"{dimension.path}__in": [k for k in keys if k is not None]})
     with statistics_reads():
         return list(chosen.values(k=F(dimension.path), **names).distinct().order_by())
+
+
+def ordered_keys(metric: Metric, dimension_key: str, keys: list[Any]) -> list[Any]:
+    """Breakdown keys of organisations or regions in the order `breakdown` lists them (by
+    local government code or display order, then name; unknown last), for rows that
+    come from elsewhere (a stored publication). Other dimensions' keys stay as given."""
+    dimension = metric.source.dimension(dimension_key)
+    if dimension.order_path is None or dimension.name_path is None:
+        return keys
+    known = [key for key in keys if key is not None]
+    found = (
+        metric.source.queryset()
+        .filter(**{f"{dimension.path}__in": known})
+        .values_list(dimension.path, dimension.order_path, dimension.name_path)
+        .distinct()
+    )
+    with statistics_reads():
+        order = {key: (code in (None, ""), code or 0, name or "") for key, code, name in found}
+    ordered = sorted(known, key=lambda key: order.get(key, (True, 0, "")))
+    return ordered + [None] * (None in keys)

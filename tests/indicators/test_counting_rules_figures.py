@@ -286,6 +286,11 @@ def test_metric_page_export_and_api_show_a_median(client, world):
         reverse("indicators:metric", args=["referrals_accepted_within"]), {**query, "p_within": "7"}
     )
     assert share.status_code == 200 and "<strong>100</strong>" in share.content.decode()
+    two = client.get(
+        reverse("indicators:metric", args=["referrals_accepted_within"]),
+        {**query, "p_within": ["7", "30"]},
+    )
+    assert two.status_code == 400 and "1つだけ選んでください" in two.content.decode()
     export = client.get(
         reverse("indicators:metric_export", args=["referral_days_to_accept", "csv"]), query
     )
@@ -352,6 +357,10 @@ def test_municipality_rows_follow_the_local_government_code_and_headers_read_who
     assert headings["meeting_kind"] == "会議の種別"
     assert headings["month"] == "月"
     assert headings["municipality"] == "居住市町村"
+    # A publication lists them in the same order (the page of viewers outside).
+    figures, _hidden = publication.compute(metrics.get("contacts"), FY2025)
+    published = [v for s, d, v, _shown in figures if (s, d) == ("p", "municipality")]
+    assert published == [early.pk, late.pk]
     result = metric_breakdown(metrics.Cell.of("contacts", {}, FY2025), scope=ALL, exact=True)
     columns = {d.key: t.columns[0] for d, t in result.tables}
     assert columns["gender"] == "性別" and columns["municipality"] == "居住市町村"
@@ -362,3 +371,18 @@ def test_labels_tell_new_cases_from_first_contacts():
     kind = dict((p.key, p) for p, _path in metrics.get("contacts").params)["kind"]
     assert "初回" in str(kind.label)
     assert "受付日" in str(metrics.get("new_consultations").description)
+
+
+def test_a_progress_report_shows_a_median_and_no_figure_without_referrals(world):
+    from indicators.reports import progress_report
+
+    plan = world.plan(
+        "紹介",
+        {"code": "1", "name": "受理までの日数", "unit": "日", "metric": "referral_days_to_accept"},
+    )
+    _referral(world, at(2025, 6, 1), at(2025, 6, 4))  # 3 days
+    report = progress_report(plan, year=2025, exact=True)
+    (row,) = report.rows
+    assert row.actual.value == Decimal("3") and not row.actual.suppressed
+    prior = dict(row.prior)
+    assert prior[2024].value is None and not prior[2024].suppressed  # none sent: no figure
