@@ -295,6 +295,10 @@ def test_metric_page_export_and_api_show_a_median(client, world):
         reverse("indicators:metric_export", args=["referral_days_to_accept", "csv"]), query
     )
     assert export.status_code == 200 and "1.5" in export.content.decode("utf-8-sig")
+    xlsx = client.get(
+        reverse("indicators:metric_export", args=["referral_days_to_accept", "xlsx"]), query
+    )
+    assert xlsx.status_code == 200
     raw = ApiToken.issue(world.supervisor, name="test", days=30)[1]
     answer = Client().get(
         reverse("api:metric_detail", args=["referral_days_to_accept"]),

@@ -224,7 +224,10 @@ PAGES = {
     "indicator plans": ("indicators:plans", "supervisor", None, 6),
     # 24: +1 for the owner's exact-figures check over the indicators' own scopes
     # (indicators.policy.exact_for_plan).
-    "progress report": ("indicators:progress", "supervisor", lambda w: {"pk": w.plan.pk}, 24),
+    # +3 (figures that agree): one indicator per metric now also counts outreach over its
+    # own table (home-visit and accompaniment contacts), agenda items (a plain count of
+    # the agenda table) and the referral response time (the statistics' query).
+    "progress report": ("indicators:progress", "supervisor", lambda w: {"pk": w.plan.pk}, 27),
     "progress report (statistics viewer)": (
         "indicators:progress",
         "statistics",
@@ -233,11 +236,12 @@ PAGES = {
     ),
     # 25: +1 for the owner's exact-figures check over the indicators' own scopes
     # (indicators.policy.exact_for_plan).
+    # +3 (figures that agree), as for the progress report.
     "verification sheet": (
         "indicators:sheet",
         "supervisor",
         lambda w: {"plan_pk": w.plan.pk, "pk": w.indicator.pk},
-        25,
+        28,
     ),
     "metric page": ("indicators:metric", "supervisor", lambda w: {"key": "contacts"}, 17),
     "audit browser": ("audit:browser", "auditor", None, 7),
