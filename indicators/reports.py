@@ -504,6 +504,9 @@ def metric_breakdown(
     return Breakdown(cell, scope, _exact(total_value), tables, monthly, dimensions)
 
 
+STATISTIC_SUPPRESSION_NOTE = _(
+    "x：公表の条件（10件以上で、最も多い組織以外の件数が3件以上）を満たさない値。"
+)
 STATISTIC_NOTE = _("中央値・割合は各行ごとに計算した値で、足し合わせられません（空欄：該当なし）。")
 
 
@@ -567,7 +570,7 @@ def published_breakdown(cell: metrics.Cell, *, scope: metrics.Scope) -> Breakdow
         if metric.counting == metrics.DISTINCT:
             table.notes.append(_("実数のため、内訳の合計は合計欄と一致しないことがあります。"))
         if metric.is_statistic:
-            table.notes.append(STATISTIC_NOTE)
+            table.notes.extend([STATISTIC_NOTE, STATISTIC_SUPPRESSION_NOTE])
         elif metric.about_people:
             table.notes.append(SUPPRESSION_NOTE)
         tables.append((dimension, table))
